@@ -1,0 +1,215 @@
+"""The one artifact store: everything a tool makes, typed, immutable, with provenance.
+
+Planners and models refer to artifacts only by their short ids (`img-1`, `det-2`, `ocr-3`,
+`tab-4`, `val-5`, `txt-6`). Asking for an id that does not exist raises
+UnknownArtifactError, whose message goes back to the model instead of crashing the run.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+from PIL import Image
+
+from agent.errors import ToolError, UnknownArtifactError
+
+Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in pixels of the referenced image
+
+
+@dataclass(frozen=True)
+class Provenance:
+    tool: str
+    inputs: tuple[str, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+    model: str | None = None
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Artifact:
+    prefix: ClassVar[str] = "art"
+    id: str
+    provenance: Provenance
+
+    def summary(self) -> str:
+        """Compact text for an LLM prompt; must state what the artifact holds."""
+        raise NotImplementedError
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.prefix,
+            "tool": self.provenance.tool,
+            "inputs": list(self.provenance.inputs),
+            "params": self.provenance.params,
+            "model": self.provenance.model,
+            "duration_s": round(self.provenance.duration_s, 4),
+            "summary": self.summary(),
+        }
+
+
+@dataclass(frozen=True)
+class ImageArtifact(Artifact):
+    prefix: ClassVar[str] = "img"
+    image: Image.Image = field(repr=False, default=None)  # type: ignore[assignment]
+    source: str | None = None  # file path for user images
+    parent: str | None = None  # image id a crop was cut from
+    region: Box | None = None  # the crop box in the parent's pixels
+
+    def summary(self) -> str:
+        w, h = self.image.size
+        origin = f"crop of {self.parent} at {fmt_box(self.region)}" if self.parent else "input image"
+        return f"{self.id}: {origin}, {w}x{h} px"
+
+
+@dataclass(frozen=True)
+class DetectionsArtifact(Artifact):
+    """Object boxes as supervision.Detections; class names live in data['class_name']."""
+
+    prefix: ClassVar[str] = "det"
+    image_id: str = ""
+    detections: Any = field(repr=False, default=None)  # supervision.Detections
+
+    @property
+    def class_names(self) -> list[str]:
+        return [str(c) for c in self.detections.data.get("class_name", [])]
+
+    def summary(self) -> str:
+        names = self.class_names
+        if not names:
+            return f"{self.id}: no objects detected in {self.image_id}"
+        counts: dict[str, int] = {}
+        for n in names:
+            counts[n] = counts.get(n, 0) + 1
+        count_txt = ", ".join(f"{v} {k}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+        items = "; ".join(
+            f"#{i} {n} {c:.2f} {fmt_box(b)}"
+            for i, (n, c, b) in enumerate(
+                zip(names, self.detections.confidence, self.detections.xyxy)
+            )
+        )
+        return f"{self.id}: {len(names)} objects in {self.image_id} ({count_txt}): {items}"
+
+
+@dataclass(frozen=True)
+class OcrLine:
+    text: str
+    box: Box
+    score: float
+
+
+@dataclass(frozen=True)
+class OcrArtifact(Artifact):
+    prefix: ClassVar[str] = "ocr"
+    image_id: str = ""
+    lines: tuple[OcrLine, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    def summary(self) -> str:
+        if not self.lines:
+            return f"{self.id}: no text found in {self.image_id}"
+        body = "\n".join(f"  L{i}: {ln.text}" for i, ln in enumerate(self.lines))
+        return f"{self.id}: {len(self.lines)} text lines in {self.image_id}:\n{body}"
+
+
+@dataclass(frozen=True)
+class TableArtifact(Artifact):
+    """Rows of typed cells extracted from text (receipt items, table rows, key-value pairs)."""
+
+    prefix: ClassVar[str] = "tab"
+    kind: str = "rows"
+    columns: tuple[str, ...] = ()
+    rows: tuple[dict[str, Any], ...] = ()
+    fields: dict[str, Any] = field(default_factory=dict)  # document-level values, e.g. total
+    source: str | None = None
+
+    def summary(self) -> str:
+        head = f"{self.id}: {self.kind} table from {self.source} with {len(self.rows)} rows"
+        rows = "\n".join(f"  row {i}: {r}" for i, r in enumerate(self.rows))
+        extra = f"\n  fields: {self.fields}" if self.fields else ""
+        return f"{head} (columns {list(self.columns)}):\n{rows}{extra}"
+
+
+@dataclass(frozen=True)
+class ValueArtifact(Artifact):
+    """A computed result (number, string, list) with a one-line statement of how it was got."""
+
+    prefix: ClassVar[str] = "val"
+    value: Any = None
+    statement: str = ""
+
+    def summary(self) -> str:
+        return f"{self.id}: {self.statement}"
+
+
+@dataclass(frozen=True)
+class TextArtifact(Artifact):
+    prefix: ClassVar[str] = "txt"
+    text: str = ""
+
+    def summary(self) -> str:
+        return f"{self.id}: {self.text}"
+
+
+A = TypeVar("A", bound=Artifact)
+
+
+def fmt_box(box: Box | np.ndarray | None) -> str:
+    if box is None:
+        return "[]"
+    return "[" + ",".join(str(int(round(float(v)))) for v in box) + "]"
+
+
+class ArtifactStore:
+    """Per-run (or per-session) store. Thread-safe: tools run concurrently in a plan."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, Artifact] = {}
+        self._counter = 0
+        self._lock = threading.Lock()
+
+    def add(self, cls: type[A], provenance: Provenance, **fields: Any) -> A:
+        with self._lock:
+            # One counter across types keeps ids unique even if a prefix is mistyped.
+            self._counter += 1
+            art = cls(id=f"{cls.prefix}-{self._counter}", provenance=provenance, **fields)
+            self._items[art.id] = art
+            return art
+
+    def get(self, artifact_id: str, cls: type[A] | None = None) -> A:
+        art = self._items.get(str(artifact_id).strip())
+        if art is None:
+            raise UnknownArtifactError(str(artifact_id), list(self._items))
+        if cls is not None and not isinstance(art, cls):
+            raise ToolError(
+                f"artifact {artifact_id} is a {art.prefix} artifact, but a {cls.prefix} "
+                f"artifact is needed here"
+            )
+        return art  # type: ignore[return-value]
+
+    def __contains__(self, artifact_id: object) -> bool:
+        return artifact_id in self._items
+
+    def ids(self) -> list[str]:
+        return list(self._items)
+
+    def all(self) -> list[Artifact]:
+        return list(self._items.values())
+
+    def of_type(self, cls: type[A]) -> list[A]:
+        return [a for a in self._items.values() if isinstance(a, cls)]
+
+    def image_of(self, artifact_id: str) -> ImageArtifact:
+        """The image an artifact refers to (itself for images)."""
+        art = self.get(artifact_id)
+        if isinstance(art, ImageArtifact):
+            return art
+        image_id = getattr(art, "image_id", None)
+        if not image_id:
+            raise ToolError(f"artifact {artifact_id} is not tied to an image")
+        return self.get(image_id, ImageArtifact)

@@ -1,0 +1,132 @@
+"""The one settings object: every role names its backend and model.
+
+Sources, highest priority first: constructor arguments, `MMAGENT_*` environment variables
+(nested with `__`, e.g. `MMAGENT_DETECTOR__BACKEND=ssd`), a TOML file (`MMAGENT_CONFIG`, else
+`./mmagent.toml` if present), then the defaults below.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+LLMBackend = Literal["llamacpp", "openai"]
+
+
+class RoleConfig(BaseModel):
+    """Which backend and model serve one role. `model` is a known name, a path or a hub id."""
+
+    backend: str
+    model: str | None = None
+    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+# Default model names are keys of agent.resolve.KNOWN_MODELS.
+EMBEDDED_LLM = RoleConfig(backend="llamacpp", model="qwen2.5-coder-0.5b-instruct")
+
+
+def _default_config_file() -> Path | None:
+    explicit = os.environ.get("MMAGENT_CONFIG")
+    if explicit:
+        return Path(explicit)
+    local = Path("mmagent.toml")
+    return local if local.is_file() else None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MMAGENT_", env_nested_delimiter="__", extra="ignore", validate_default=True
+    )
+
+    # Where weights are looked for (see agent.resolve); CI points this at ../shared/models.
+    model_dir: Path | None = None
+    cache_dir: Path = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mmagent"
+    allow_online: bool = False  # hub downloads only when the user opts in
+
+    # A served LMM (vLLM, llama.cpp server, Ollama, OpenAI): when set it becomes the reasoner.
+    lmm_url: str | None = None
+    lmm_model: str = "Qwen/Qwen2.5-VL-7B-Instruct"
+    lmm_api_key: str = "EMPTY"
+
+    memory_budget: float | None = None  # GB for tool models; LRU eviction above it
+    llm_threads: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    llm_context: int = 4096
+    llm_timeout_s: float = 300.0
+
+    planner: RoleConfig = EMBEDDED_LLM
+    reasoner: RoleConfig | None = None  # None: the served LMM if lmm_url, else the planner's model
+    answerer: RoleConfig | None = None  # None: same as reasoner (issue 3 adds VQA backends)
+    detector: RoleConfig = RoleConfig(backend="yolo", model="yolo11n")
+    ocr: RoleConfig = RoleConfig(backend="rapidocr", model="pp-ocr")
+    # Roles the full toolset adds; named here so one config covers every role.
+    captioner: RoleConfig = RoleConfig(backend="scene-summary")
+    grounder: RoleConfig = RoleConfig(backend="compositional")
+    segmenter: RoleConfig = RoleConfig(backend="sam", model="mobile_sam.pt")
+    generator: RoleConfig = RoleConfig(backend="diffusers", model="stabilityai/sd-turbo")
+    editor: RoleConfig = RoleConfig(backend="diffusers", model="timbrooks/instruct-pix2pix")
+    classifier: RoleConfig = RoleConfig(backend="efficientnet-lite3")
+
+    planner_kind: Literal["plan"] = "plan"
+    max_plan_tasks: int = 12
+    tool_workers: int = 4
+
+    @model_validator(mode="after")
+    def _fill_roles(self) -> "Settings":
+        served = RoleConfig(backend="openai", model=self.lmm_model) if self.lmm_url else None
+        if self.reasoner is None:
+            self.reasoner = served or self.planner
+        if self.answerer is None:
+            self.answerer = self.reasoner
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml = _default_config_file()
+        if toml is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+        return tuple(sources)
+
+    def role(self, name: str) -> RoleConfig:
+        value = getattr(self, name, None)
+        if not isinstance(value, RoleConfig):
+            from agent.errors import ConfigError
+
+            raise ConfigError(f"unknown role '{name}'")
+        return value
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning validation problems into one readable ConfigError."""
+    from pydantic import ValidationError
+
+    from agent.errors import ConfigError
+
+    toml = _default_config_file()
+    if toml is not None and not toml.is_file():
+        raise ConfigError(f"config file {toml} (from MMAGENT_CONFIG) does not exist")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid mmagent configuration: {problems}") from None
+    except Exception as exc:  # malformed TOML
+        raise ConfigError(f"could not read the mmagent configuration: {exc}") from None

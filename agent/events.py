@@ -1,0 +1,135 @@
+"""The one event stream: the CLI prints it, the UI renders it, evaluations record it."""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import Annotated, Any, Callable, Iterator, Literal, Union
+
+from pydantic import BaseModel, Field, TypeAdapter
+
+
+class _Event(BaseModel):
+    t: float = Field(default_factory=time.time)
+
+
+class RunStarted(_Event):
+    type: Literal["run_started"] = "run_started"
+    question: str
+    images: list[str]
+    planner: str
+
+
+class PlanMade(_Event):
+    type: Literal["plan"] = "plan"
+    tasks: list[dict[str, Any]]
+    source: str  # "llm", "llm-repaired" or "fallback"
+    note: str = ""
+
+
+class StepStarted(_Event):
+    type: Literal["step_started"] = "step_started"
+    step: str
+    description: str
+
+
+class ToolCalled(_Event):
+    type: Literal["tool_call"] = "tool_call"
+    step: str
+    tool: str
+    args: dict[str, Any]
+
+
+class ToolResult(_Event):
+    type: Literal["tool_result"] = "tool_result"
+    step: str
+    tool: str
+    ok: bool
+    artifact_ids: list[str] = []
+    observation: str
+    duration_s: float
+
+
+class LLMCalled(_Event):
+    type: Literal["llm_call"] = "llm_call"
+    role: str
+    purpose: str
+    duration_s: float
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    ok: bool = True
+
+
+class AnswerGiven(_Event):
+    type: Literal["answer"] = "answer"
+    answer: str
+    evidence: list[str]
+
+
+class ErrorRaised(_Event):
+    type: Literal["error"] = "error"
+    message: str
+    where: str = ""
+
+
+class RunFinished(_Event):
+    type: Literal["run_finished"] = "run_finished"
+    ok: bool
+    wall_s: float
+
+
+Event = Annotated[
+    Union[
+        RunStarted, PlanMade, StepStarted, ToolCalled, ToolResult, LLMCalled, AnswerGiven,
+        ErrorRaised, RunFinished,
+    ],
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def event_from_json(data: dict[str, Any]) -> Event:
+    """Read an event back (replay, evaluation traces)."""
+    return EVENT_ADAPTER.validate_python(data)
+
+
+class EventStream:
+    """Collects a run's events in order and forwards each to subscribers as it happens."""
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+        self._subscribers: list[Callable[[Any], None]] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, fn: Callable[[Any], None]) -> None:
+        self._subscribers.append(fn)
+
+    def emit(self, event: Any) -> None:
+        with self._lock:
+            self.events.append(event)
+            subscribers = list(self._subscribers)
+        for fn in subscribers:
+            fn(event)
+
+    def iterate_live(self, work: Callable[[], Any]) -> Iterator[Any]:
+        """Run `work` in a thread and yield its events while it runs; re-raise its error."""
+        q: queue.Queue[Any] = queue.Queue()
+        done = object()
+        self.subscribe(q.put)
+        outcome: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                outcome["value"] = work()
+            except BaseException as exc:  # handed to the consumer below
+                outcome["error"] = exc
+            finally:
+                q.put(done)
+
+        thread = threading.Thread(target=target, name="mmagent-run", daemon=True)
+        thread.start()
+        while (item := q.get()) is not done:
+            yield item
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]

@@ -1,0 +1,138 @@
+"""The one way planners talk to a chat model: timed, counted, schema-validated.
+
+`structured()` asks the backend to constrain decoding to the pydantic model's JSON schema
+(llama.cpp grammar, vLLM guided decoding: both take OpenAI's `response_format`), validates
+the reply with pydantic anyway, gives the model one repair attempt quoting the validation
+error, and then fails with StructuredOutputError.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any, Callable, TypeVar
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from pydantic import BaseModel, ValidationError
+
+from agent.errors import BackendUnavailableError, StructuredOutputError
+from agent.events import LLMCalled
+
+M = TypeVar("M", bound=BaseModel)
+_FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$", re.S)
+
+
+def parse_json_reply(text: str) -> Any:
+    """JSON from a reply, tolerating the ``` fences some models wrap it in."""
+    stripped = _FENCE.sub("", text.strip())
+    try:
+        return json.loads(stripped)
+    except json.JSONDecodeError:
+        start, end = stripped.find("{"), stripped.rfind("}")
+        if start != -1 and end > start:
+            return json.loads(stripped[start : end + 1])
+        raise
+
+
+class LLMClient:
+    def __init__(
+        self,
+        role: str,
+        chat: BaseChatModel,
+        emit: Callable[[Any], None],
+        endpoint: str | None = None,
+        constrained: bool = True,
+    ) -> None:
+        self.role = role
+        self.chat = chat
+        self.emit = emit
+        self.endpoint = endpoint
+        self.constrained = constrained
+        self.seconds = 0.0
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+
+    def _invoke(self, messages: list[BaseMessage], purpose: str, **kwargs: Any) -> AIMessage:
+        t0 = time.perf_counter()
+        ok = False
+        usage: dict[str, int] = {}
+        try:
+            reply = self.chat.invoke(messages, **kwargs)
+            usage = dict(getattr(reply, "usage_metadata", None) or {})
+            ok = True
+            return reply  # type: ignore[return-value]
+        except Exception as exc:
+            if _is_connection_error(exc):
+                raise BackendUnavailableError(
+                    f"the {self.role} model server at {self.endpoint} cannot be reached "
+                    f"({type(exc).__name__}); start it or fix MMAGENT_LMM_URL"
+                ) from None
+            raise
+        finally:
+            dt = time.perf_counter() - t0
+            self.seconds += dt
+            self.prompt_tokens += usage.get("input_tokens", 0)
+            self.completion_tokens += usage.get("output_tokens", 0)
+            self.emit(LLMCalled(
+                role=self.role, purpose=purpose, duration_s=dt, ok=ok,
+                prompt_tokens=usage.get("input_tokens", 0),
+                completion_tokens=usage.get("output_tokens", 0),
+            ))
+
+    def complete(self, messages: list[BaseMessage], purpose: str, **kwargs: Any) -> str:
+        return str(self._invoke(messages, purpose, **kwargs).content)
+
+    def structured(
+        self,
+        messages: list[BaseMessage],
+        schema: type[M],
+        purpose: str,
+        check: Callable[[M], list[str]] | None = None,
+        json_schema: dict[str, Any] | None = None,
+    ) -> tuple[M, bool]:
+        """Returns (value, repaired). `check` adds semantic problems beyond the schema."""
+        kwargs: dict[str, Any] = {}
+        if self.constrained:
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": schema.__name__, "schema": json_schema or schema.model_json_schema()},
+            }
+        history = list(messages)
+        problem = ""
+        for attempt in range(2):
+            text = self.complete(history, purpose if attempt == 0 else f"{purpose} (repair)", **kwargs)
+            try:
+                value = schema.model_validate(parse_json_reply(text))
+                problems = check(value) if check else []
+                if not problems:
+                    return value, attempt > 0
+                problem = "; ".join(problems)
+            except (json.JSONDecodeError, ValidationError) as exc:
+                problem = _short_error(exc)
+            history = list(messages) + [
+                AIMessage(content=text[:2000]),
+                HumanMessage(content=f"That reply is invalid: {problem}. Reply again with corrected JSON only."),
+            ]
+        raise StructuredOutputError(f"{self.role} model gave invalid {schema.__name__} twice: {problem}")
+
+
+def _short_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'reply'}: {e['msg']}" for e in exc.errors()[:5]
+        )
+    return f"not valid JSON ({exc})"
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    names = {type(e).__name__ for e in _chain(exc)}
+    return bool(names & {"APIConnectionError", "ConnectError", "ConnectionError", "APITimeoutError"})
+
+
+def _chain(exc: BaseException | None):
+    seen = 0
+    while exc is not None and seen < 10:
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+        seen += 1

@@ -1,0 +1,66 @@
+"""Build the chat model for a role from the config, loading embedded weights lazily."""
+from __future__ import annotations
+
+from langchain_core.language_models.chat_models import BaseChatModel
+
+from agent.config import RoleConfig, Settings
+from agent.errors import ConfigError
+from agent.models import ModelManager, size_on_disk
+from agent.resolve import resolve_model
+
+
+def build_chat_model(role: str, cfg: RoleConfig, settings: Settings, manager: ModelManager) -> tuple[BaseChatModel, str | None]:
+    """Returns (chat model, endpoint or None). Embedded models are shared via the manager."""
+    if cfg.backend == "llamacpp":
+        resolved = resolve_model(cfg.model or "qwen2.5-coder-0.5b-instruct", settings)
+        if resolved.source == "hub":
+            resolved = _download_gguf(resolved.location, settings)
+
+        def load() -> BaseChatModel:
+            from agent.llm.llamacpp import ChatLlamaCpp
+
+            gpu_layers = 999 if cfg.device.startswith("cuda") else int(cfg.options.get("n_gpu_layers", 0))
+            return ChatLlamaCpp(
+                model_path=str(resolved.location),
+                n_ctx=int(cfg.options.get("n_ctx", settings.llm_context)),
+                n_threads=settings.llm_threads,
+                n_gpu_layers=gpu_layers,
+                max_tokens=int(cfg.options.get("max_tokens", 512)),
+            )
+
+        key = f"llm:{resolved.location}"
+        return manager.get(key, load, size_on_disk(resolved.location), pinned=True), None
+
+    if cfg.backend == "openai":
+        from langchain_openai import ChatOpenAI
+
+        base_url = cfg.options.get("base_url") or settings.lmm_url
+        if not base_url:
+            raise ConfigError(
+                f"role '{role}' uses the openai backend but no endpoint is set: "
+                "set MMAGENT_LMM_URL (e.g. http://localhost:8000/v1)"
+            )
+        chat = ChatOpenAI(
+            base_url=base_url,
+            model=cfg.model or settings.lmm_model,
+            api_key=cfg.options.get("api_key", settings.lmm_api_key),
+            temperature=0,
+            timeout=settings.llm_timeout_s,
+            max_retries=1,
+            max_tokens=int(cfg.options.get("max_tokens", 1024)),
+        )
+        return chat, base_url
+    raise ConfigError(f"role '{role}': unknown LLM backend '{cfg.backend}' (use llamacpp or openai)")
+
+
+def _download_gguf(hub_id: str, settings: Settings):
+    """Online users only: fetch a GGUF named 'repo/owner/file.gguf' from the hub."""
+    from agent.resolve import ResolvedModel
+
+    try:
+        from huggingface_hub import hf_hub_download
+    except ImportError:
+        raise ConfigError("downloading GGUF weights needs huggingface_hub: pip install huggingface_hub") from None
+    repo, filename = hub_id.rsplit("/", 1)
+    path = hf_hub_download(repo, filename, cache_dir=str(settings.cache_dir / "hub"))
+    return ResolvedModel(hub_id, path, "hub")

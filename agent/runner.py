@@ -1,0 +1,74 @@
+"""ToolRunner: the single path of every tool call.
+
+validate args -> (cache lookup: issue 4) -> run -> store artifacts -> emit events.
+Any failure becomes an observation with ok=False that the planner sees; a run never
+crashes because a tool or the model's arguments were wrong.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from pydantic import BaseModel, ValidationError
+
+from agent.errors import MMAgentError
+from agent.events import ToolCalled, ToolResult
+from tools.base import ToolContext, VisionTool
+
+
+@dataclass
+class ToolCallResult:
+    tool: str
+    ok: bool
+    observation: str
+    artifact_ids: list[str] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    @property
+    def primary(self) -> str | None:
+        """The artifact later steps refer to (the last one made)."""
+        return self.artifact_ids[-1] if self.artifact_ids else None
+
+
+class ToolRunner:
+    def __init__(self, tools: list[VisionTool], make_context: Callable[[str], ToolContext],
+                 emit: Callable[[Any], None]) -> None:
+        self.tools = {t.name: t for t in tools}
+        self.make_context = make_context
+        self.emit = emit
+        self.tool_seconds = 0.0
+        for t in tools:
+            t.runner = self
+
+    def validate(self, tool_name: str, raw_args: dict[str, Any]) -> BaseModel:
+        """Parse args for a tool; raise MMAgentError with a message fit for the LLM."""
+        tool = self.tools.get(tool_name)
+        if tool is None:
+            raise MMAgentError(f"unknown tool '{tool_name}'; available: {', '.join(self.tools)}")
+        schema: type[BaseModel] = tool.args_schema  # type: ignore[assignment]
+        try:
+            return schema.model_validate(raw_args or {})
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'args'}: {e['msg']}" for e in exc.errors()[:5]
+            )
+            raise MMAgentError(f"bad arguments for {tool_name}: {problems}") from None
+
+    def call(self, tool_name: str, raw_args: dict[str, Any], step: str = "") -> ToolCallResult:
+        self.emit(ToolCalled(step=step, tool=tool_name, args=raw_args))
+        t0 = time.perf_counter()
+        try:
+            args = self.validate(tool_name, raw_args)
+            ctx = self.make_context(tool_name)
+            out = self.tools[tool_name].forward(args, ctx)
+            result = ToolCallResult(tool_name, True, out.observation, [a.id for a in out.artifacts])
+        except MMAgentError as exc:
+            result = ToolCallResult(tool_name, False, f"ERROR: {exc}")
+        except Exception as exc:  # a model or library raising mid-run: report, keep going
+            result = ToolCallResult(tool_name, False, f"ERROR: {tool_name} failed: {type(exc).__name__}: {exc}")
+        result.duration_s = time.perf_counter() - t0
+        self.tool_seconds += result.duration_s
+        self.emit(ToolResult(step=step, tool=tool_name, ok=result.ok, artifact_ids=result.artifact_ids,
+                             observation=result.observation, duration_s=result.duration_s))
+        return result

@@ -1,0 +1,96 @@
+"""`calculate`: safe arithmetic over numbers and value artifacts.
+
+The expression is parsed into a syntax tree and only numbers, artifact ids, + - * / % **,
+unary minus, parentheses and round/abs/min/max are evaluated: model text is never `eval`ed.
+"""
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from agent.artifacts import ValueArtifact
+from agent.errors import ToolError
+from tools.base import ToolContext, ToolOutput, VisionTool
+
+_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.Div: operator.truediv, ast.Mod: operator.mod, ast.Pow: operator.pow}
+_FUNCS = {"round": round, "abs": abs, "min": min, "max": max}
+_ARTIFACT_ID = re.compile(r"\b([a-z]{3})-(\d+)\b")
+
+
+def _numeric(value: Any, aid: str) -> float:
+    if isinstance(value, dict):  # e.g. query max -> {"name": ..., "amount": ...}
+        nums = [v for v in value.values() if isinstance(v, (int, float))]
+        if len(nums) == 1:
+            value = nums[0]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ToolError(f"{aid} holds {value!r}, not a number")
+    return float(value)
+
+
+def evaluate(expression: str, variables: dict[str, float]) -> float:
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        raise ToolError(f"cannot parse expression '{expression}'") from None
+
+    def ev(node: ast.AST) -> float:
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            return float(node.value)
+        if isinstance(node, ast.Name) and node.id in variables:
+            return variables[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            left, right = ev(node.left), ev(node.right)
+            if isinstance(node.op, ast.Pow) and abs(right) > 100:
+                raise ToolError("exponent too large")
+            try:
+                return float(_BINOPS[type(node.op)](left, right))
+            except ZeroDivisionError:
+                raise ToolError("division by zero") from None
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            v = ev(node.operand)
+            return -v if isinstance(node.op, ast.USub) else v
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS
+                and not node.keywords):
+            return float(_FUNCS[node.func.id](*[ev(a) for a in node.args]))
+        raise ToolError(f"'{ast.unparse(node)}' is not allowed in a calculation "
+                        "(numbers, artifact ids, + - * / % **, round/abs/min/max only)")
+
+    return ev(tree)
+
+
+class CalculateArgs(BaseModel):
+    expression: str = Field(description="arithmetic over numbers and val- ids, e.g. 'val-5 - val-6'")
+
+
+class CalculateTool(VisionTool):
+    name: str = "calculate"
+    description: str = "exact arithmetic over numbers and val- artifact ids, e.g. (val-4 + val-5) / 2"
+    args_schema: type[BaseModel] = CalculateArgs
+
+    def forward(self, args: CalculateArgs, ctx: ToolContext) -> ToolOutput:
+        expr = args.expression.strip()
+        if not expr:
+            raise ToolError("empty expression")
+        variables: dict[str, float] = {}
+        inputs = []
+
+        def substitute(m: re.Match[str]) -> str:
+            aid = m.group(0)
+            art = ctx.store.get(aid, ValueArtifact)
+            name = f"{m.group(1)}_{m.group(2)}"
+            variables[name] = _numeric(art.value, aid)
+            inputs.append(aid)
+            return name
+
+        result = evaluate(_ARTIFACT_ID.sub(substitute, expr), variables)
+        value: float | int = int(result) if result.is_integer() else round(result, 6)
+        art = ctx.new(ValueArtifact, inputs=tuple(inputs), params={"expression": expr},
+                      value=value, statement=f"{expr} = {value}")
+        return ToolOutput(art.summary(), [art])

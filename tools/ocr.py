@@ -1,0 +1,122 @@
+"""`ocr`: text lines with boxes and scores, in reading order.
+
+Backends: RapidOCR running PaddleOCR's PP-OCR models from ONNX (packaged: the offline
+default) and `paddleocr` (extra `mmagent[paddle]`) for users who have Paddle-format model
+directories. No Paddle-format weights exist offline, so that backend runs only where a user
+gives `ocr.options` = {text_detection_model_dir, text_recognition_model_dir}.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from pydantic import BaseModel, Field
+
+from agent.artifacts import ImageArtifact, OcrArtifact, OcrLine
+from agent.config import RoleConfig
+from agent.errors import ToolError
+from agent.models import ModelManager
+from tools.base import ToolContext, ToolOutput, VisionTool
+
+Word = tuple[str, tuple[float, float, float, float], float]
+
+
+def join_lines(words: list[Word]) -> list[OcrLine]:
+    """Join word boxes whose vertical centres overlap into lines; order top-down, left-right.
+
+    PP-OCR sometimes returns one box per word; questions are about lines ("the total line").
+    """
+    rows: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: (w[1][1] + w[1][3]) / 2):
+        cy, h = (w[1][1] + w[1][3]) / 2, w[1][3] - w[1][1]
+        for row in rows:
+            ry1 = np.mean([r[1][1] for r in row])
+            ry2 = np.mean([r[1][3] for r in row])
+            # Same line when the centre falls inside the row's band and heights are alike.
+            if ry1 <= cy <= ry2 and 0.5 <= h / max(ry2 - ry1, 1e-6) <= 2.0:
+                row.append(w)
+                break
+        else:
+            rows.append([w])
+    lines = []
+    for row in rows:
+        row.sort(key=lambda w: w[1][0])
+        box = (min(w[1][0] for w in row), min(w[1][1] for w in row),
+               max(w[1][2] for w in row), max(w[1][3] for w in row))
+        lines.append(OcrLine(" ".join(w[0] for w in row), box, float(min(w[2] for w in row))))
+    lines.sort(key=lambda ln: (ln.box[1], ln.box[0]))
+    return lines
+
+
+def _quad_to_box(quad: Any) -> tuple[float, float, float, float]:
+    pts = np.asarray(quad, dtype=np.float32).reshape(-1, 2)
+    return (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
+
+
+class RapidOcrEngine:
+    def __init__(self, params: dict[str, Any] | None = None) -> None:
+        logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+        from rapidocr import RapidOCR
+
+        logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+        self.engine = RapidOCR(params=params or None)
+        self._lock = threading.Lock()
+
+    def __call__(self, image: Image.Image) -> list[Word]:
+        bgr = np.ascontiguousarray(np.asarray(image)[:, :, ::-1])
+        with self._lock:
+            out = self.engine(bgr)
+        if out.txts is None or out.boxes is None:
+            return []
+        return [(t, _quad_to_box(b), float(s)) for t, b, s in zip(out.txts, out.boxes, out.scores)]
+
+
+class PaddleOcrEngine:
+    def __init__(self, options: dict[str, Any]) -> None:
+        try:
+            from paddleocr import PaddleOCR
+        except ImportError:
+            raise ToolError("the paddleocr backend needs the extra: pip install 'mmagent[paddle]'") from None
+        needed = ("text_detection_model_dir", "text_recognition_model_dir")
+        if not all(options.get(k) for k in needed):
+            raise ToolError("the paddleocr backend needs local model dirs in ocr.options: "
+                            "text_detection_model_dir and text_recognition_model_dir")
+        self.engine = PaddleOCR(use_doc_orientation_classify=False, use_doc_unwarping=False,
+                                use_textline_orientation=False, **options)
+
+    def __call__(self, image: Image.Image) -> list[Word]:
+        words: list[Word] = []
+        for res in self.engine.predict(np.asarray(image)[:, :, ::-1]):
+            for t, b, s in zip(res["rec_texts"], res["rec_boxes"], res["rec_scores"]):
+                words.append((t, tuple(float(v) for v in b), float(s)))  # type: ignore[arg-type]
+        return words
+
+
+def load_ocr(cfg: RoleConfig, manager: ModelManager) -> tuple[Any, str]:
+    if cfg.backend == "rapidocr":
+        return manager.get("ocr:rapidocr", lambda: RapidOcrEngine(cfg.options), 20_000_000), "rapidocr:pp-ocr"
+    if cfg.backend == "paddleocr":
+        return manager.get("ocr:paddleocr", lambda: PaddleOcrEngine(cfg.options), 100_000_000), "paddleocr"
+    raise ToolError(f"unknown OCR backend '{cfg.backend}' (use rapidocr or paddleocr)")
+
+
+class OcrArgs(BaseModel):
+    image: str = Field(description="image artifact id, e.g. img-1 or a crop")
+    min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
+class OcrTool(VisionTool):
+    name: str = "ocr"
+    description: str = "read the text in an image as lines with boxes"
+    args_schema: type[BaseModel] = OcrArgs
+
+    def forward(self, args: OcrArgs, ctx: ToolContext) -> ToolOutput:
+        img = ctx.store.get(args.image, ImageArtifact)
+        engine, model_name = load_ocr(ctx.settings.ocr, ctx.models)
+        words = [w for w in engine(img.image) if w[2] >= args.min_score and w[0].strip()]
+        art = ctx.new(OcrArtifact, inputs=(img.id,), params={"min_score": args.min_score},
+                      model=model_name, image_id=img.id, lines=tuple(join_lines(words)))
+        return ToolOutput(art.summary(), [art])
