@@ -83,14 +83,14 @@ class DetectionsArtifact(Artifact):
         counts: dict[str, int] = {}
         for n in names:
             counts[n] = counts.get(n, 0) + 1
-        count_txt = ", ".join(f"{v} {k}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+        count_txt = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
         items = "; ".join(
             f"#{i} {n} {c:.2f} {fmt_box(b)}"
             for i, (n, c, b) in enumerate(
                 zip(names, self.detections.confidence, self.detections.xyxy)
             )
         )
-        return f"{self.id}: {len(names)} objects in {self.image_id} ({count_txt}): {items}"
+        return f"{self.id}: counts in {self.image_id}: {count_txt}. Boxes: {items}"
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,15 @@ class UnknownArtifactError(ToolError):
 
 
 class StructuredOutputError(MMAgentError):
-    """The LLM did not produce valid structured output even after a repair attempt."""
+    """The LLM did not produce valid structured output even after a repair attempt.
+
+    `last_valid` holds the last reply that matched the schema but failed a semantic check,
+    so a caller can still salvage it (e.g. drop evidence ids that do not exist).
+    """
+
+    def __init__(self, message: str, last_valid: object | None = None):
+        super().__init__(message)
+        self.last_valid = last_valid
 
 
 class BackendUnavailableError(MMAgentError):

@@ -54,6 +54,7 @@ class LLMCalled(_Event):
     type: Literal["llm_call"] = "llm_call"
     role: str
     purpose: str
+    step: str = ""  # set when a tool (e.g. extract) made the call
     duration_s: float
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -76,6 +77,7 @@ class RunFinished(_Event):
     type: Literal["run_finished"] = "run_finished"
     ok: bool
     wall_s: float
+    result: dict[str, Any] | None = None  # the Result as JSON, on success
 
 
 Event = Annotated[

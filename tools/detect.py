@@ -6,6 +6,7 @@ through OpenCV DNN.
 """
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -33,14 +34,24 @@ SYNONYMS = {
 }
 
 
+COCO_NAMES = frozenset(
+    line.split(" ", 1)[1]
+    for line in (Path(__file__).parent / "data" / "coco90_labels.txt").read_text().splitlines()
+)
+
+
 def normalize_class(name: str) -> str:
-    n = name.strip().lower()
+    """Map a planner's word to a COCO class: synonyms, then plurals (buses, knives, cats)."""
+    n = " ".join(name.strip().lower().split())
+    if n in COCO_NAMES:
+        return n
     if n in SYNONYMS:
         return SYNONYMS[n]
-    if n.endswith("es") and n[:-2] in SYNONYMS.values():
-        return n[:-2]
-    if n.endswith("s") and not n.endswith("ss"):
-        return SYNONYMS.get(n[:-1], n[:-1])
+    for cut, add in (("es", ""), ("s", ""), ("ves", "fe")):
+        if n.endswith(cut):
+            singular = n[: -len(cut)] + add
+            if singular in COCO_NAMES or singular in SYNONYMS:
+                return SYNONYMS.get(singular, singular)
     return n
 
 
@@ -52,6 +63,9 @@ class DetectArgs(BaseModel):
 
 class YoloDetector:
     def __init__(self, location: str, device: str) -> None:
+        # Before the import: keep ultralytics off stdout (--json owns it) and off the network.
+        os.environ.setdefault("YOLO_VERBOSE", "False")
+        os.environ.setdefault("YOLO_OFFLINE", "1")
         from ultralytics import YOLO
 
         self.device = device

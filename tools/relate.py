@@ -121,6 +121,10 @@ class RelateTool(VisionTool):
             if args.relation == "count_inside":
                 value = len(found)
                 statement = f"{value} items of {args.target} inside {where}"
+            elif args.relation == "inside" and found:
+                inside = sorted((t for _, t in found), key=lambda t: (t.box[1], t.box[0]))
+                value = [t.label for t in inside]
+                statement = f"inside {where}: " + "; ".join(f"'{t.label}' ({t.ref})" for t in inside)
             elif not found:
                 value, statement = None, f"nothing in {args.target} is {args.relation} {where}"
             else:

@@ -43,8 +43,10 @@ class LLMClient:
         emit: Callable[[Any], None],
         endpoint: str | None = None,
         constrained: bool = True,
+        step: str = "",
     ) -> None:
         self.role = role
+        self.step = step
         self.chat = chat
         self.emit = emit
         self.endpoint = endpoint
@@ -75,7 +77,7 @@ class LLMClient:
             self.prompt_tokens += usage.get("input_tokens", 0)
             self.completion_tokens += usage.get("output_tokens", 0)
             self.emit(LLMCalled(
-                role=self.role, purpose=purpose, duration_s=dt, ok=ok,
+                role=self.role, purpose=purpose, step=self.step, duration_s=dt, ok=ok,
                 prompt_tokens=usage.get("input_tokens", 0),
                 completion_tokens=usage.get("output_tokens", 0),
             ))
@@ -100,10 +102,12 @@ class LLMClient:
             }
         history = list(messages)
         problem = ""
+        last_valid: M | None = None
         for attempt in range(2):
             text = self.complete(history, purpose if attempt == 0 else f"{purpose} (repair)", **kwargs)
             try:
                 value = schema.model_validate(parse_json_reply(text))
+                last_valid = value
                 problems = check(value) if check else []
                 if not problems:
                     return value, attempt > 0
@@ -114,7 +118,9 @@ class LLMClient:
                 AIMessage(content=text[:2000]),
                 HumanMessage(content=f"That reply is invalid: {problem}. Reply again with corrected JSON only."),
             ]
-        raise StructuredOutputError(f"{self.role} model gave invalid {schema.__name__} twice: {problem}")
+        raise StructuredOutputError(
+            f"{self.role} model gave invalid {schema.__name__} twice: {problem}", last_valid=last_valid
+        )
 
 
 def _short_error(exc: Exception) -> str:

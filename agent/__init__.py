@@ -1,0 +1,33 @@
+"""mmagent: a planner LLM answers questions about images with real vision tools.
+
+    from agent import Agent
+    result = Agent().run("What is the total?", images=["receipt.png"])
+
+Imports are lazy so `mmagent --help` stays fast (torch, ultralytics load on first use).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agent.agent import Agent
+    from agent.config import Settings, load_settings
+    from agent.result import Result
+
+__all__ = ["Agent", "Settings", "load_settings", "Result"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Agent":
+        from agent.agent import Agent
+
+        return Agent
+    if name in ("Settings", "load_settings"):
+        from agent import config
+
+        return getattr(config, name)
+    if name == "Result":
+        from agent.result import Result
+
+        return Result
+    raise AttributeError(name)

@@ -1,0 +1,153 @@
+"""Agent: the Python API. `Agent(settings).run(question, images)` or `.stream(...)`."""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from PIL import Image
+
+from agent.artifacts import ArtifactStore, ImageArtifact, Provenance
+from agent.config import Settings, load_settings
+from agent.errors import MMAgentError, UserInputError
+from agent.events import (AnswerGiven, ErrorRaised, EventStream, LLMCalled, PlanMade, RunFinished,
+                          RunStarted, ToolCalled, ToolResult)
+from agent.images import load_image, normalize_mode
+from agent.llm.client import LLMClient
+from agent.models import ModelManager, shared_manager
+from agent.result import Result, Step, Timings
+from agent.runner import ToolRunner
+from planners import make_planner
+from planners.base import RunContext
+from tools import ToolContext, VisionTool, default_tools
+
+ImageInput = str | Path | Image.Image
+
+
+class Agent:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        tools: Sequence[VisionTool] | None = None,
+        chat_models: dict[str, BaseChatModel] | None = None,
+        models: ModelManager | None = None,
+    ) -> None:
+        """`chat_models` overrides the configured chat model per role (tests, custom backends)."""
+        self.settings = settings or load_settings()
+        self.models = models or shared_manager(self.settings.memory_budget)
+        self._tool_factory = (lambda: list(tools)) if tools is not None else default_tools
+        self._chat_overrides = dict(chat_models or {})
+        self._chat_cache: dict[str, tuple[BaseChatModel, str | None]] = {}
+        self._lock = threading.Lock()
+
+    # -- models -------------------------------------------------------------------------
+    def chat_model(self, role: str) -> tuple[BaseChatModel, str | None]:
+        with self._lock:
+            if role in self._chat_overrides:
+                return self._chat_overrides[role], None
+            if role not in self._chat_cache:
+                from agent.llm.factory import build_chat_model
+
+                self._chat_cache[role] = build_chat_model(
+                    role, self.settings.role(role), self.settings, self.models)
+            return self._chat_cache[role]
+
+    def _client_factory(self, emit: Callable[[Any], None], step: str = "") -> Callable[[str], LLMClient]:
+        def make(role: str) -> LLMClient:
+            chat, endpoint = self.chat_model(role)
+            constrained = bool(self.settings.role(role).options.get("structured", True))
+            return LLMClient(role, chat, emit, endpoint=endpoint, constrained=constrained, step=step)
+        return make
+
+    # -- running ------------------------------------------------------------------------
+    def run(self, question: str, images: Sequence[ImageInput] = (),
+            on_event: Callable[[Any], None] | None = None) -> Result:
+        events = EventStream()
+        if on_event:
+            events.subscribe(on_event)
+        return self._run(question, images, events)
+
+    def stream(self, question: str, images: Sequence[ImageInput] = ()) -> Iterator[Any]:
+        """Yield events as they happen; the last one is RunFinished carrying the result."""
+        events = EventStream()
+        yield from events.iterate_live(lambda: self._run(question, images, events))
+
+    def _load_inputs(self, images: Sequence[ImageInput], store: ArtifactStore) -> list[str]:
+        ids = []
+        for item in images:
+            if isinstance(item, Image.Image):
+                img, source = normalize_mode(item), None
+            else:
+                img, source = load_image(item), str(item)
+            art = store.add(ImageArtifact, Provenance("input", params={"source": source}),
+                            image=img, source=source)
+            ids.append(art.id)
+        return ids
+
+    def _run(self, question: str, images: Sequence[ImageInput], events: EventStream) -> Result:
+        t0 = time.perf_counter()
+        question = (question or "").strip()
+        if not question:
+            raise UserInputError("the question is empty; ask something about the image(s)")
+        if not images:
+            raise UserInputError("no image given; pass at least one image")
+        store = ArtifactStore()
+        image_ids = self._load_inputs(images, store)
+        planner = make_planner(self.settings.planner_kind)
+        events.emit(RunStarted(question=question, images=image_ids, planner=planner.name))
+
+        tools = self._tool_factory()
+        llm = self._client_factory(events.emit)
+        runner = ToolRunner(
+            tools,
+            lambda name: ToolContext(store, self.settings, self.models,
+                                     self._client_factory(events.emit, step=name), tool=name),
+            events.emit,
+        )
+        run = RunContext(question, image_ids, store, runner, self.settings, llm, events.emit)
+        ok = True
+        try:
+            final = planner.solve(run)
+        except MMAgentError as exc:
+            # A backend that is down or a config error ends the run with a clear message.
+            events.emit(ErrorRaised(message=str(exc), where="planner"))
+            events.emit(RunFinished(ok=False, wall_s=time.perf_counter() - t0))
+            raise
+        events.emit(AnswerGiven(answer=final.answer, evidence=final.evidence))
+        result = self._result(question, planner.name, final, store, events,
+                              time.perf_counter() - t0, ok, run.phase_seconds)
+        events.emit(RunFinished(ok=ok, wall_s=result.timings.wall_s, result=result.model_dump()))
+        return result
+
+    def _result(self, question: str, planner: str, final: Any, store: ArtifactStore,
+                events: EventStream, wall: float, ok: bool, phases: dict[str, float]) -> Result:
+        steps: dict[str, Step] = {}
+        llm_s = llm_in_tools = 0.0
+        tokens = {"prompt": 0, "completion": 0}
+        plan_source = ""
+        for ev in events.events:
+            if isinstance(ev, ToolCalled):
+                steps[ev.step or f"call{len(steps)}"] = Step(step=ev.step, tool=ev.tool, args=ev.args,
+                                                            ok=False, observation="")
+            elif isinstance(ev, ToolResult):
+                s = steps.get(ev.step) or next(reversed(steps.values()))
+                s.ok, s.observation, s.artifact_ids, s.duration_s = ev.ok, ev.observation, ev.artifact_ids, ev.duration_s
+            elif isinstance(ev, LLMCalled):
+                llm_s += ev.duration_s
+                llm_in_tools += ev.duration_s if ev.step else 0.0
+                tokens["prompt"] += ev.prompt_tokens
+                tokens["completion"] += ev.completion_tokens
+            elif isinstance(ev, PlanMade):
+                plan_source = ev.source
+        # Tool time is the wall time of the execute phase when known (tasks overlap there).
+        tool_wall = phases.get("execute", sum(s.duration_s for s in steps.values()))
+        tool_s = max(0.0, tool_wall - llm_in_tools)
+        return Result(
+            question=question, answer=final.answer, evidence=final.evidence,
+            steps=list(steps.values()), artifacts=[a.to_json() for a in store.all()],
+            timings=Timings(wall_s=wall, llm_s=llm_s, tool_s=tool_s,
+                            orchestration_s=max(0.0, wall - llm_s - tool_s)),
+            tokens=tokens, planner=planner, plan_source=plan_source, notes=final.notes, ok=ok,
+        )

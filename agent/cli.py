@@ -1,0 +1,142 @@
+"""`mmagent` command line. Only typer and rich load at start-up: `--help` stays fast;
+torch, ultralytics and the LLM load inside the commands, on first use."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+app = typer.Typer(
+    name="mmagent",
+    help="Answer questions about images with a planner LLM and real vision tools.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(message: str, code: int) -> None:
+    typer.echo(f"mmagent: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _guarded(fn: Any) -> Any:
+    """Turn our errors into one clear line and an exit code: 2 for bad input, 1 otherwise."""
+    from agent.errors import MMAgentError, UserInputError
+
+    try:
+        return fn()
+    except UserInputError as exc:
+        _fail(str(exc), 2)
+    except MMAgentError as exc:
+        _fail(str(exc), 1)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        if os.environ.get("MMAGENT_DEBUG"):
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc} (set MMAGENT_DEBUG=1 for a traceback)", 1)
+
+
+def _settings(planner: Optional[str], model_dir: Optional[Path]) -> Any:
+    from agent.config import load_settings
+
+    overrides: dict[str, Any] = {}
+    if planner:
+        overrides["planner_kind"] = planner
+    if model_dir:
+        overrides["model_dir"] = model_dir
+    return load_settings(**overrides)
+
+
+def _check_inputs(question: str, images: list[Path]) -> None:
+    from agent.errors import UserInputError
+    from agent.images import load_image
+
+    if not question.strip():
+        raise UserInputError("the question is empty; ask something about the image(s)")
+    if not images:
+        raise UserInputError("give at least one image with --image PATH")
+    for p in images:  # fail fast, before any model loads
+        load_image(p)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="the question about the image(s)")],
+    image: Annotated[list[Path], typer.Option("--image", "-i", help="image file (repeatable)")] = [],
+    as_json: Annotated[bool, typer.Option("--json", help="print exactly one JSON object on stdout")] = False,
+    planner: Annotated[Optional[str], typer.Option(help="planner: plan")] = None,
+    model_dir: Annotated[Optional[Path], typer.Option(help="directory with model weights")] = None,
+) -> None:
+    """Answer QUESTION about one or more images; prints the answer and a readable trace."""
+
+    def go() -> None:
+        _check_inputs(question, image)
+        from agent.agent import Agent
+        from agent.trace import TracePrinter
+
+        agent = Agent(_settings(planner, model_dir))
+        printer = TracePrinter(to_stderr=as_json)
+        result = agent.run(question, image, on_event=printer)
+        if as_json:
+            sys.stdout.write(json.dumps(result.model_dump(), default=str) + "\n")
+        else:
+            printer.final(result)
+
+    _guarded(go)
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option(help="where the example images are written")] = Path("examples"),
+    model_dir: Annotated[Optional[Path], typer.Option(help="directory with model weights")] = None,
+) -> None:
+    """Make example images and answer multi-step questions about them on the offline stack."""
+
+    def go() -> None:
+        from agent.demo import run_demo
+
+        ok = run_demo(out_dir, _settings(None, model_dir))
+        raise typer.Exit(0 if ok else 1)
+
+    _guarded(go)
+
+
+@app.command()
+def models(
+    model_dir: Annotated[Optional[Path], typer.Option(help="directory with model weights")] = None,
+) -> None:
+    """Show, for each role, its backend, model and where the weights resolve (nothing loads)."""
+
+    def go() -> None:
+        from agent.errors import ModelNotFoundError
+        from agent.resolve import resolve_model
+
+        s = _settings(None, model_dir)
+        for role in ("planner", "reasoner", "answerer", "detector", "ocr"):
+            cfg = s.role(role)
+            where = "served at " + str(s.lmm_url) if cfg.backend == "openai" else ""
+            if not where and cfg.model and cfg.backend in ("llamacpp", "yolo"):
+                try:
+                    r = resolve_model(cfg.model, s)
+                    where = f"{r.source}: {r.location}"
+                except ModelNotFoundError as exc:
+                    where = "NOT FOUND (" + "; ".join(exc.tried) + ")"
+            typer.echo(f"{role:9} {cfg.backend:9} {cfg.model or '-':30} {where or 'packaged with the backend'}")
+
+    _guarded(go)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

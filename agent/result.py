@@ -1,0 +1,37 @@
+"""What a run returns: the answer, its evidence, the steps, artifacts, timings and tokens."""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Step(BaseModel):
+    step: str
+    tool: str
+    args: dict[str, Any]
+    ok: bool
+    observation: str
+    artifact_ids: list[str] = Field(default_factory=list)
+    duration_s: float = 0.0
+
+
+class Timings(BaseModel):
+    wall_s: float
+    llm_s: float  # every LLM call (planning, extraction inside tools, answering)
+    tool_s: float  # tool execution, excluding LLM calls made inside tools
+    orchestration_s: float  # the rest: loading images, validation, bookkeeping
+
+
+class Result(BaseModel):
+    question: str
+    answer: str
+    evidence: list[str]
+    steps: list[Step]
+    artifacts: list[dict[str, Any]]
+    timings: Timings
+    tokens: dict[str, int]
+    planner: str
+    plan_source: str = ""
+    notes: list[str] = Field(default_factory=list)
+    ok: bool = True
