@@ -7,7 +7,14 @@ Imports are lazy so `mmagent --help` stays fast (torch, ultralytics load on firs
 """
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
+
+# Library defaults that must be set before those libraries are imported: ultralytics prints
+# to stdout (which `mmagent ask --json` owns) and may try to download fonts or weights.
+os.environ.setdefault("YOLO_VERBOSE", "False")
+os.environ.setdefault("YOLO_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 if TYPE_CHECKING:
     from agent.agent import Agent

@@ -149,5 +149,6 @@ class Agent:
             steps=list(steps.values()), artifacts=[a.to_json() for a in store.all()],
             timings=Timings(wall_s=wall, llm_s=llm_s, tool_s=tool_s,
                             orchestration_s=max(0.0, wall - llm_s - tool_s)),
-            tokens=tokens, planner=planner, plan_source=plan_source, notes=final.notes, ok=ok,
+            tokens=tokens, planner=planner, plan_source=plan_source, notes=final.notes,
+            ok=ok and final.ok,
         )

@@ -83,14 +83,15 @@ class DetectionsArtifact(Artifact):
         counts: dict[str, int] = {}
         for n in names:
             counts[n] = counts.get(n, 0) + 1
-        count_txt = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
-        items = "; ".join(
+        found = ", ".join(f"{v} {k}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+        return f"{self.id}: detected in {self.image_id}: {found}"
+
+    def details(self) -> str:
+        """Every box, for traces and tools that need coordinates."""
+        return "; ".join(
             f"#{i} {n} {c:.2f} {fmt_box(b)}"
-            for i, (n, c, b) in enumerate(
-                zip(names, self.detections.confidence, self.detections.xyxy)
-            )
+            for i, (n, c, b) in enumerate(zip(self.class_names, self.detections.confidence, self.detections.xyxy))
         )
-        return f"{self.id}: counts in {self.image_id}: {count_txt}. Boxes: {items}"
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,8 @@ class OcrArtifact(Artifact):
     def summary(self) -> str:
         if not self.lines:
             return f"{self.id}: no text found in {self.image_id}"
-        body = "\n".join(f"  L{i}: {ln.text}" for i, ln in enumerate(self.lines))
-        return f"{self.id}: {len(self.lines)} text lines in {self.image_id}:\n{body}"
+        body = " | ".join(ln.text for ln in self.lines)
+        return f"{self.id}: text lines in {self.image_id}: {body}"
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def run_demo(out_dir: Path, settings: Settings) -> bool:
         console.rule(f"demo {i}/{len(cases)}: {', '.join(p.name for p in case.images)}")
         result = agent.run(case.question, case.images, on_event=printer)
         printer.final(result)
-        ok = case.check(result.answer)
+        ok = result.ok and case.check(result.answer)
         passed += ok
         console.print(f"expected: {case.expect} -> [{'green' if ok else 'red'}]{'CORRECT' if ok else 'WRONG'}[/]")
     console.rule(f"{passed}/{len(cases)} answers correct")

@@ -72,12 +72,12 @@ def render_receipt(seed: int = 0, n_items: int = 5) -> Receipt:
 
 def packaged_photo(name: str) -> Path:
     """Path of a sample photo shipped inside an installed package (no download)."""
-    if name in ("bus.jpg", "zidane.jpg"):
-        import ultralytics
+    from agent.resolve import package_path
 
-        path = Path(ultralytics.__file__).parent / "assets" / name
-    else:
+    if name not in ("bus.jpg", "zidane.jpg"):
         raise KeyError(f"unknown sample photo {name}")
+    base = package_path("ultralytics")  # found without importing ultralytics
+    path = (base or Path("ultralytics-not-installed")) / "assets" / name
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing from the installed ultralytics package")
     return path

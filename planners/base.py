@@ -37,6 +37,7 @@ class FinalAnswer:
     answer: str
     evidence: list[str]
     notes: list[str] = field(default_factory=list)  # e.g. "fallback plan used"
+    ok: bool = True  # False when no real answer could be given
 
 
 class Planner(Protocol):

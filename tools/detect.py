@@ -6,7 +6,6 @@ through OpenCV DNN.
 """
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -63,10 +62,7 @@ class DetectArgs(BaseModel):
 
 class YoloDetector:
     def __init__(self, location: str, device: str) -> None:
-        # Before the import: keep ultralytics off stdout (--json owns it) and off the network.
-        os.environ.setdefault("YOLO_VERBOSE", "False")
-        os.environ.setdefault("YOLO_OFFLINE", "1")
-        from ultralytics import YOLO
+        from ultralytics import YOLO  # quiet and offline: see agent/__init__.py
 
         self.device = device
         self.model = YOLO(location, task="detect")

@@ -103,7 +103,7 @@ class RelateTool(VisionTool):
                 "largest": lambda it: -(it.box[2] - it.box[0]) * (it.box[3] - it.box[1]),
             }[args.relation]
             best = min(subjects, key=key)
-            value, statement = best.label, f"{args.relation} in {args.subject}: {best.label} {fmt_box(best.box)} ({best.ref})"
+            value, statement = best.label, f"the {args.relation} in {args.subject} is {best.label} ({best.ref}, box {fmt_box(best.box)})"
         else:
             if not args.target:
                 raise ToolError(f"relation {args.relation} needs target (a det- or ocr- artifact)")
@@ -117,20 +117,21 @@ class RelateTool(VisionTool):
                  and (g := relation_gap(args.relation, subject.box, t.box)) is not None),
                 key=lambda gt: gt[0],
             )
-            where = f"{subject.label} {fmt_box(subject.box)} ({subject.ref})"
+            where = f"the {subject.label} ({subject.ref})"
             if args.relation == "count_inside":
                 value = len(found)
                 statement = f"{value} items of {args.target} inside {where}"
             elif args.relation == "inside" and found:
                 inside = sorted((t for _, t in found), key=lambda t: (t.box[1], t.box[0]))
                 value = [t.label for t in inside]
-                statement = f"inside {where}: " + "; ".join(f"'{t.label}' ({t.ref})" for t in inside)
+                noun = "text" if isinstance(tgt_art, OcrArtifact) else "objects"
+                statement = f"{noun} inside {where}: " + ", ".join(f"'{t.label}'" for t in inside)
             elif not found:
                 value, statement = None, f"nothing in {args.target} is {args.relation} {where}"
             else:
                 t = found[0][1]
                 value = t.label
-                statement = f"'{t.label}' {fmt_box(t.box)} ({t.ref}) is {args.relation.replace('_', ' ')} {where}"
+                statement = f"'{t.label}' ({t.ref}) is {args.relation.replace('_', ' ')} {where}"
         art = ctx.new(ValueArtifact, inputs=inputs, params=args.model_dump(exclude_none=True),
                       value=value, statement=statement)
         return ToolOutput(art.summary(), [art])
