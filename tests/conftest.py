@@ -1,0 +1,122 @@
+"""Shared fixtures: settings pointing at ../shared/models, a scripted chat model, images."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import PrivateAttr
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_MODELS = REPO.parent / "shared" / "models"
+
+
+class ScriptedChat(BaseChatModel):
+    """Replies from a script, in order, and records each request (messages + kwargs).
+
+    Drives control flow in tests; every real backend has its own test elsewhere."""
+
+    replies: list[Any]
+    _calls: list[dict[str, Any]] = PrivateAttr(default_factory=list)
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    @property
+    def calls(self) -> list[dict[str, Any]]:
+        return self._calls
+
+    def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
+        self._calls.append({"messages": messages, "kwargs": kwargs})
+        if not self.replies:
+            raise AssertionError(f"ScriptedChat ran out of replies; last prompt: {messages[-1].content!r}")
+        reply = self.replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        text = reply if isinstance(reply, str) else json.dumps(reply)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+
+@pytest.fixture
+def scripted():
+    return lambda *replies: ScriptedChat(replies=list(replies))
+
+
+@pytest.fixture(scope="session")
+def settings_kwargs() -> dict[str, Any]:
+    kw: dict[str, Any] = {}
+    if os.environ.get("MMAGENT_MODEL_DIR"):
+        kw["model_dir"] = Path(os.environ["MMAGENT_MODEL_DIR"])
+    elif SHARED_MODELS.is_dir():
+        kw["model_dir"] = SHARED_MODELS
+    return kw
+
+
+@pytest.fixture
+def settings(settings_kwargs):
+    from agent.config import Settings
+
+    return Settings(**settings_kwargs)
+
+
+@pytest.fixture(scope="session")
+def receipt():
+    from agent.samples import render_receipt
+
+    return render_receipt(seed=0)
+
+
+@pytest.fixture(scope="session")
+def chelsea():
+    from agent.samples import skimage_photo
+
+    return skimage_photo("chelsea")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_config(monkeypatch, tmp_path):
+    """No user config or MMAGENT_* variables (other than the model dir) leak into tests."""
+    for key in list(os.environ):
+        if key.startswith("MMAGENT_") and key not in ("MMAGENT_MODEL_DIR", "MMAGENT_CACHE_DIR"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+
+
+class ToolEnv:
+    """A store + runner over the default tools, as one agent run would set them up."""
+
+    def __init__(self, settings, chat=None):
+        from agent.artifacts import ArtifactStore
+        from agent.events import EventStream
+        from agent.llm.client import LLMClient
+        from agent.models import shared_manager
+        from agent.runner import ToolRunner
+        from tools import ToolContext, default_tools
+
+        self.store = ArtifactStore()
+        self.events = EventStream()
+        llm = lambda role: LLMClient(role, chat, self.events.emit, step="tool")  # noqa: E731
+        self.runner = ToolRunner(
+            default_tools(),
+            lambda name: ToolContext(self.store, settings, shared_manager(), llm, tool=name),
+            self.events.emit,
+        )
+
+    def add_image(self, image) -> str:
+        from agent.artifacts import ImageArtifact, Provenance
+
+        return self.store.add(ImageArtifact, Provenance("input"), image=image).id
+
+    def call(self, tool, **args):
+        return self.runner.call(tool, args, step="test")
+
+
+@pytest.fixture
+def tool_env(settings):
+    return lambda chat=None: ToolEnv(settings, chat)

@@ -1,0 +1,46 @@
+import pytest
+
+from agent.config import load_settings
+from agent.errors import ConfigError
+
+
+def test_defaults_use_embedded_stack():
+    s = load_settings()
+    assert s.planner.backend == "llamacpp"
+    assert s.reasoner == s.planner  # no served LMM: the embedded LLM reasons too
+    assert s.detector.backend == "yolo" and s.ocr.backend == "rapidocr"
+    assert s.role("captioner").backend  # issue-3 roles are named in the one config
+
+
+def test_lmm_url_makes_served_model_the_reasoner(monkeypatch):
+    monkeypatch.setenv("MMAGENT_LMM_URL", "http://127.0.0.1:8000/v1")
+    monkeypatch.setenv("MMAGENT_LMM_MODEL", "Qwen/Qwen2.5-VL-7B-Instruct")
+    s = load_settings()
+    assert s.reasoner.backend == "openai" and s.reasoner.model == "Qwen/Qwen2.5-VL-7B-Instruct"
+    assert s.answerer == s.reasoner
+    assert s.planner.backend == "llamacpp"
+
+
+def test_nested_env_and_toml(monkeypatch, tmp_path):
+    cfg = tmp_path / "mm.toml"
+    cfg.write_text('memory_budget = 2.5\n[detector]\nbackend = "ssd"\n[ocr]\nbackend = "rapidocr"\n')
+    monkeypatch.setenv("MMAGENT_CONFIG", str(cfg))
+    monkeypatch.setenv("MMAGENT_OCR__BACKEND", "paddleocr")
+    s = load_settings()
+    assert s.detector.backend == "ssd" and s.memory_budget == 2.5
+    assert s.ocr.backend == "paddleocr"  # environment beats the file
+
+
+def test_bad_config_is_one_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("MMAGENT_MEMORY_BUDGET", "lots")
+    with pytest.raises(ConfigError, match="memory_budget"):
+        load_settings()
+    monkeypatch.delenv("MMAGENT_MEMORY_BUDGET")
+    monkeypatch.setenv("MMAGENT_CONFIG", str(tmp_path / "missing.toml"))
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings()
+    bad = tmp_path / "bad.toml"
+    bad.write_text("planner = [unclosed")
+    monkeypatch.setenv("MMAGENT_CONFIG", str(bad))
+    with pytest.raises(ConfigError, match="could not read"):
+        load_settings()
