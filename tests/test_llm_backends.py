@@ -1,0 +1,73 @@
+"""Both chat backends on real code: embedded llama.cpp (xllamacpp) and an OpenAI-compatible
+server (the same llama.cpp build serving HTTP on localhost), plus an unreachable endpoint."""
+import pytest
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel
+
+from agent.config import RoleConfig
+from agent.errors import BackendUnavailableError
+from agent.events import EventStream, LLMCalled
+from agent.llm.client import LLMClient
+from agent.llm.factory import build_chat_model
+from agent.models import shared_manager
+
+pytestmark = pytest.mark.llm
+
+
+class Shopping(BaseModel):
+    items: list[str]
+    count: int
+
+
+MESSAGES = [SystemMessage(content="Extract the shopping list as JSON."),
+            HumanMessage(content="Buy eggs, milk and bread.")]
+
+
+@pytest.fixture(scope="module")
+def embedded(settings_kwargs):
+    from agent.config import Settings
+
+    s = Settings(**settings_kwargs)
+    chat, endpoint = build_chat_model("planner", s.planner, s, shared_manager())
+    return chat
+
+
+def test_embedded_structured_output_is_constrained_and_counted(embedded):
+    events = EventStream()
+    client = LLMClient("planner", embedded, events.emit)
+    value, repaired = client.structured(MESSAGES, Shopping, purpose="test")
+    assert isinstance(value, Shopping) and not repaired
+    assert {"eggs", "milk", "bread"} <= {i.lower() for i in value.items}
+    call = events.events[-1]
+    assert isinstance(call, LLMCalled) and call.prompt_tokens > 10 and call.completion_tokens > 3
+
+
+def test_openai_compatible_backend_against_local_server(embedded, settings_kwargs):
+    """ChatOpenAI with base_url, talking HTTP to llama.cpp's OpenAI-compatible server."""
+    from agent.config import Settings
+
+    address = embedded._ensure_server().listening_address
+    s = Settings(**settings_kwargs, lmm_url=f"{address}/v1", lmm_model="local")
+    chat, endpoint = build_chat_model("reasoner", s.reasoner, s, shared_manager())
+    assert type(chat).__name__ == "ChatOpenAI" and endpoint == f"{address}/v1"
+    client = LLMClient("reasoner", chat, EventStream().emit, endpoint=endpoint)
+    value, _ = client.structured(MESSAGES, Shopping, purpose="test")
+    assert len(value.items) >= 2
+    assert client.prompt_tokens > 10
+
+
+def test_unreachable_server_names_the_endpoint(settings_kwargs):
+    from agent.config import Settings
+
+    s = Settings(**settings_kwargs, lmm_url="http://127.0.0.1:9/v1", llm_timeout_s=5)
+    chat, endpoint = build_chat_model("reasoner", s.reasoner, s, shared_manager())
+    client = LLMClient("reasoner", chat, EventStream().emit, endpoint=endpoint)
+    with pytest.raises(BackendUnavailableError, match=r"http://127.0.0.1:9/v1 cannot be reached"):
+        client.complete(MESSAGES, purpose="test")
+
+
+def test_unknown_backend_is_a_config_error(settings):
+    from agent.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown LLM backend"):
+        build_chat_model("planner", RoleConfig(backend="telepathy"), settings, shared_manager())
