@@ -65,9 +65,11 @@ class ModelManager:
         self,
         key: str,
         loader: Callable[[], T],
-        size_bytes: int = 0,
+        size_bytes: int | Callable[[], int] = 0,
         pinned: bool = False,
     ) -> T:
+        """The shared instance for `key`, loading it on first use. A callable size is only
+        evaluated on a miss, so a hit costs one dict lookup (tools call this per image)."""
         with self._lock:
             hit = self._models.get(key)
             if hit is not None:
@@ -80,10 +82,11 @@ class ModelManager:
             with self._lock:
                 if key in self._models:
                     return self._models[key].instance
-            self._make_room(size_bytes)
+            size = size_bytes() if callable(size_bytes) else size_bytes
+            self._make_room(size)
             t0 = time.perf_counter()
             instance = loader()
-            entry = LoadedModel(key, instance, size_bytes, pinned, time.perf_counter() - t0, time.time())
+            entry = LoadedModel(key, instance, size, pinned, time.perf_counter() - t0, time.time())
             with self._lock:
                 self._models[key] = entry
             return instance

