@@ -129,10 +129,9 @@ class Agent:
         plan_source = ""
         for ev in events.events:
             if isinstance(ev, ToolCalled):
-                steps[ev.step or f"call{len(steps)}"] = Step(step=ev.step, tool=ev.tool, args=ev.args,
-                                                            ok=False, observation="")
-            elif isinstance(ev, ToolResult):
-                s = steps.get(ev.step) or next(reversed(steps.values()))
+                steps[ev.step] = Step(step=ev.step, tool=ev.tool, args=ev.args, ok=False, observation="")
+            elif isinstance(ev, ToolResult) and ev.step in steps:
+                s = steps[ev.step]
                 s.ok, s.observation, s.artifact_ids, s.duration_s = ev.ok, ev.observation, ev.artifact_ids, ev.duration_s
             elif isinstance(ev, LLMCalled):
                 llm_s += ev.duration_s

@@ -37,7 +37,6 @@ class ToolRunner:
         self.tools = {t.name: t for t in tools}
         self.make_context = make_context
         self.emit = emit
-        self.tool_seconds = 0.0
         for t in tools:
             t.runner = self
 
@@ -68,7 +67,6 @@ class ToolRunner:
         except Exception as exc:  # a model or library raising mid-run: report, keep going
             result = ToolCallResult(tool_name, False, f"ERROR: {tool_name} failed: {type(exc).__name__}: {exc}")
         result.duration_s = time.perf_counter() - t0
-        self.tool_seconds += result.duration_s
         self.emit(ToolResult(step=step, tool=tool_name, ok=result.ok, artifact_ids=result.artifact_ids,
                              observation=result.observation, duration_s=result.duration_s))
         return result

@@ -39,6 +39,9 @@ def test_plan_execute_answer(settings, scripted, receipt):
     assert kinds[0] is RunStarted and PlanMade in kinds and kinds[-2] is AnswerGiven and kinds[-1] is RunFinished
     t = result.timings
     assert t.wall_s >= t.llm_s + t.tool_s - 1e-6 and t.orchestration_s >= 0
+    # a reasoner that is not the embedded text model gets the images as base64 data URLs
+    answer_content = chat.calls[-1]["messages"][-1].content
+    assert answer_content[1]["image_url"]["url"].startswith("data:image/png;base64,")
     # planner calls ask for schema-constrained decoding
     plan_call = chat.calls[1]["kwargs"]["response_format"]["json_schema"]["schema"]
     assert plan_call["properties"]["tasks"]["items"]["anyOf"]
@@ -57,13 +60,14 @@ def test_unknown_tool_and_bad_args_are_pruned(settings, scripted, receipt):
     bad = {"tasks": [{"id": "t1", "tool": "ocr", "args": {"image": "img-1"}},
                      {"id": "t2", "tool": "teleport", "args": {}},
                      {"id": "t3", "tool": "query", "args": {"table": "$t1", "op": "max"}},
-                     {"id": "t4", "tool": "detect", "args": {"image": "img-7"}}]}
+                     {"id": "t4", "tool": "detect", "args": {"image": "img-7"}},
+                     {"id": "t5", "tool": "query", "args": {"table": "$t1", "op": "median"}}]}
     chat = scripted({"parts": [Q]}, bad, bad, {"answer": "The text is read.", "evidence": ["ocr-2"]})
     result = make_agent(settings, chat).run(Q, [receipt.image])
     assert result.plan_source == "llm-pruned" and [s.tool for s in result.steps] == ["ocr"]
     repair = chat.calls[2]["messages"][-1].content
     assert "unknown tool 'teleport'" in repair and "unknown artifact id 'img-7'" in repair
-    assert "table needs a tab artifact" in repair
+    assert "table needs a tab artifact" in repair and "t5: bad arguments for query: op" in repair
 
 
 def test_unusable_plan_falls_back_to_ocr_and_detection(settings, scripted, receipt):
