@@ -21,7 +21,7 @@ from agent.result import Result, Step, Timings
 from agent.runner import ToolRunner
 from planners import make_planner
 from planners.base import RunContext
-from tools import ToolContext, VisionTool, default_tools
+from tools import ToolContext, VisionTool, all_tools
 
 ImageInput = str | Path | Image.Image
 
@@ -37,7 +37,7 @@ class Agent:
         """`chat_models` overrides the configured chat model per role (tests, custom backends)."""
         self.settings = settings or load_settings()
         self.models = models or shared_manager(self.settings.memory_budget)
-        self._tool_factory = (lambda: list(tools)) if tools is not None else default_tools
+        self._tool_factory = (lambda: list(tools)) if tools is not None else all_tools
         self._chat_overrides = dict(chat_models or {})
         self._chat_cache: dict[str, tuple[BaseChatModel, str | None]] = {}
         self._lock = threading.Lock()
@@ -60,6 +60,10 @@ class Agent:
             constrained = bool(self.settings.role(role).options.get("structured", True))
             return LLMClient(role, chat, emit, endpoint=endpoint, constrained=constrained, step=step)
         return make
+
+    def tool_status(self) -> dict[str, str | None]:
+        """Each tool and why it cannot run here (None when it can): no weights offline, no VLM."""
+        return {t.name: t.unavailable(self.settings) for t in self._tool_factory()}
 
     # -- running ------------------------------------------------------------------------
     def run(self, question: str, images: Sequence[ImageInput] = (),
@@ -98,13 +102,20 @@ class Agent:
         planner = make_planner(self.settings.planner_kind)
         events.emit(RunStarted(question=question, images=image_ids, planner=planner.name))
 
-        tools = self._tool_factory()
+        tools, unavailable = [], {}
+        for tool in self._tool_factory():
+            reason = tool.unavailable(self.settings)
+            if reason is None:
+                tools.append(tool)
+            else:
+                unavailable[tool.name] = reason
         llm = self._client_factory(events.emit)
         runner = ToolRunner(
             tools,
             lambda name: ToolContext(store, self.settings, self.models,
-                                     self._client_factory(events.emit, step=name), tool=name),
+                                     self._client_factory(events.emit, step=name), tool=name, emit=events.emit),
             events.emit,
+            unavailable,
         )
         run = RunContext(question, image_ids, store, runner, self.settings, llm, events.emit)
         ok = True

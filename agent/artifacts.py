@@ -1,7 +1,7 @@
 """The one artifact store: everything a tool makes, typed, immutable, with provenance.
 
 Planners and models refer to artifacts only by their short ids (`img-1`, `det-2`, `ocr-3`,
-`tab-4`, `val-5`, `txt-6`). Asking for an id that does not exist raises
+`tab-4`, `val-5`, `txt-6`, `mask-7`). Asking for an id that does not exist raises
 UnknownArtifactError, whose message goes back to the model instead of crashing the run.
 """
 from __future__ import annotations
@@ -55,13 +55,19 @@ class ImageArtifact(Artifact):
     prefix: ClassVar[str] = "img"
     image: Image.Image = field(repr=False, default=None)  # type: ignore[assignment]
     source: str | None = None  # file path for user images
-    parent: str | None = None  # image id a crop was cut from
+    parent: str | None = None  # image id a crop was cut from, or that was edited
     region: Box | None = None  # the crop box in the parent's pixels
+    origin: str = ""  # how it was made when not an input or crop: "generated", "edited", "drawn"
 
     def summary(self) -> str:
         w, h = self.image.size
-        origin = f"crop of {self.parent} at {fmt_box(self.region)}" if self.parent else "input image"
-        return f"{self.id}: {origin}, {w}x{h} px"
+        if self.origin:
+            what = f"{self.origin} image" + (f" from {self.parent}" if self.parent else "")
+        elif self.parent:
+            what = f"crop of {self.parent} at {fmt_box(self.region)}"
+        else:
+            what = "input image"
+        return f"{self.id}: {what}, {w}x{h} px"
 
 
 @dataclass(frozen=True)
@@ -146,6 +152,39 @@ class ValueArtifact(Artifact):
 
     def summary(self) -> str:
         return f"{self.id}: {self.statement}"
+
+
+@dataclass(frozen=True)
+class MaskArtifact(Artifact):
+    """Binary masks (N x H x W, bool) on an image, with one label per mask."""
+
+    prefix: ClassVar[str] = "mask"
+    image_id: str = ""
+    masks: Any = field(repr=False, default=None)  # np.ndarray[bool], shape (N, H, W)
+    labels: tuple[str, ...] = ()
+
+    @property
+    def areas(self) -> list[int]:
+        return [int(m.sum()) for m in self.masks]
+
+    @property
+    def boxes(self) -> list[Box]:
+        out = []
+        for m in self.masks:
+            ys, xs = np.nonzero(m)
+            out.append((float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
+                       if len(xs) else (0.0, 0.0, 0.0, 0.0))
+        return out
+
+    def summary(self) -> str:
+        if self.masks is None or len(self.masks) == 0:
+            return f"{self.id}: no mask found on {self.image_id}"
+        total = self.masks.shape[1] * self.masks.shape[2]
+        parts = "; ".join(
+            f"#{i} {lbl} area {a} px ({100 * a / total:.1f}%) bbox {fmt_box(b)}"
+            for i, (lbl, a, b) in enumerate(zip(self.labels, self.areas, self.boxes))
+        )
+        return f"{self.id}: {len(self.masks)} masks on {self.image_id}: {parts}"
 
 
 @dataclass(frozen=True)

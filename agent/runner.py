@@ -33,8 +33,9 @@ class ToolCallResult:
 
 class ToolRunner:
     def __init__(self, tools: list[VisionTool], make_context: Callable[[str], ToolContext],
-                 emit: Callable[[Any], None]) -> None:
+                 emit: Callable[[Any], None], unavailable: dict[str, str] | None = None) -> None:
         self.tools = {t.name: t for t in tools}
+        self.unavailable = dict(unavailable or {})  # tool name -> why it cannot run here
         self.make_context = make_context
         self.emit = emit
         for t in tools:
@@ -43,6 +44,8 @@ class ToolRunner:
     def validate(self, tool_name: str, raw_args: dict[str, Any]) -> BaseModel:
         """Parse args for a tool; raise MMAgentError with a message fit for the LLM."""
         tool = self.tools.get(tool_name)
+        if tool is None and tool_name in self.unavailable:
+            raise MMAgentError(f"tool '{tool_name}' is unavailable: {self.unavailable[tool_name]}")
         if tool is None:
             raise MMAgentError(f"unknown tool '{tool_name}'; available: {', '.join(self.tools)}")
         schema: type[BaseModel] = tool.args_schema  # type: ignore[assignment]

@@ -18,13 +18,15 @@ if TYPE_CHECKING:
     from agent.runner import ToolRunner
 
 REF = re.compile(r"\$(t\d+)\b")
-ARTIFACT_ID = re.compile(r"^[a-z]{3}-\d+$")
+ARTIFACT_ID = re.compile(r"^[a-z]{3,4}-\d+$")
 # What each tool makes, and which artifact kinds each artifact-valued argument accepts.
-OUTPUT_PREFIX = {"detect": "det", "ocr": "ocr", "crop": "img", "extract": "tab",
-                 "query": "val", "relate": "val", "calculate": "val"}
+OUTPUT_PREFIX = {"detect": "det", "ocr": "ocr", "crop": "img", "extract": "tab", "query": "val",
+                 "relate": "val", "calculate": "val", "caption": "txt", "ground": "det", "classify": "val",
+                 "ask_image": "txt", "segment": "mask", "generate_image": "img", "edit_image": "img",
+                 "draw": "img"}
 ARG_KINDS = {"image": {"img"}, "source": {"ocr", "det"}, "table": {"tab"},
-             "subject": {"det", "ocr"}, "target": {"det", "ocr"}}
-ARG_KINDS_BY_TOOL = {("extract", "source"): {"ocr"}}
+             "subject": {"det", "ocr"}, "target": {"det", "ocr"}, "mask": {"mask"}}
+ARG_KINDS_BY_TOOL = {("extract", "source"): {"ocr"}, ("segment", "source"): {"det"}}
 
 
 class Task(BaseModel):
@@ -44,6 +46,8 @@ def plan_json_schema(runner: "ToolRunner", max_tasks: int, image_ids: list[str])
     refs = image_ids + [f"$t{i}" for i in range(1, max_tasks + 1)]
     variants = []
     for name, tool in runner.tools.items():
+        if not tool.plannable:
+            continue
         args = tool.args_schema.model_json_schema()  # type: ignore[union-attr]
         args.pop("title", None)
         args.pop("description", None)

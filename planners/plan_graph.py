@@ -72,7 +72,7 @@ class PlanGraphPlanner:
 
     def plan_part(self, run: RunContext, part: str) -> tuple[Plan, str]:
         """A checked plan for one question part, and how it was obtained."""
-        tools = "\n".join(f"- {t.signature()}" for t in run.runner.tools.values())
+        tools = "\n".join(f"- {t.signature()}" for t in run.runner.tools.values() if t.plannable)
         images = ", ".join(run.store.get(i).summary() for i in run.image_ids)
         # The system prompt stays byte-identical across calls (llama.cpp reuses its cached
         # prefix); the examples picked for this part go in the user message.

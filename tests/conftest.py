@@ -14,6 +14,8 @@ from pydantic import PrivateAttr
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MODELS = REPO.parent / "shared" / "models"
+# Resolved now: tests chdir into temporary directories.
+ENV_MODEL_DIR = Path(os.environ["MMAGENT_MODEL_DIR"]).resolve() if os.environ.get("MMAGENT_MODEL_DIR") else None
 
 
 class ScriptedChat(BaseChatModel):
@@ -51,8 +53,8 @@ def scripted():
 @pytest.fixture(scope="session")
 def settings_kwargs() -> dict[str, Any]:
     kw: dict[str, Any] = {}
-    if os.environ.get("MMAGENT_MODEL_DIR"):
-        kw["model_dir"] = Path(os.environ["MMAGENT_MODEL_DIR"])
+    if ENV_MODEL_DIR is not None:
+        kw["model_dir"] = ENV_MODEL_DIR
     elif SHARED_MODELS.is_dir():
         kw["model_dir"] = SHARED_MODELS
     return kw
@@ -85,6 +87,8 @@ def _isolated_config(monkeypatch, tmp_path):
     for key in list(os.environ):
         if key.startswith("MMAGENT_") and key not in ("MMAGENT_MODEL_DIR", "MMAGENT_CACHE_DIR"):
             monkeypatch.delenv(key)
+    if ENV_MODEL_DIR is not None:
+        monkeypatch.setenv("MMAGENT_MODEL_DIR", str(ENV_MODEL_DIR))
     monkeypatch.chdir(tmp_path)
 
 

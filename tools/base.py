@@ -34,6 +34,7 @@ class ToolContext:
     models: "ModelManager"
     llm: Callable[[str], "LLMClient"]  # role name -> client
     tool: str = ""
+    emit: Callable[[Any], None] = lambda event: None  # progress events of long calls
     started: float = field(default_factory=time.perf_counter)
 
     def new(self, cls: type[A], inputs: tuple[str, ...] = (), params: dict[str, Any] | None = None,
@@ -56,9 +57,15 @@ class VisionTool(BaseTool):
     model_config = ConfigDict(arbitrary_types_allowed=True)
     response_format: str = "content_and_artifact"
     runner: Any = None  # agent.runner.ToolRunner, bound when an agent run starts
+    plannable: bool = True  # offered to planners (False: used by the UI / code directly)
 
     def forward(self, args: Any, ctx: ToolContext) -> ToolOutput:
         raise NotImplementedError
+
+    def unavailable(self, settings: Any) -> str | None:
+        """Why this tool cannot run with these settings (e.g. no weights offline), else None.
+        Must be cheap: it resolves, it does not load."""
+        return None
 
     def _run(self, **kwargs: Any) -> tuple[str, list[str]]:
         if self.runner is None:

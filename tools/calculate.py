@@ -19,7 +19,7 @@ from tools.base import ToolContext, ToolOutput, VisionTool
 _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
            ast.Div: operator.truediv, ast.Mod: operator.mod, ast.Pow: operator.pow}
 _FUNCS = {"round": round, "abs": abs, "min": min, "max": max}
-_ARTIFACT_ID = re.compile(r"\b([a-z]{3})-(\d+)\b")
+_ARTIFACT_ID = re.compile(r"\b([a-z]{3,4})-(\d+)\b")
 
 
 def _numeric(value: Any, aid: str) -> float:

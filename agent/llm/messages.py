@@ -26,7 +26,19 @@ def to_openai_messages(messages: list[BaseMessage]) -> list[dict[str, Any]]:
     return out
 
 
-def image_data_url(image: Image.Image, max_side: int = 1280) -> str:
+MAX_SIDE = 1280  # images larger than this are downscaled before sending
+
+
+def sent_size(image: Image.Image, max_side: int = MAX_SIDE) -> tuple[int, int]:
+    """The size the model sees after image_data_url (for mapping its pixel coordinates back)."""
+    w, h = image.size
+    if max(w, h) <= max_side:
+        return w, h
+    f = max_side / max(w, h)
+    return max(1, round(w * f)), max(1, round(h * f))
+
+
+def image_data_url(image: Image.Image, max_side: int = MAX_SIDE) -> str:
     """PNG data URL (what OpenAI-compatible servers such as vLLM accept for images)."""
     img = image
     if max(img.size) > max_side:

@@ -1,0 +1,34 @@
+"""`ask_image`: visual question answering by the answerer role, on an image or a crop."""
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from agent.artifacts import ImageArtifact, TextArtifact
+from agent.errors import ToolError
+from tools.base import ToolContext, ToolOutput, VisionTool
+from tools.vlm import no_vlm_reason, run_vlm
+
+
+class AskImageArgs(BaseModel):
+    image: str = Field(description="image or crop id")
+    question: str = Field(description="a short question about that image")
+
+
+class AskImageTool(VisionTool):
+    name: str = "ask_image"
+    description: str = "ask a vision-language model a short question about an image or crop"
+    args_schema: type[BaseModel] = AskImageArgs
+
+    def unavailable(self, settings) -> str | None:
+        return no_vlm_reason("answerer", settings.answerer)
+
+    def forward(self, args: AskImageArgs, ctx: ToolContext) -> ToolOutput:
+        if not args.question.strip():
+            raise ToolError("the question is empty")
+        img = ctx.store.get(args.image, ImageArtifact)
+        prompt = f"{args.question.strip()} Answer briefly."
+        text, model = run_vlm("answerer", ctx.settings.answerer, ctx.settings, ctx.models, ctx.llm,
+                              img.image, prompt, vqa=True)
+        art = ctx.new(TextArtifact, inputs=(img.id,), params={"question": args.question}, model=model,
+                      text=f"answer about {img.id} to '{args.question}': {text}")
+        return ToolOutput(art.summary(), [art])

@@ -1,0 +1,175 @@
+"""`ground`: a phrase ("the red car on the left", "the sign saying EXIT") -> boxes.
+
+Backends: `compositional` (offline default: the phrase's nouns are mapped to COCO classes
+with a lexicon, the detector finds them, then colour words filter by pixel statistics inside
+each box, position words pick left/right/top/bottom/largest/smallest, and a quoted or
+'saying X' text cue keeps boxes next to that OCR text), `transformers` (zero-shot object
+detection: OWLv2, OWL-ViT, Grounding DINO) and `openai` (the served LMM asked for boxes; its
+text coordinates are parsed by tools.coords).
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import supervision as sv
+from PIL import Image
+from pydantic import BaseModel, Field
+
+from agent.artifacts import DetectionsArtifact, ImageArtifact
+from agent.config import Settings
+from agent.errors import ToolError
+from langchain_core.messages import HumanMessage
+
+from agent.llm.messages import image_part, sent_size
+from agent.models import ModelManager
+from tools.base import ToolContext, ToolOutput, VisionTool
+from tools.coords import parse_boxes
+from tools.detect import COCO_NAMES, load_detector, normalize_class
+from tools.hf import hf_pipeline, load_hf
+from tools.ocr import load_ocr
+
+# Hue ranges (degrees) and saturation/value limits for colour words.
+COLOURS: dict[str, tuple[tuple[float, float], ...]] = {
+    "red": ((0, 15), (345, 360)), "orange": ((15, 40),), "yellow": ((40, 70),), "green": ((70, 165),),
+    "cyan": ((165, 200),), "blue": ((200, 255),), "purple": ((255, 290),), "pink": ((290, 345),),
+}
+ACHROMATIC = {"white", "black", "gray", "grey", "silver"}
+POSITIONS = {
+    "left": "left", "leftmost": "left", "right": "right", "rightmost": "right", "top": "top",
+    "upper": "top", "highest": "top", "bottom": "bottom", "lower": "bottom", "lowest": "bottom",
+    "largest": "largest", "biggest": "largest", "smallest": "smallest", "middle": "center", "center": "center",
+    "centre": "center",
+}
+_TEXT_CUE = re.compile(r"[\"'“‘]([^\"'”’]+)[\"'”’]|\b(?:saying|reading|labell?ed|with the text|that says)\s+(\w[\w$.\-]*)", re.I)
+
+
+def parse_phrase(phrase: str) -> dict:
+    words = re.findall(r"[a-z]+", phrase.lower())
+    classes: list[str] = []
+    for i in range(len(words)):  # two-word classes first ("traffic light", "cell phone")
+        for span in (words[i:i + 2], words[i:i + 1]):
+            c = normalize_class(" ".join(span))
+            if c in COCO_NAMES and c not in classes:
+                classes.append(c)
+                break
+    cue = _TEXT_CUE.search(phrase)
+    return {
+        "classes": classes,
+        "colour": next((w for w in words if w in COLOURS or w in ACHROMATIC), None),
+        "position": next((POSITIONS[w] for w in words if w in POSITIONS), None),
+        "text": (cue.group(1) or cue.group(2)).strip() if cue else None,
+    }
+
+
+def colour_fraction(image: Image.Image, box: np.ndarray, colour: str) -> float:
+    """Share of pixels in the box's central region that have this colour."""
+    x1, y1, x2, y2 = box
+    w, h = x2 - x1, y2 - y1
+    region = image.crop((int(x1 + 0.2 * w), int(y1 + 0.2 * h), int(x2 - 0.2 * w) + 1, int(y2 - 0.2 * h) + 1))
+    hsv = np.asarray(region.convert("HSV"), dtype=np.float32)
+    if hsv.size == 0:
+        return 0.0
+    hue, sat, val = hsv[..., 0] * 360 / 255, hsv[..., 1] / 255, hsv[..., 2] / 255
+    if colour in ACHROMATIC:
+        grey = sat < 0.2
+        mask = grey & ((val > 0.75) if colour == "white" else (val < 0.25) if colour == "black" else (val >= 0.25) & (val <= 0.75))
+    else:
+        in_hue = np.zeros(hue.shape, dtype=bool)
+        for lo, hi in COLOURS[colour]:
+            in_hue |= (hue >= lo) & (hue < hi)
+        mask = in_hue & (sat > 0.35) & (val > 0.2)
+    return float(mask.mean())
+
+
+def pick_position(dets: sv.Detections, position: str, width: int, height: int) -> int:
+    boxes = dets.xyxy
+    cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    key = {"left": cx, "right": -cx, "top": cy, "bottom": -cy, "largest": -area, "smallest": area,
+           "center": np.hypot(cx - width / 2, cy - height / 2)}[position]
+    return int(np.argmin(key))
+
+
+def compositional_ground(image: Image.Image, phrase: str, settings: Settings, manager: ModelManager,
+                         min_confidence: float) -> tuple[sv.Detections, str, list[str]]:
+    spec = parse_phrase(phrase)
+    if not spec["classes"]:
+        raise ToolError(f"no COCO class in '{phrase}': the compositional grounder maps nouns such as "
+                        "person, car, cat, bus, cup to detector classes; use detect/ocr for other things")
+    detector, model = load_detector(settings.detector, settings, manager)
+    dets = detector(image, min_confidence)
+    names = np.asarray(dets.data.get("class_name", []), dtype=object)
+    dets = dets[np.isin(names, spec["classes"])] if len(dets) else dets
+    steps = [f"{len(dets)} {'/'.join(spec['classes'])} detected"]
+    if len(dets) and spec["colour"]:
+        fractions = np.array([colour_fraction(image, b, spec["colour"]) for b in dets.xyxy])
+        keep = fractions >= max(0.15, 0.5 * fractions.max())
+        dets = dets[keep]
+        steps.append(f"{len(dets)} {spec['colour']} (colour share {fractions.max():.2f} best)")
+    if len(dets) and spec["text"]:
+        ocr, _ = load_ocr(settings.ocr, manager)
+        hits = [w for w in ocr(image) if spec["text"].lower() in w[0].lower()]
+        near = []
+        for i, b in enumerate(dets.xyxy):
+            bw, bh = b[2] - b[0], b[3] - b[1]
+            grown = (b[0] - 0.25 * bw, b[1] - 0.25 * bh, b[2] + 0.25 * bw, b[3] + 0.25 * bh)
+            if any(grown[0] <= (t[0] + t[2]) / 2 <= grown[2] and grown[1] <= (t[1] + t[3]) / 2 <= grown[3]
+                   for _, t, _ in hits):
+                near.append(i)
+        dets = dets[np.array(near, dtype=int)] if near else dets[np.zeros(len(dets), dtype=bool)]
+        steps.append(f"{len(dets)} near the text '{spec['text']}'")
+    if len(dets) > 1 and spec["position"]:
+        dets = dets[[pick_position(dets, spec["position"], *image.size)]]
+        steps.append(f"picked the {spec['position']}")
+    return dets, f"compositional:{model}", steps
+
+
+class GroundArgs(BaseModel):
+    image: str = Field(description="image id")
+    phrase: str = Field(description="what to find, e.g. 'the red car on the left'")
+    min_confidence: float = Field(default=0.25, ge=0.0, le=1.0)
+
+
+class GroundTool(VisionTool):
+    name: str = "ground"
+    description: str = "find the thing a phrase describes ('the red car on the left') and return its box"
+    args_schema: type[BaseModel] = GroundArgs
+
+    def forward(self, args: GroundArgs, ctx: ToolContext) -> ToolOutput:
+        phrase = args.phrase.strip()
+        if not phrase:
+            raise ToolError("the phrase is empty; say what to find")
+        img = ctx.store.get(args.image, ImageArtifact)
+        cfg, image = ctx.settings.grounder, img.image
+        steps: list[str] = []
+        if cfg.backend == "compositional":
+            dets, model, steps = compositional_ground(image, phrase, ctx.settings, ctx.models, args.min_confidence)
+        elif cfg.backend == "transformers":
+            pipe = load_hf("grounder", cfg, ctx.settings, ctx.models,
+                           lambda src: hf_pipeline("zero-shot-object-detection", src))
+            found = pipe(image, candidate_labels=[phrase], threshold=args.min_confidence)
+            dets = _detections([[o["box"][k] for k in ("xmin", "ymin", "xmax", "ymax")] for o in found],
+                               [o["score"] for o in found])
+            model = f"transformers:{cfg.model}"
+        elif cfg.backend == "openai":
+            prompt = (f"Locate {phrase} in the image. Reply only with JSON "
+                      '[{"bbox_2d": [x1, y1, x2, y2], "label": "..."}] in pixel coordinates.')
+            message = HumanMessage(content=[{"type": "text", "text": prompt}, image_part(image)])
+            reply = ctx.llm("grounder").complete([message], purpose="ground")
+            boxes = parse_boxes(reply, *image.size, scale=cfg.options.get("coord_format", "auto"),
+                                sent_size=sent_size(image))
+            dets = _detections(boxes, [1.0] * len(boxes))
+            model = f"served:{cfg.model or ctx.settings.lmm_model}"
+        else:
+            raise ToolError(f"unknown grounder backend '{cfg.backend}' (use compositional, transformers or openai)")
+        dets.data["class_name"] = np.array([phrase] * len(dets), dtype=object)
+        art = ctx.new(DetectionsArtifact, inputs=(img.id,), params={"phrase": phrase}, model=model,
+                      image_id=img.id, detections=dets)
+        how = f" ({'; '.join(steps)})" if steps else ""
+        return ToolOutput(art.summary() + how, [art])
+
+
+def _detections(boxes: list, scores: list) -> sv.Detections:
+    return sv.Detections(xyxy=np.asarray(boxes, dtype=np.float32).reshape(-1, 4),
+                         confidence=np.asarray(scores, dtype=np.float32), class_id=np.zeros(len(boxes), dtype=int))
