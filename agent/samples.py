@@ -88,3 +88,86 @@ def skimage_photo(name: str) -> Image.Image:
     import skimage.data
 
     return Image.fromarray(getattr(skimage.data, name)()).convert("RGB")
+
+
+# -- grounding scenes: sample photos pasted at known places ------------------------------------
+# Object boxes in the source photos, read off the photos by eye (x1, y1, x2, y2).
+OBJECT_SOURCES = {
+    "cat": ("chelsea", (3, 1, 400, 293)),
+    "cup": ("coffee", (170, 18, 425, 300)),
+    "person": ("astronaut", (13, 18, 362, 508)),
+}
+LABEL_WORDS = ["ALPHA", "BRAVO", "DELTA", "ECHO", "KILO", "OSCAR"]
+
+
+@dataclass(frozen=True)
+class GroundingScene:
+    image: Image.Image
+    phrase: str
+    box: tuple[float, float, float, float]  # ground truth for the phrase
+    kind: str  # position | size | colour | text | distractor
+
+
+def _tint(img: Image.Image, colour: str) -> Image.Image:
+    """Half-blend with a colour: strongly coloured, but with the texture a detector needs."""
+    layer = Image.new("RGB", img.size, {"red": (230, 20, 20), "blue": (20, 60, 230)}[colour])
+    return Image.blend(img, layer, 0.5)
+
+
+def grounding_scene(seed: int) -> GroundingScene:
+    """Two objects side by side on a plain canvas; the phrase singles one out."""
+    rng = random.Random(seed)
+    kind = ["position", "size", "colour", "text", "distractor"][seed % 5]
+    cls = rng.choice(list(OBJECT_SOURCES))
+    other = rng.choice([c for c in OBJECT_SOURCES if c != cls]) if kind == "distractor" else cls
+    W, H = 960, 640
+    canvas = Image.new("RGB", (W, H), (235, 235, 230))
+    heights = [rng.randint(200, 260), rng.randint(200, 260)]
+    if kind == "size":
+        heights = [rng.randint(140, 170), rng.randint(300, 340)]
+        rng.shuffle(heights)
+    colours = ["red", "blue"]
+    rng.shuffle(colours)
+    words = rng.sample(LABEL_WORDS, 2)
+    boxes = []
+    for slot, (name, h) in enumerate(zip((cls, other) if rng.random() < 0.5 else (other, cls), heights)):
+        photo_name, (bx1, by1, bx2, by2) = OBJECT_SOURCES[name]
+        photo = skimage_photo(photo_name)
+        f = h / photo.height
+        photo = photo.resize((round(photo.width * f), h))
+        if kind == "colour":
+            photo = _tint(photo, colours[slot])
+        x = (40 if slot == 0 else W // 2 + 20) + rng.randint(0, 40)
+        y = rng.randint(30, H - h - 70)
+        canvas.paste(photo, (x, y))
+        if kind == "text":
+            ImageDraw.Draw(canvas).text((x + 10, y + h + 12), words[slot], font=font(34), fill="black")
+        boxes.append((name, (x + bx1 * f, y + by1 * f, x + bx2 * f, y + by2 * f)))
+    target = 0
+    if kind == "position":
+        side = rng.choice(["left", "right"])
+        target, phrase = (0 if side == "left" else 1), f"the {cls} on the {side}"
+    elif kind == "size":
+        big = rng.choice([True, False])
+        areas = [(b[2] - b[0]) * (b[3] - b[1]) for _, b in boxes]
+        target = areas.index(max(areas) if big else min(areas))
+        phrase = f"the {'largest' if big else 'smallest'} {cls}"
+    elif kind == "colour":
+        target = rng.choice([0, 1])
+        phrase = f"the {colours[target]} {cls}"
+    elif kind == "text":
+        target = rng.choice([0, 1])
+        phrase = f"the {cls} labelled '{words[target]}'"
+    else:
+        target = [n for n, _ in boxes].index(cls)
+        phrase = f"the {cls}"
+    return GroundingScene(canvas, phrase, boxes[target][1], kind)
+
+
+# Real photos with boxes read off by eye (bus.jpg ships with ultralytics).
+REAL_GROUNDING = [
+    ("bus.jpg", "the bus", (20, 235, 805, 745)),
+    ("bus.jpg", "the largest person", (50, 395, 235, 900)),
+    ("bus.jpg", "the person on the right", (672, 400, 810, 872)),
+    ("bus.jpg", "the person on the left", (0, 600, 65, 868)),
+]

@@ -82,6 +82,13 @@ def colour_fraction(image: Image.Image, box: np.ndarray, colour: str) -> float:
     return float(mask.mean())
 
 
+def box_gap(a, b) -> float:
+    """Distance between two boxes (0 when they overlap)."""
+    dx = max(0.0, max(a[0], b[0]) - min(a[2], b[2]))
+    dy = max(0.0, max(a[1], b[1]) - min(a[3], b[3]))
+    return float(np.hypot(dx, dy))
+
+
 def pick_position(dets: sv.Detections, position: str, width: int, height: int) -> int:
     boxes = dets.xyxy
     cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
@@ -109,14 +116,9 @@ def compositional_ground(image: Image.Image, phrase: str, settings: Settings, ma
         steps.append(f"{len(dets)} {spec['colour']} (colour share {fractions.max():.2f} best)")
     if len(dets) and spec["text"]:
         ocr, _ = load_ocr(settings.ocr, manager)
-        hits = [w for w in ocr(image) if spec["text"].lower() in w[0].lower()]
-        near = []
-        for i, b in enumerate(dets.xyxy):
-            bw, bh = b[2] - b[0], b[3] - b[1]
-            grown = (b[0] - 0.25 * bw, b[1] - 0.25 * bh, b[2] + 0.25 * bw, b[3] + 0.25 * bh)
-            if any(grown[0] <= (t[0] + t[2]) / 2 <= grown[2] and grown[1] <= (t[1] + t[3]) / 2 <= grown[3]
-                   for _, t, _ in hits):
-                near.append(i)
+        hits = [w[1] for w in ocr(image) if spec["text"].lower() in w[0].lower()]
+        # Each occurrence of the text belongs to the candidate box nearest to it.
+        near = sorted({int(np.argmin([box_gap(b, t) for b in dets.xyxy])) for t in hits})
         dets = dets[np.array(near, dtype=int)] if near else dets[np.zeros(len(dets), dtype=bool)]
         steps.append(f"{len(dets)} near the text '{spec['text']}'")
     if len(dets) > 1 and spec["position"]:
