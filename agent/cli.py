@@ -113,23 +113,29 @@ def demo(
 def models(
     model_dir: Annotated[Optional[Path], typer.Option(help="directory with model weights")] = None,
 ) -> None:
-    """Show, for each role, its backend, model and where the weights resolve (nothing loads)."""
+    """Each role's backend and model, where its weights resolve, and which tools can run (nothing loads)."""
 
     def go() -> None:
+        from agent.agent import Agent
         from agent.errors import ModelNotFoundError
         from agent.resolve import resolve_model
 
         s = _settings(None, model_dir)
-        for role in ("planner", "reasoner", "answerer", "detector", "ocr"):
+        typer.echo("roles:")
+        for role in ("planner", "reasoner", "answerer", "detector", "ocr", "captioner", "grounder",
+                     "segmenter", "generator", "editor", "classifier"):
             cfg = s.role(role)
             where = "served at " + str(s.lmm_url) if cfg.backend == "openai" else ""
-            if not where and cfg.model and cfg.backend in ("llamacpp", "yolo"):
+            if not where and cfg.model:
                 try:
                     r = resolve_model(cfg.model, s)
                     where = f"{r.source}: {r.location}"
                 except ModelNotFoundError as exc:
-                    where = "NOT FOUND (" + "; ".join(exc.tried) + ")"
-            typer.echo(f"{role:9} {cfg.backend:9} {cfg.model or '-':30} {where or 'packaged with the backend'}")
+                    where = "NOT FOUND: " + exc.tried[-1]
+            typer.echo(f"  {role:10} {cfg.backend:18} {cfg.model or '-':34} {where or 'packaged with the backend'}")
+        typer.echo("tools:")
+        for name, reason in Agent(s).tool_status().items():
+            typer.echo(f"  {name:15} {'ready' if reason is None else 'unavailable: ' + reason}")
 
     _guarded(go)
 

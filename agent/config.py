@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     reasoner: RoleConfig | None = None  # None: the served LMM if lmm_url, else the planner's model
     answerer: RoleConfig | None = None  # None: same as reasoner (issue 3 adds VQA backends)
     detector: RoleConfig = RoleConfig(backend="yolo", model="yolo11n")
-    ocr: RoleConfig = RoleConfig(backend="rapidocr", model="pp-ocr")
+    ocr: RoleConfig = RoleConfig(backend="rapidocr")  # PP-OCR ONNX models ship inside rapidocr
     # Roles the full toolset adds; named here so one config covers every role.
     captioner: RoleConfig = RoleConfig(backend="scene-summary")
     grounder: RoleConfig = RoleConfig(backend="compositional")

@@ -53,6 +53,16 @@ def pick_device(requested: str = "auto") -> str:
     return "cpu"
 
 
+def _return_freed_memory() -> None:
+    """Ask glibc to give freed heap pages back to the OS, so eviction lowers RSS (best effort)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def pick_dtype(device: str, fp16: bool | None = None):
     """fp16 on CUDA (unless turned off), fp32 elsewhere: CPU half precision is slow or unsupported."""
     import torch
@@ -120,6 +130,7 @@ class ModelManager:
             release()
         del entry
         gc.collect()
+        _return_freed_memory()
         try:
             import torch
 

@@ -26,7 +26,7 @@ from planners.executor import PlanExecutor
 from planners.plan import Plan, fallback_plan, merge, normalize, plan_json_schema, prune, task_problems
 
 MAX_PARTS = 4
-N_EXAMPLES = 2
+N_EXAMPLES = 1
 _WORD = re.compile(r"[a-z]+")
 _STOP = frozenset("a an the is are was what which who how in on of to and or this that there do does "
                   "photo picture image".split())
@@ -47,7 +47,8 @@ def pick_examples(question: str, k: int = N_EXAMPLES) -> list[dict]:
     structure of what it is shown, so show it the closest patterns, not a fixed pair."""
     q = _words(question)
     scored = sorted(plan_examples(), key=lambda ex: -len(q & _words(ex["q"])) / (1 + len(_words(ex["q"]))))
-    return scored[:k]
+    best = [ex for ex in scored[:k] if q & _words(ex["q"])] or scored[:1]
+    return best[::-1]  # the closest example last, right before the question: small models copy the nearest
 
 
 class QuestionParts(BaseModel):
