@@ -1,6 +1,7 @@
 """Loading user images safely: every way a file can be unusable gets a clear message."""
 from __future__ import annotations
 
+import sys
 import warnings
 from pathlib import Path
 
@@ -33,6 +34,17 @@ def normalize_mode(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
+def _pil_open(path: Path) -> Image.Image:
+    """Pillow's own Image.open. ultralytics replaces Image.open process-wide with a wrapper that,
+    on an unreadable file, tries to install and import pi-heif (ModuleNotFoundError offline)
+    instead of raising UnidentifiedImageError."""
+    opener = Image.open
+    patched = sys.modules.get("ultralytics.utils.patches")
+    if patched is not None and getattr(opener, "__module__", "") == patched.__name__:
+        opener = getattr(patched, "_image_open", opener)
+    return opener(path)
+
+
 def load_image(path: str | Path) -> Image.Image:
     """Open an image file fully into memory as RGB, or raise UserInputError saying why not."""
     p = Path(path)
@@ -46,7 +58,7 @@ def load_image(path: str | Path) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(p) as img:
+            with _pil_open(p) as img:
                 w, h = img.size
                 if w * h > MAX_PIXELS:
                     raise UserInputError(

@@ -63,3 +63,12 @@ def test_alpha_composited_on_white(tmp_path):
     path = tmp_path / "clear.png"
     img.save(path)
     assert load_image(path).getpixel((5, 5)) == (255, 255, 255)
+
+
+def test_not_an_image_after_ultralytics_patched_pillow(tmp_path):
+    import ultralytics.utils.patches  # noqa: F401  (replaces PIL.Image.open process-wide)
+
+    text = tmp_path / "notes.png"
+    text.write_text("this is not an image")
+    with pytest.raises(UserInputError, match="not an image"):
+        load_image(text)
