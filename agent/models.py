@@ -7,6 +7,7 @@ first; pinned models (the planner LLM) are never evicted.
 from __future__ import annotations
 
 import gc
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -53,6 +54,14 @@ def pick_device(requested: str = "auto") -> str:
     return "cpu"
 
 
+def _rss() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
 def _return_freed_memory() -> None:
     """Ask glibc to give freed heap pages back to the OS, so eviction lowers RSS (best effort)."""
     try:
@@ -72,8 +81,9 @@ def pick_dtype(device: str, fp16: bool | None = None):
 
 
 class ModelManager:
-    def __init__(self, budget_gb: float | None = None) -> None:
+    def __init__(self, budget_gb: float | None = None, measure_rss: bool = True) -> None:
         self.budget_bytes = int(budget_gb * 1e9) if budget_gb else None
+        self.measure_rss = measure_rss
         self._models: OrderedDict[str, LoadedModel] = OrderedDict()
         self._lock = threading.RLock()
         self._key_locks: dict[str, threading.Lock] = {}
@@ -103,7 +113,12 @@ class ModelManager:
             size = size_bytes() if callable(size_bytes) else size_bytes
             self._make_room(size)
             t0 = time.perf_counter()
+            rss0 = _rss() if self.measure_rss else 0
             instance = loader()
+            # Account what loading really took when that is more than the weights on disk
+            # (runtimes build graphs and caches); inference workspace is not counted.
+            if self.measure_rss:
+                size = max(size, _rss() - rss0)
             entry = LoadedModel(key, instance, size, pinned, time.perf_counter() - t0, time.time())
             with self._lock:
                 self._models[key] = entry

@@ -56,5 +56,9 @@ def test_bad_config_is_exit_2(files, monkeypatch):
 
 def test_models_command_lists_roles_without_loading(files):
     out = mmagent("models")
-    assert out.returncode == 0
+    assert out.returncode == 0, out.stderr
     assert "planner" in out.stdout and "detector" in out.stdout
+    lines = {ln.split()[0]: ln for ln in out.stdout.splitlines() if ln.startswith("  ")}
+    assert "ready" in lines["detect"] and "ready" in lines["classify"]
+    assert "unavailable: no vision-language model" in lines["ask_image"]
+    assert "unavailable: no offline weights" in lines["generate_image"]

@@ -83,7 +83,7 @@ def test_packaged_llm_resolves_with_checked_hash(settings):
 
 
 def test_manager_lazy_shared_and_lru(tmp_path):
-    m = ModelManager(budget_gb=3e-9)  # 3 bytes
+    m = ModelManager(budget_gb=3e-9, measure_rss=False)  # 3 bytes, sizes as declared
     loads = []
 
     def loader(name):
@@ -101,3 +101,9 @@ def test_manager_lazy_shared_and_lru(tmp_path):
     m.get("b", loader("b"), size_bytes=1)  # touch b: c is now the oldest tool model
     m.get("d", loader("d"), size_bytes=1)
     assert m.evictions == ["a", "c"] and "llm" in [e["key"] for e in m.loaded()]
+
+
+def test_manager_accounts_measured_load_memory():
+    m = ModelManager(budget_gb=None)
+    m.get("big", lambda: bytearray(50_000_000), size_bytes=10)
+    assert m.loaded()[0]["size_mb"] >= 45  # what loading took, not the declared 10 bytes
