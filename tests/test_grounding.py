@@ -2,7 +2,7 @@
 import pytest
 
 from bench.grounding import iou, score_grounding
-from tools.coords import parse_boxes
+from tools.coords import parse_boxes, parse_florence2, parse_kosmos2
 from tools.ground import parse_phrase
 
 
@@ -43,3 +43,13 @@ def test_compositional_grounding_accuracy(settings):
     assert acc["real-photo"]["acc"] == 1.0, out["failures"]
     for kind in ("position", "size", "text", "distractor"):
         assert acc[kind]["acc"] == 1.0, out["failures"]
+
+
+def test_parse_grounding_lmm_tokens():
+    # Kosmos-2 (Kosmos2Processor's rule): patches 0 and 1023 span the whole 32x32 grid
+    k = "<grounding><phrase> a cat</phrase><object><patch_index_0000><patch_index_1023></object>"
+    assert parse_kosmos2(k, 640, 320) == [(10.0, 5.0, 630.0, 315.0)]
+    assert parse_kosmos2("<patch_index_0033><patch_index_0033>", 32, 32) == [(1.0, 1.0, 2.0, 2.0)]
+    # Florence-2: four location bins of 1000
+    f = "a cat<loc_0><loc_499><loc_999><loc_999>"
+    assert parse_florence2(f, 1000, 200) == [(0.5, 99.9, 999.5, 199.9)]

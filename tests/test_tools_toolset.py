@@ -135,6 +135,21 @@ def test_ground_transformers_zero_shot_detection(settings, tool_env, tiny_model)
     assert det.detections.xyxy.shape[1] == 4
 
 
+def test_ground_grounding_lmm_backend_runs_generation_and_parsing(settings, tool_env, tiny_model):
+    # A tiny random image-text model standing in for Kosmos-2's architecture: its output is
+    # noise, so this checks the generate -> raw decode -> parse -> artifact path only.
+    settings.grounder = RoleConfig(backend="grounding-lmm", model=tiny_model("blip"), options={"style": "kosmos-2"})
+    env = tool_env()
+    r = env.call("ground", image=env.add_image(noise()), phrase="a cat")
+    assert r.ok, r.observation
+    det = env.store.get(r.primary, DetectionsArtifact)
+    assert det.provenance.model.startswith("kosmos-2:") and det.detections.xyxy.shape[1] == 4
+    settings.grounder = RoleConfig(backend="grounding-lmm", model=tiny_model("blip"))  # style from model type
+    env = tool_env()
+    r = env.call("ground", image=env.add_image(noise()), phrase="a cat")
+    assert not r.ok and "'blip' is not one" in r.observation
+
+
 def test_ground_served_backend_parses_qwen_boxes(settings, tool_env, scripted):
     settings.grounder = RoleConfig(backend="openai", model="served-vlm")
     env = tool_env(scripted("The cup: <box>(100,200),(500,600)</box>"))

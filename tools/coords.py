@@ -48,3 +48,31 @@ def parse_boxes(text: str, width: int, height: int, scale: Scale = "auto",
         if b[2] > b[0] and b[3] > b[1]:
             boxes.append(b)
     return boxes
+
+
+_KOSMOS = re.compile(r"<patch_index_(\d{4})>\s*<patch_index_(\d{4})>")
+_FLORENCE = re.compile(r"<loc_(\d+)>\s*<loc_(\d+)>\s*<loc_(\d+)>\s*<loc_(\d+)>")
+
+
+def parse_kosmos2(text: str, width: int, height: int, patches_per_side: int = 32) -> list[Box]:
+    """Kosmos-2 `<object><patch_index_UL><patch_index_LR></object>` on a 32x32 patch grid
+    (the same rule as Kosmos2Processor.post_process_generation)."""
+    cell = 1.0 / patches_per_side
+    boxes = []
+    for ul, lr in ((int(a), int(b)) for a, b in _KOSMOS.findall(text)):
+        ux, uy, lx, ly = ul % patches_per_side, ul // patches_per_side, lr % patches_per_side, lr // patches_per_side
+        if ul == lr or ux == lx or uy == ly:
+            x1, y1, x2, y2 = ux * cell, uy * cell, lx * cell + cell, ly * cell + cell
+        else:
+            x1, y1, x2, y2 = ux * cell + cell / 2, uy * cell + cell / 2, lx * cell + cell / 2, ly * cell + cell / 2
+        boxes.append((x1 * width, y1 * height, x2 * width, y2 * height))
+    return [b for b in boxes if b[2] > b[0] and b[3] > b[1]]
+
+
+def parse_florence2(text: str, width: int, height: int, bins: int = 1000) -> list[Box]:
+    """Florence-2 `<loc_x1><loc_y1><loc_x2><loc_y2>`, each a bin of 1000 across the image."""
+    boxes = []
+    for vals in _FLORENCE.findall(text):
+        x1, y1, x2, y2 = ((int(v) + 0.5) / bins for v in vals)
+        boxes.append((x1 * width, y1 * height, x2 * width, y2 * height))
+    return [b for b in boxes if b[2] > b[0] and b[3] > b[1]]

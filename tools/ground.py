@@ -4,8 +4,8 @@ Backends: `compositional` (offline default: the phrase's nouns are mapped to COC
 with a lexicon, the detector finds them, then colour words filter by pixel statistics inside
 each box, position words pick left/right/top/bottom/largest/smallest, and a quoted or
 'saying X' text cue keeps boxes next to that OCR text), `transformers` (zero-shot object
-detection: OWLv2, OWL-ViT, Grounding DINO) and `openai` (the served LMM asked for boxes; its
-text coordinates are parsed by tools.coords).
+detection: OWLv2, OWL-ViT, Grounding DINO), `grounding-lmm` (Kosmos-2 / Florence-2 phrase
+grounding) and `openai` (the served LMM asked for boxes; text coordinates parsed by tools.coords).
 """
 from __future__ import annotations
 
@@ -24,10 +24,11 @@ from langchain_core.messages import HumanMessage
 from agent.llm.messages import image_part, sent_size
 from agent.models import ModelManager
 from tools.base import ToolContext, ToolOutput, VisionTool
-from tools.coords import parse_boxes
+from tools.coords import parse_boxes, parse_florence2, parse_kosmos2
 from tools.detect import COCO_NAMES, load_detector, normalize_class
 from tools.hf import hf_pipeline, load_hf
 from tools.ocr import load_ocr
+from tools.vlm import load_hf_image_text
 
 # Hue ranges (degrees) and saturation/value limits for colour words.
 COLOURS: dict[str, tuple[tuple[float, float], ...]] = {
@@ -154,6 +155,8 @@ class GroundTool(VisionTool):
             dets = _detections([[o["box"][k] for k in ("xmin", "ymin", "xmax", "ymax")] for o in found],
                                [o["score"] for o in found])
             model = f"transformers:{cfg.model}"
+        elif cfg.backend == "grounding-lmm":
+            dets, model = lmm_ground(image, phrase, cfg, ctx)
         elif cfg.backend == "openai":
             prompt = (f"Locate {phrase} in the image. Reply only with JSON "
                       '[{"bbox_2d": [x1, y1, x2, y2], "label": "..."}] in pixel coordinates.')
@@ -164,12 +167,33 @@ class GroundTool(VisionTool):
             dets = _detections(boxes, [1.0] * len(boxes))
             model = f"served:{cfg.model or ctx.settings.lmm_model}"
         else:
-            raise ToolError(f"unknown grounder backend '{cfg.backend}' (use compositional, transformers or openai)")
+            raise ToolError(f"unknown grounder backend '{cfg.backend}' "
+                            "(use compositional, transformers, grounding-lmm or openai)")
         dets.data["class_name"] = np.array([phrase] * len(dets), dtype=object)
         art = ctx.new(DetectionsArtifact, inputs=(img.id,), params={"phrase": phrase}, model=model,
                       image_id=img.id, detections=dets)
         how = f" ({'; '.join(steps)})" if steps else ""
         return ToolOutput(art.summary() + how, [art])
+
+
+GROUNDING_PROMPTS = {
+    "kosmos-2": ("<grounding><phrase> {phrase}</phrase>", parse_kosmos2),
+    "florence2": ("<CAPTION_TO_PHRASE_GROUNDING>{phrase}", parse_florence2),
+}
+
+
+def lmm_ground(image: Image.Image, phrase: str, cfg, ctx: ToolContext) -> tuple[sv.Detections, str]:
+    """Kosmos-2 / Florence-2 through transformers: a grounding prompt, boxes parsed from the
+    location tokens of the raw output. `grounder.options.style` overrides the model type."""
+    model = load_hf_image_text("grounder", cfg, ctx.settings, ctx.models, vqa=False)
+    style = cfg.options.get("style", model.model_type)
+    if style not in GROUNDING_PROMPTS:
+        raise ToolError(f"grounding-lmm supports {sorted(GROUNDING_PROMPTS)}; '{style}' is not one "
+                        "(set grounder.options.style)")
+    template, parse = GROUNDING_PROMPTS[style]
+    text = model(image, template.format(phrase=phrase), max_new_tokens=64, raw=True)
+    boxes = parse(text, *image.size)
+    return _detections(boxes, [1.0] * len(boxes)), f"{style}:{cfg.model}"
 
 
 def _detections(boxes: list, scores: list) -> sv.Detections:

@@ -33,10 +33,15 @@ class HfImageTextModel:
         self.device, self.dtype = src.device, src.dtype
         self._lock = threading.Lock()
 
-    def __call__(self, image: Image.Image, prompt: str | None, max_new_tokens: int = 48) -> str:
+    @property
+    def model_type(self) -> str:
+        return str(self.model.config.model_type)
+
+    def __call__(self, image: Image.Image, prompt: str | None, max_new_tokens: int = 48, raw: bool = False) -> str:
+        """Generated text; `raw` keeps special tokens (grounding models put boxes in them)."""
         import torch
 
-        if prompt and getattr(self.processor, "chat_template", None):
+        if prompt and not raw and getattr(self.processor, "chat_template", None):
             messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]}]
             text = self.processor.apply_chat_template(messages, add_generation_prompt=True)
             inputs = self.processor(images=[image], text=[text], return_tensors="pt")
@@ -49,7 +54,7 @@ class HfImageTextModel:
         if not self.model.config.is_encoder_decoder and "input_ids" in inputs and out.shape[1] > inputs["input_ids"].shape[1] \
                 and torch.equal(out[:, : inputs["input_ids"].shape[1]], inputs["input_ids"]):
             out = out[:, inputs["input_ids"].shape[1]:]  # decoder-only models echo the prompt
-        return self.processor.batch_decode(out, skip_special_tokens=True)[0].strip()
+        return self.processor.batch_decode(out, skip_special_tokens=not raw)[0].strip()
 
 
 def load_hf_image_text(role: str, cfg: RoleConfig, settings: Settings, manager: ModelManager, vqa: bool) -> HfImageTextModel:
