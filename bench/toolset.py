@@ -74,7 +74,7 @@ def bench_tools(reps: int, device: str, tiny: dict[str, str]) -> list[dict]:
     for tool, label, overrides, args in cases:
         settings = s.model_copy(update=overrides)
         env = ToolEnv(settings)
-        env.runner.make_context = _fresh_manager(env.runner.make_context, ModelManager())
+        env.override_context(models=ModelManager())  # each case loads its own models: first call = load
         refs = {"@chelsea": env.add_image(chelsea), "@receipt": env.add_image(receipt)}
         masks = np.zeros((1, chelsea.height, chelsea.width), dtype=bool)
         masks[0, 50:200, 100:300] = True
@@ -109,15 +109,6 @@ def _box_mask(h: int, w: int):
     return m
 
 
-def _fresh_manager(make_context, manager):
-    """Each case loads its own models, so the first call measures the load."""
-    def make(name):
-        ctx = make_context(name)
-        ctx.models = manager
-        return ctx
-    return make
-
-
 EVICTION_CHILD = r'''
 import json, sys, threading, time, gc, os
 sys.path.insert(0, ROOT)
@@ -139,11 +130,7 @@ def sample():
 threading.Thread(target=sample, daemon=True).start()
 m = ModelManager(budget)
 env = ToolEnv(s)
-def ctx(make):
-    def f(name):
-        c = make(name); c.models = m; return c
-    return f
-env.runner.make_context = ctx(env.runner.make_context)
+env.override_context(models=m)
 img = env.add_image(skimage_photo("chelsea"))
 s.segmenter = RoleConfig(backend="sam", model=tiny["mobile_sam"])
 s.generator = RoleConfig(backend="diffusers", model=tiny["sd"])

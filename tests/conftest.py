@@ -112,6 +112,18 @@ class ToolEnv:
             self.events.emit,
         )
 
+    def override_context(self, **fields) -> None:
+        """Set fields (e.g. models=, emit=) on every ToolContext this env makes from now on."""
+        make = self.runner.make_context
+
+        def made(name):
+            ctx = make(name)
+            for key, value in fields.items():
+                setattr(ctx, key, value)
+            return ctx
+
+        self.runner.make_context = made
+
     def add_image(self, image) -> str:
         from agent.artifacts import ImageArtifact, Provenance
 

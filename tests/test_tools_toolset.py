@@ -185,7 +185,7 @@ def test_generate_image_reports_progress_and_stores_the_image(settings, tool_env
     settings.generator = RoleConfig(backend="diffusers", model=tiny_model("sd"))
     env = tool_env()
     progress = []
-    env.runner.make_context = _with_emit(env.runner.make_context, progress.append)
+    env.override_context(emit=progress.append)
     r = env.call("generate_image", prompt="a cat", width=64, height=48, steps=3, seed=1)
     assert r.ok, r.observation
     art = env.store.get(r.primary, ImageArtifact)
@@ -255,10 +255,3 @@ def test_model_that_raises_mid_run_is_reported_not_fatal(tool_env, monkeypatch):
     r = env.call("classify", image=env.add_image(noise()))
     assert not r.ok and "classify failed: RuntimeError: CUDA out of memory" in r.observation
 
-
-def _with_emit(make_context, emit):
-    def make(name):
-        ctx = make_context(name)
-        ctx.emit = emit
-        return ctx
-    return make
