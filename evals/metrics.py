@@ -1,0 +1,128 @@
+"""Metrics with the official definitions: VQA accuracy (answer normalisation, min(#humans/3, 1)
+averaged over the 10 choose-9 annotator subsets), ANLS (threshold 0.5), exact match, numeric
+match, IoU."""
+from __future__ import annotations
+
+import re
+from itertools import combinations
+from typing import Any
+
+# From the official VQA evaluation script (vqaEval.py).
+_CONTRACTIONS = {
+    "aint": "ain't", "arent": "aren't", "cant": "can't", "couldve": "could've", "couldnt": "couldn't",
+    "couldn'tve": "couldn't've", "couldnt've": "couldn't've", "didnt": "didn't", "doesnt": "doesn't",
+    "dont": "don't", "hadnt": "hadn't", "hasnt": "hasn't", "havent": "haven't", "hed": "he'd", "hes": "he's",
+    "howd": "how'd", "howll": "how'll", "hows": "how's", "Id've": "I'd've", "I'dve": "I'd've", "Im": "I'm",
+    "Ive": "I've", "isnt": "isn't", "itd": "it'd", "itll": "it'll", "let's": "let's", "maam": "ma'am",
+    "mightnt": "mightn't", "mightve": "might've", "mustnt": "mustn't", "mustve": "must've", "neednt": "needn't",
+    "notve": "not've", "oclock": "o'clock", "oughtnt": "oughtn't", "shant": "shan't", "shed": "she'd",
+    "shes": "she's", "shouldve": "should've", "shouldnt": "shouldn't", "somebodyd": "somebody'd",
+    "somebodyll": "somebody'll", "somebodys": "somebody's", "someoned": "someone'd", "someonell": "someone'll",
+    "someones": "someone's", "somethingd": "something'd", "somethingll": "something'll", "thats": "that's",
+    "thered": "there'd", "therere": "there're", "theres": "there's", "theyd": "they'd", "theyll": "they'll",
+    "theyre": "they're", "theyve": "they've", "twas": "'twas", "wasnt": "wasn't", "wed've": "we'd've",
+    "weve": "we've", "werent": "weren't", "whatll": "what'll", "whatre": "what're", "whats": "what's",
+    "whatve": "what've", "whens": "when's", "whered": "where'd", "wheres": "where's", "whereve": "where've",
+    "whod": "who'd", "wholl": "who'll", "whos": "who's", "whove": "who've", "whyll": "why'll",
+    "whyre": "why're", "whys": "why's", "wont": "won't", "wouldve": "would've", "wouldnt": "wouldn't",
+    "yall": "y'all", "youd": "you'd", "youll": "you'll", "youre": "you're", "youve": "you've",
+}
+_NUMBERS = {"none": "0", "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+            "seven": "7", "eight": "8", "nine": "9", "ten": "10"}
+_ARTICLES = {"a", "an", "the"}
+_PUNCT = [";", "/", "[", "]", '"', "{", "}", "(", ")", "=", "+", "\\", "_", "-", ">", "<", "@", "`", ",", "?", "!"]
+_PERIOD_STRIP = re.compile(r"(?!<=\d)(\.)(?!\d)")
+_COMMA_STRIP = re.compile(r"(\d)(,)(\d)")
+
+
+def vqa_normalize(answer: str) -> str:
+    """The official processPunctuation + processDigitArticle."""
+    text = answer.replace("\n", " ").replace("\t", " ").strip()
+    out = text
+    for p in _PUNCT:
+        if (p + " " in text or " " + p in text) or re.search(_COMMA_STRIP, text) is not None:
+            out = out.replace(p, "")
+        else:
+            out = out.replace(p, " ")
+    out = _PERIOD_STRIP.sub("", out, re.UNICODE)
+    words = []
+    for w in out.lower().split():
+        w = _NUMBERS.get(w, w)
+        if w not in _ARTICLES:
+            words.append(_CONTRACTIONS.get(w, w))
+    return " ".join(words)
+
+
+def vqa_accuracy(prediction: str, gold_answers: list[str]) -> float:
+    """min(#matching humans / 3, 1), averaged over the 10 leave-one-out subsets of annotators."""
+    pred = vqa_normalize(prediction)
+    golds = [vqa_normalize(g) for g in gold_answers]
+    if len(golds) < 2:
+        return float(bool(golds) and pred == golds[0])
+    accs = []
+    for subset in combinations(range(len(golds)), len(golds) - 1):
+        matches = sum(1 for i in subset if golds[i] == pred)
+        accs.append(min(1.0, matches / 3.0))
+    return sum(accs) / len(accs)
+
+
+def levenshtein(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def anls(prediction: str, gold_answers: list[str], threshold: float = 0.5) -> float:
+    """Average Normalized Levenshtein Similarity (DocVQA): best over golds, 0 below the threshold."""
+    pred = " ".join(prediction.lower().split())
+    best = 0.0
+    for g in gold_answers:
+        g = " ".join(g.lower().split())
+        nl = levenshtein(pred, g) / max(len(pred), len(g), 1)
+        best = max(best, 1 - nl if nl < threshold else 0.0)
+    return best
+
+
+_NUM = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+
+def numbers_in(text: str) -> list[float]:
+    return [float(n.replace(",", "")) for n in _NUM.findall(str(text))]
+
+
+def numeric_match(prediction: str, gold: float, rel_tol: float = 1e-6) -> float:
+    """1 if any number in the prediction equals the gold (within a relative tolerance)."""
+    return float(any(abs(n - float(gold)) <= rel_tol * max(1.0, abs(float(gold))) for n in numbers_in(prediction)))
+
+
+def contains_answer(prediction: str, gold: str) -> float:
+    """Exact match for short answers inside a sentence: the normalised gold as whole words."""
+    p, g = f" {vqa_normalize(prediction)} ", f" {vqa_normalize(str(gold))} "
+    return float(g.strip() != "" and g in p)
+
+
+def iou(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def score(metric: str, prediction: str, gold: Any, choices: list[str] | None = None) -> float:
+    if not str(prediction).strip():
+        return 0.0
+    if metric == "vqa":
+        return vqa_accuracy(prediction, list(gold))
+    if metric == "anls":
+        return anls(prediction, gold if isinstance(gold, list) else [gold])
+    if metric == "numeric":
+        return numeric_match(prediction, gold)
+    if metric == "choice":  # the prediction must name the gold choice and no other choice
+        named = [c for c in choices or [] if contains_answer(prediction, c)]
+        return float(named == [gold] or (contains_answer(prediction, gold) and len(named) <= 1))
+    return contains_answer(prediction, gold)

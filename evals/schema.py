@@ -1,0 +1,23 @@
+"""One evaluation question, whatever its source (synthetic generator or a public benchmark)."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Metric = Literal["exact", "numeric", "vqa", "anls", "choice"]
+
+
+class Question(BaseModel):
+    id: str
+    question: str
+    images: list[str]  # file paths
+    answer: Any  # gold: str, number, or (vqa) a list of the annotators' answers
+    metric: Metric = "exact"
+    family: str = ""
+    steps: int = 1  # tool steps a correct solution needs (synthetic: from the program)
+    answer_type: str = "text"  # number | text | choice | yes/no | count
+    tools: list[str] = Field(default_factory=list)  # tools the program uses
+    program: list[dict[str, Any]] = Field(default_factory=list)  # CLEVR/GQA-like record of the steps
+    choices: list[str] | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)

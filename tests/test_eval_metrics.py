@@ -1,0 +1,39 @@
+"""Metrics checked against hand-computed cases from the official definitions."""
+import pytest
+
+from evals.metrics import anls, contains_answer, iou, numeric_match, score, vqa_accuracy, vqa_normalize
+
+
+def test_vqa_normalisation():
+    assert vqa_normalize("Two dogs!") == "2 dogs"
+    assert vqa_normalize("the Cat.") == "cat"
+    assert vqa_normalize("dont know") == "don't know"
+    assert vqa_normalize("1,000") == "1000"
+
+
+def test_vqa_accuracy_averages_leave_one_out():
+    golds = ["2"] * 3 + ["3"] * 7
+    # subsets dropping a "2" (3 of them): 2 matches -> 2/3; dropping a "3" (7): 3 matches -> 1
+    assert vqa_accuracy("two", golds) == pytest.approx((3 * (2 / 3) + 7 * 1.0) / 10)
+    assert vqa_accuracy("4", golds) == 0.0
+    assert vqa_accuracy("3", golds) == 1.0
+    golds = ["yes"] * 1 + ["no"] * 9
+    assert vqa_accuracy("yes", golds) == pytest.approx((9 * (1 / 3) + 1 * 0) / 10)
+
+
+def test_anls():
+    assert anls("hello", ["hello"]) == 1.0
+    assert anls("helo", ["hello"]) == pytest.approx(1 - 1 / 5)
+    assert anls("abcdef", ["uvwxyz"]) == 0.0  # distance 1.0 >= 0.5 threshold
+    assert anls("Hello  World", ["hello world", "x"]) == 1.0
+
+
+def test_numeric_exact_choice_iou():
+    assert numeric_match("The total is $69.95.", 69.95) == 1.0
+    assert numeric_match("The total is $69.90.", 69.95) == 0.0
+    assert contains_answer("The most expensive item is Coffee Beans.", "coffee beans") == 1.0
+    assert contains_answer("It is a catalog", "cat") == 0.0
+    assert score("choice", "The first receipt.", "first", ["first", "second"]) == 1.0
+    assert score("choice", "first or second", "first", ["first", "second"]) == 0.0
+    assert score("exact", "", "x") == 0.0
+    assert iou((0, 0, 2, 2), (1, 1, 3, 3)) == pytest.approx(1 / 7)
