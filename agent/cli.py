@@ -140,6 +140,56 @@ def models(
     _guarded(go)
 
 
+@app.command(name="eval")
+def eval_cmd(
+    target: Annotated[list[str], typer.Argument(help="CONFIG.toml to run, or: report RUN_DIR [RUN_DIR ...]")],
+    planner: Annotated[Optional[str], typer.Option(help="planner override")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="random subset of N questions")] = None,
+    seed: Annotated[int, typer.Option(help="seed of the random subset")] = 0,
+    workers: Annotated[Optional[int], typer.Option(help="questions in flight")] = None,
+    out: Annotated[Path, typer.Option(help="where runs are written")] = Path("runs"),
+    model_dir: Annotated[Optional[Path], typer.Option(help="directory with model weights")] = None,
+) -> None:
+    """Run an evaluation config (resumable; one JSON line per question), or `eval report RUN...`."""
+
+    def go() -> None:
+        import json as _json
+
+        from agent.errors import UserInputError
+
+        if target[0] == "report":
+            if len(target) < 2:
+                raise UserInputError("eval report needs at least one run directory")
+            from evals.report import write_report
+
+            runs = [Path(t) for t in target[1:]]
+            path = write_report(runs, out / ("report-" + "-vs-".join(r.name for r in runs)))
+            typer.echo(f"report written: {path}")
+            return
+        from evals.config import load_config
+        from evals.datasets import load_questions
+        from evals.runner import agent_answerer, run_questions
+
+        cfg = load_config(target[0])
+        updates = {k: v for k, v in {"planner": planner, "limit": limit, "workers": workers}.items() if v}
+        if updates or seed:
+            cfg = cfg.model_copy(update=updates | {"subset_seed": seed})
+        run_dir = out / cfg.name
+        run_dir.mkdir(parents=True, exist_ok=True)
+        questions = load_questions(cfg, run_dir)
+        (run_dir / "config.json").write_text(cfg.model_dump_json(indent=2))
+        from agent.agent import Agent
+        from agent.config import load_settings
+
+        settings = load_settings(**({"model_dir": model_dir} if model_dir else {}), **cfg.settings,
+                                 planner_kind=cfg.planner)
+        summary = run_questions(questions, agent_answerer(Agent(settings), cfg.prompt_suffix),
+                                run_dir / "results.jsonl", cfg.workers)
+        typer.echo(_json.dumps(summary, indent=2))
+
+    _guarded(go)
+
+
 def main() -> None:
     app()
 

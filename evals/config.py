@@ -1,0 +1,47 @@
+"""An evaluation is a small config (data source, prompt style, metric, planner, models), as in
+lmms-eval: adding a benchmark means a new TOML file, not a new script."""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from agent.errors import UserInputError
+
+
+class DataConfig(BaseModel):
+    source: Literal["synthetic", "jsonl"] = "synthetic"
+    n: int = Field(default=30, ge=1)  # synthetic: how many questions
+    seed: int = 0
+    families: list[str] | None = None
+    path: str | None = None  # jsonl: a file of evals.schema.Question records
+    image_root: str | None = None  # prefix for relative image paths
+
+
+class EvalConfig(BaseModel):
+    name: str
+    data: DataConfig = Field(default_factory=DataConfig)
+    planner: str = "plan"
+    limit: int | None = None  # random subset of this size (seeded), as the papers use
+    subset_seed: int = 0
+    workers: int = Field(default=1, ge=1)
+    prompt_suffix: str = ""  # prompt style: appended to every question
+    settings: dict[str, Any] = Field(default_factory=dict)  # overrides of agent settings (models per role)
+
+
+def load_config(path: str | Path) -> EvalConfig:
+    p = Path(path)
+    if not p.is_file():
+        raise UserInputError(f"evaluation config not found: {p}")
+    try:
+        data = tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise UserInputError(f"{p} is not valid TOML: {exc}") from None
+    data.setdefault("name", p.stem)
+    try:
+        return EvalConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise UserInputError(f"{p}: {problems}") from None

@@ -1,0 +1,49 @@
+"""Load an evaluation's questions from its data config (synthetic generator or a JSONL file)."""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from agent.errors import UserInputError
+from evals.config import EvalConfig
+from evals.schema import Question
+
+
+def load_questions(cfg: EvalConfig, work_dir: Path) -> list[Question]:
+    d = cfg.data
+    if d.source == "synthetic":
+        from evals.synthetic import FAMILIES, generate
+
+        questions = generate(d.n, d.seed, work_dir / "images", tuple(d.families or FAMILIES))
+    else:
+        questions = read_jsonl(Path(d.path or ""), d.image_root)
+    seen: set[str] = set()
+    dupes = [q.id for q in questions if q.id in seen or seen.add(q.id)]
+    if dupes:
+        raise UserInputError(f"duplicate question ids in {cfg.name}: {sorted(set(dupes))[:10]}")
+    if cfg.limit and cfg.limit < len(questions):
+        questions = random.Random(cfg.subset_seed).sample(questions, cfg.limit)
+    return questions
+
+
+def read_jsonl(path: Path, image_root: str | None) -> list[Question]:
+    if not path.is_file():
+        raise UserInputError(f"question file not found: {path}")
+    out = []
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            q = Question.model_validate(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise UserInputError(f"{path} line {n}: not JSON ({exc})") from None
+        except ValidationError as exc:
+            e = exc.errors()[0]
+            raise UserInputError(f"{path} line {n}: field '{'.'.join(map(str, e['loc']))}': {e['msg']}") from None
+        if image_root:
+            q.images = [str(Path(image_root) / p) for p in q.images]
+        out.append(q)
+    return out

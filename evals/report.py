@@ -1,0 +1,88 @@
+"""`mmagent eval report RUN [RUN ...]`: Markdown + PNG plots comparing runs side by side:
+accuracy per family and per step count, accuracy vs tokens, latency distribution."""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from agent.errors import UserInputError
+
+
+def load_run(run: Path) -> tuple[str, list[dict[str, Any]]]:
+    results = run / "results.jsonl" if run.is_dir() else run
+    if not results.is_file():
+        raise UserInputError(f"no results.jsonl in {run}")
+    rows = []
+    for line in results.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a torn last line of a killed run
+    return (run.name if run.is_dir() else run.stem), rows
+
+
+def _acc(rows: list[dict]) -> float:
+    return sum(r["score"] for r in rows) / len(rows) if rows else float("nan")
+
+
+def group(rows: list[dict], key: str) -> dict[Any, list[dict]]:
+    out: dict[Any, list[dict]] = defaultdict(list)
+    for r in rows:
+        out[r.get(key)].append(r)
+    return dict(sorted(out.items(), key=lambda kv: str(kv[0])))
+
+
+def write_report(runs: list[Path], out_dir: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = [load_run(r) for r in runs]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lines = ["# Evaluation report", "", "| run | n | accuracy | errors | median wall s | mean tokens |", "|---|---|---|---|---|---|"]
+    for name, rows in data:
+        walls = sorted(r.get("wall_s", 0) for r in rows)
+        toks = [sum((r.get("tokens") or {}).values()) for r in rows]
+        lines.append(f"| {name} | {len(rows)} | {_acc(rows):.3f} | {sum(bool(r.get('error')) for r in rows)} | "
+                     f"{walls[len(walls) // 2] if walls else 0:.1f} | {sum(toks) / max(1, len(toks)):.0f} |")
+    for key, title in (("family", "Accuracy per family"), ("steps", "Accuracy per step count")):
+        keys = sorted({k for _, rows in data for k in group(rows, key)}, key=str)
+        lines += ["", f"## {title}", "", "| " + key + " | " + " | ".join(n for n, _ in data) + " |",
+                  "|---" * (len(data) + 1) + "|"]
+        for k in keys:
+            lines.append(f"| {k} | " + " | ".join(
+                f"{_acc(group(rows, key).get(k, [])):.3f} (n={len(group(rows, key).get(k, []))})" for _, rows in data) + " |")
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        width = 0.8 / max(1, len(data))
+        for i, (name, rows) in enumerate(data):
+            g = group(rows, key)
+            ax.bar([j + i * width for j in range(len(keys))], [_acc(g.get(k, [])) for k in keys], width, label=name)
+        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(keys))], [str(k) for k in keys])
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("accuracy")
+        ax.set_title(title)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out_dir / f"accuracy_by_{key}.png", dpi=110)
+        plt.close(fig)
+        lines += ["", f"![{title}](accuracy_by_{key}.png)"]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.5))
+    for name, rows in data:
+        a1.hist([r.get("wall_s", 0) for r in rows], bins=20, alpha=0.6, label=name)
+        a2.scatter([sum((r.get("tokens") or {}).values()) for r in rows], [r["score"] for r in rows], s=12, label=name)
+    a1.set_xlabel("wall seconds per question")
+    a1.set_title("Latency")
+    a2.set_xlabel("tokens per question")
+    a2.set_ylabel("score")
+    a2.set_title("Score vs tokens")
+    a1.legend()
+    fig.tight_layout()
+    fig.savefig(out_dir / "latency_tokens.png", dpi=110)
+    plt.close(fig)
+    lines += ["", "![Latency and tokens](latency_tokens.png)", ""]
+    report = out_dir / "report.md"
+    report.write_text("\n".join(lines))
+    return report

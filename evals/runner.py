@@ -1,0 +1,120 @@
+"""Run questions through an answer function, K in flight, appending one JSON line per question as
+it finishes. A killed run resumes where it stopped: finished ids are skipped, nothing is lost, and
+a question that errors is recorded as an error, never dropped."""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any, Callable
+
+from evals.metrics import score
+from evals.schema import Question
+
+AnswerFn = Callable[[Question], dict[str, Any]]
+
+
+def finished_ids(results: Path) -> set[str]:
+    """Ids already recorded; a torn last line (killed mid-write) is ignored and rewritten later."""
+    if not results.is_file():
+        return set()
+    ids = set()
+    good_lines = []
+    for line in results.read_text().splitlines():
+        try:
+            ids.add(json.loads(line)["id"])
+            good_lines.append(line)
+        except (json.JSONDecodeError, KeyError):
+            continue
+    results.write_text("".join(ln + "\n" for ln in good_lines))
+    return ids
+
+
+def run_questions(questions: list[Question], answer: AnswerFn, results: Path, workers: int = 1,
+                  progress: bool = True) -> dict[str, Any]:
+    results.parent.mkdir(parents=True, exist_ok=True)
+    done = finished_ids(results)
+    todo = [q for q in questions if q.id not in done]
+    lock = threading.Lock()
+    totals = {"n": 0, "score": 0.0, "errors": 0, "missing_images": 0}
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(questions), initial=len(done), desc="eval", unit="q")
+
+    def one(q: Question) -> dict[str, Any]:
+        missing = [p for p in q.images if not Path(p).is_file()]
+        record: dict[str, Any] = {"id": q.id, "family": q.family, "steps": q.steps, "question": q.question,
+                                  "gold": q.answer, "metric": q.metric}
+        t0 = time.perf_counter()
+        if missing:
+            record.update(prediction="", score=0.0, error=f"image missing: {missing}", missing_images=len(missing))
+            return record
+        try:
+            out = answer(q)
+            record.update(out)
+            record["score"] = score(q.metric, out.get("prediction", ""), q.answer, q.choices)
+            if not str(out.get("prediction", "")).strip():
+                record["error"] = "empty prediction"
+        except Exception as exc:  # recorded, never dropped; the batch continues
+            record.update(prediction="", score=0.0, error=f"{type(exc).__name__}: {exc}")
+        record["wall_s"] = time.perf_counter() - t0
+        return record
+
+    def write(record: dict[str, Any]) -> None:
+        with lock:
+            with open(results, "a") as f:
+                f.write(json.dumps(record, default=str) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            totals["n"] += 1
+            totals["score"] += record["score"]
+            totals["errors"] += bool(record.get("error"))
+            totals["missing_images"] += record.get("missing_images", 0)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(acc=f"{totals['score'] / totals['n']:.3f}", errors=totals["errors"])
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for fut in as_completed([pool.submit(one, q) for q in todo]):
+            write(fut.result())
+    if bar is not None:
+        bar.close()
+    return summarize(results)
+
+
+def summarize(results: Path) -> dict[str, Any]:
+    rows = [json.loads(ln) for ln in results.read_text().splitlines() if ln.strip()] if results.is_file() else []
+    by_family: dict[str, list[float]] = {}
+    for r in rows:
+        by_family.setdefault(r.get("family") or "all", []).append(r["score"])
+    return {
+        "n": len(rows),
+        "accuracy": sum(r["score"] for r in rows) / len(rows) if rows else 0.0,
+        "errors": sum(1 for r in rows if r.get("error")),
+        "missing_images": sum(r.get("missing_images", 0) for r in rows),
+        "by_family": {f: sum(v) / len(v) for f, v in sorted(by_family.items())},
+    }
+
+
+def agent_answerer(agent: Any, prompt_suffix: str = "") -> AnswerFn:
+    """Answers with an mmagent Agent and records its trace (the event stream) and costs."""
+
+    def answer(q: Question) -> dict[str, Any]:
+        events: list[Any] = []
+        text = f"{q.question} {prompt_suffix}".strip()
+        if q.choices:
+            text += " Choices: " + ", ".join(q.choices) + "."
+        result = agent.run(text, q.images, on_event=events.append)
+        return {
+            "prediction": result.answer, "evidence": result.evidence, "ok": result.ok, "notes": result.notes,
+            "tool_calls": len(result.steps), "tokens": result.tokens, "timings": result.timings.model_dump(),
+            "plan_source": result.plan_source,
+            "trace": [e.model_dump(exclude={"result"}) for e in events],
+        }
+
+    return answer
