@@ -12,12 +12,15 @@ from agent.errors import UserInputError
 
 
 class DataConfig(BaseModel):
-    source: Literal["synthetic", "jsonl"] = "synthetic"
+    source: Literal["synthetic", "jsonl", "vqav2", "okvqa", "gqa", "textvqa", "docvqa"] = "synthetic"
     n: int = Field(default=30, ge=1)  # synthetic: how many questions
     seed: int = 0
     families: list[str] | None = None
     path: str | None = None  # jsonl: a file of evals.schema.Question records
     image_root: str | None = None  # prefix for relative image paths
+    annotations: str | None = None  # VQAv2 / OK-VQA annotations file
+    split: str | None = None  # e.g. val2014 (COCO image file names)
+    balanced_only: bool = True  # GQA
 
 
 class EvalConfig(BaseModel):

@@ -18,8 +18,12 @@ def load_questions(cfg: EvalConfig, work_dir: Path) -> list[Question]:
         from evals.synthetic import FAMILIES, generate
 
         questions = generate(d.n, d.seed, work_dir / "images", tuple(d.families or FAMILIES))
-    else:
+    elif d.source == "jsonl":
         questions = read_jsonl(Path(d.path or ""), d.image_root)
+    else:
+        from evals.adapters import ADAPTERS
+
+        questions = ADAPTERS[d.source](d)
     seen: set[str] = set()
     dupes = [q.id for q in questions if q.id in seen or seen.add(q.id)]
     if dupes:

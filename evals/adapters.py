@@ -1,0 +1,89 @@
+"""Public benchmarks read from their official files on disk (nothing is downloaded).
+
+Each adapter turns the official format into evals.schema.Question records with the official
+metric. Missing or malformed files raise UserInputError naming the file and the field.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+from agent.errors import UserInputError
+from evals.schema import Question
+
+
+def _load_json(path: str | None, what: str) -> Any:
+    if not path:
+        raise UserInputError(f"the {what} file is not set in the config (data.path / data.annotations)")
+    p = Path(path)
+    if not p.is_file():
+        raise UserInputError(f"{what} file not found: {p}")
+    try:
+        return json.loads(p.read_text())
+    except json.JSONDecodeError as exc:
+        raise UserInputError(f"{p} is not valid JSON: {exc}") from None
+
+
+def _field(record: dict, key: str, where: str) -> Any:
+    if key not in record:
+        raise UserInputError(f"{where}: a record has no '{key}' field")
+    return record[key]
+
+
+def vqav2(cfg: Any) -> list[Question]:
+    """VQAv2 / OK-VQA: questions JSON + annotations JSON; VQA accuracy over the 10 answers."""
+    qs = _field(_load_json(cfg.path, "questions"), "questions", str(cfg.path))
+    anns = {a["question_id"]: a for a in _field(_load_json(cfg.annotations, "annotations"), "annotations", str(cfg.annotations))}
+    split = cfg.split or "val2014"
+    out = []
+    for q in qs:
+        qid = _field(q, "question_id", str(cfg.path))
+        ann = anns.get(qid)
+        if ann is None:
+            raise UserInputError(f"{cfg.annotations}: no annotation for question_id {qid}")
+        image = Path(cfg.image_root or ".") / f"COCO_{split}_{int(q['image_id']):012d}.jpg"
+        out.append(Question(id=str(qid), question=_field(q, "question", str(cfg.path)), images=[str(image)],
+                            answer=[a["answer"] for a in _field(ann, "answers", str(cfg.annotations))], metric="vqa",
+                            family=ann.get("answer_type", "vqa"), answer_type=ann.get("answer_type", "text")))
+    return out
+
+
+GQA_BINARY = {"verify", "logical", "compare"}
+
+
+def gqa(cfg: Any) -> list[Question]:
+    """GQA: questions JSON {id: {imageId, question, answer, isBalanced, types}}; exact match,
+    split into binary (verify/logical/compare) and open questions; balanced only by default."""
+    data = _load_json(cfg.path, "questions")
+    out = []
+    for qid, q in data.items():
+        if cfg.balanced_only and not q.get("isBalanced", True):
+            continue
+        structural = (q.get("types") or {}).get("structural", "query")
+        out.append(Question(id=str(qid), question=_field(q, "question", str(cfg.path)),
+                            images=[str(Path(cfg.image_root or ".") / f"{_field(q, 'imageId', str(cfg.path))}.jpg")],
+                            answer=_field(q, "answer", str(cfg.path)), metric="exact",
+                            family="binary" if structural in GQA_BINARY else "open", answer_type=structural))
+    return out
+
+
+def textvqa(cfg: Any) -> list[Question]:
+    """TextVQA: {"data": [{question_id, question, image_id, answers}]}; VQA accuracy."""
+    data = _field(_load_json(cfg.path, "questions"), "data", str(cfg.path))
+    return [Question(id=str(_field(d, "question_id", str(cfg.path))), question=d["question"],
+                     images=[str(Path(cfg.image_root or ".") / f"{_field(d, 'image_id', str(cfg.path))}.jpg")],
+                     answer=_field(d, "answers", str(cfg.path)), metric="vqa", family="textvqa") for d in data]
+
+
+def docvqa(cfg: Any) -> list[Question]:
+    """DocVQA: {"data": [{questionId, question, image, answers}]}; ANLS with threshold 0.5."""
+    data = _field(_load_json(cfg.path, "questions"), "data", str(cfg.path))
+    return [Question(id=str(_field(d, "questionId", str(cfg.path))), question=d["question"],
+                     images=[str(Path(cfg.image_root or ".") / _field(d, "image", str(cfg.path)))],
+                     answer=_field(d, "answers", str(cfg.path)), metric="anls", family="docvqa") for d in data]
+
+
+ADAPTERS: dict[str, Callable[[Any], list[Question]]] = {
+    "vqav2": vqav2, "okvqa": vqav2, "gqa": gqa, "textvqa": textvqa, "docvqa": docvqa,
+}
