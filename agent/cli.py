@@ -148,6 +148,7 @@ def eval_cmd(
     seed: Annotated[int, typer.Option(help="seed of the random subset")] = 0,
     workers: Annotated[Optional[int], typer.Option(help="questions in flight")] = None,
     out: Annotated[Path, typer.Option(help="where runs are written")] = Path("runs"),
+    replay: Annotated[Optional[Path], typer.Option(help="re-score a recorded run (its dir) without models")] = None,
     model_dir: Annotated[Optional[Path], typer.Option(help="directory with model weights")] = None,
 ) -> None:
     """Run an evaluation config (resumable; one JSON line per question), or `eval report RUN...`."""
@@ -178,6 +179,14 @@ def eval_cmd(
         run_dir.mkdir(parents=True, exist_ok=True)
         questions = load_questions(cfg, run_dir)
         (run_dir / "config.json").write_text(cfg.model_dump_json(indent=2))
+        if replay is not None:
+            from evals.runner import replay as replay_run
+
+            source = replay / "results.jsonl" if replay.is_dir() else replay
+            if not source.is_file():
+                raise UserInputError(f"no recorded results to replay at {source}")
+            typer.echo(_json.dumps(replay_run(source, questions, run_dir / "results.replay.jsonl"), indent=2))
+            return
         from agent.agent import Agent
         from agent.config import load_settings
 

@@ -118,3 +118,27 @@ def agent_answerer(agent: Any, prompt_suffix: str = "") -> AnswerFn:
         }
 
     return answer
+
+
+def replay(source: Path, questions: list[Question], results: Path) -> dict[str, Any]:
+    """Reproduce a run from its recorded results and traces, without any model: each recorded
+    prediction (and its trace) is re-scored with the current metrics into a new results file."""
+    rows = {}
+    for line in source.read_text().splitlines():
+        try:
+            row = json.loads(line)
+            rows[row["id"]] = row
+        except (json.JSONDecodeError, KeyError):
+            continue
+    missing = [q.id for q in questions if q.id not in rows]
+    results.parent.mkdir(parents=True, exist_ok=True)
+    with open(results, "w") as f:
+        for q in questions:
+            if q.id not in rows:
+                continue
+            row = dict(rows[q.id], gold=q.answer, metric=q.metric, replayed_from=str(source))
+            row["score"] = score(q.metric, row.get("prediction", ""), q.answer, q.choices)
+            f.write(json.dumps(row, default=str) + "\n")
+    summary = summarize(results)
+    summary["not_in_recording"] = len(missing)
+    return summary

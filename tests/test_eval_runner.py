@@ -93,6 +93,19 @@ def test_report_compares_runs(tmp_path):
         assert (tmp_path / "rep" / png).stat().st_size > 1000
 
 
+def test_replay_rescores_a_recorded_run_without_models(tmp_path):
+    from evals.runner import replay
+
+    qs = _questions(tmp_path, 3)
+    src = tmp_path / "r.jsonl"
+    run_questions(qs, lambda q: {"prediction": f"It is {q.answer}.", "trace": [{"type": "answer"}]}, src, progress=False)
+    qs[0].answer = "99"  # e.g. a corrected gold answer
+    summary = replay(src, qs + [Question(id="new", question="?", images=[], answer="1")], tmp_path / "replay.jsonl")
+    rows = [json.loads(ln) for ln in (tmp_path / "replay.jsonl").read_text().splitlines()]
+    assert [r["score"] for r in rows] == [0.0, 1.0, 1.0] and rows[1]["trace"] == [{"type": "answer"}]
+    assert summary["not_in_recording"] == 1 and summary["n"] == 3
+
+
 def test_bad_configs_and_files(tmp_path):
     with pytest.raises(UserInputError, match="not found"):
         load_config(tmp_path / "nope.toml")
