@@ -61,6 +61,15 @@ class Agent:
             return LLMClient(role, chat, emit, endpoint=endpoint, constrained=constrained, step=step)
         return make
 
+    def _tool_cache(self):
+        if not self.settings.tool_cache:
+            return None
+        if not hasattr(self, "_cache"):
+            from agent.cache import ToolCache
+
+            self._cache = ToolCache(self.settings.cache_dir / "tools")
+        return self._cache
+
     def tool_status(self) -> dict[str, str | None]:
         """Each tool and why it cannot run here (None when it can): no weights offline, no VLM."""
         return {t.name: t.unavailable(self.settings) for t in self._tool_factory()}
@@ -116,6 +125,7 @@ class Agent:
                                      self._client_factory(events.emit, step=name), tool=name, emit=events.emit),
             events.emit,
             unavailable,
+            self._tool_cache(),
         )
         run = RunContext(question, image_ids, store, runner, self.settings, llm, events.emit)
         ok = True

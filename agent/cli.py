@@ -190,8 +190,10 @@ def eval_cmd(
         from agent.agent import Agent
         from agent.config import load_settings
 
-        settings = load_settings(**({"model_dir": model_dir} if model_dir else {}), **cfg.settings,
-                                 planner_kind=cfg.planner)
+        overrides = {"tool_cache": True} | cfg.settings | {"planner_kind": cfg.planner}
+        if model_dir:
+            overrides["model_dir"] = model_dir
+        settings = load_settings(**overrides)
         summary = run_questions(questions, agent_answerer(Agent(settings), cfg.prompt_suffix),
                                 run_dir / "results.jsonl", cfg.workers)
         typer.echo(_json.dumps(summary, indent=2))

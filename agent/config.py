@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     planner_kind: Literal["plan"] = "plan"
     max_plan_tasks: int = 12
     tool_workers: int = 4
+    tool_cache: bool = False  # on-disk tool-call cache under cache_dir/tools (evaluations turn it on)
 
     @model_validator(mode="after")
     def _fill_roles(self) -> "Settings":

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from agent.errors import MMAgentError
 from agent.events import ToolCalled, ToolResult
-from tools.base import ToolContext, VisionTool
+from tools.base import ToolContext, ToolOutput, VisionTool
 
 
 @dataclass
@@ -33,9 +33,11 @@ class ToolCallResult:
 
 class ToolRunner:
     def __init__(self, tools: list[VisionTool], make_context: Callable[[str], ToolContext],
-                 emit: Callable[[Any], None], unavailable: dict[str, str] | None = None) -> None:
+                 emit: Callable[[Any], None], unavailable: dict[str, str] | None = None,
+                 cache: Any = None) -> None:
         self.tools = {t.name: t for t in tools}
         self.unavailable = dict(unavailable or {})  # tool name -> why it cannot run here
+        self.cache = cache  # agent.cache.ToolCache or None
         self.make_context = make_context
         self.emit = emit
         for t in tools:
@@ -63,7 +65,19 @@ class ToolRunner:
         try:
             args = self.validate(tool_name, raw_args)
             ctx = self.make_context(tool_name)
-            out = self.tools[tool_name].forward(args, ctx)
+            tool = self.tools[tool_name]
+            key = None
+            if self.cache is not None and tool.cache_roles:
+                models = {r: ctx.settings.role(r).model_dump() for r in tool.cache_roles}
+                key = self.cache.key(tool_name, models, args.model_dump(), ctx.store)
+            hit = self.cache.load(key, ctx.store, getattr(args, "image", "")) if key else None
+            if hit is not None:
+                art, suffix = hit
+                out = ToolOutput(art.summary() + suffix, [art])
+            else:
+                out = tool.forward(args, ctx)
+                if key and len(out.artifacts) == 1:
+                    self.cache.save(key, out.artifacts[0], out.observation)
             result = ToolCallResult(tool_name, True, out.observation, [a.id for a in out.artifacts])
         except MMAgentError as exc:
             result = ToolCallResult(tool_name, False, f"ERROR: {exc}")

@@ -31,7 +31,7 @@ class EvalConfig(BaseModel):
     subset_seed: int = 0
     workers: int = Field(default=1, ge=1)
     prompt_suffix: str = ""  # prompt style: appended to every question
-    settings: dict[str, Any] = Field(default_factory=dict)  # overrides of agent settings (models per role)
+    settings: dict[str, Any] = Field(default_factory=dict)  # agent settings overrides (tool_cache is on by default)
 
 
 def load_config(path: str | Path) -> EvalConfig:

@@ -58,6 +58,7 @@ class VisionTool(BaseTool):
     response_format: str = "content_and_artifact"
     runner: Any = None  # agent.runner.ToolRunner, bound when an agent run starts
     plannable: bool = True  # offered to planners (False: used by the UI / code directly)
+    cache_roles: tuple[str, ...] = ()  # perception tools: the roles whose models make the output (cacheable)
 
     def forward(self, args: Any, ctx: ToolContext) -> ToolOutput:
         raise NotImplementedError

@@ -52,6 +52,7 @@ class CaptionTool(VisionTool):
     name: str = "caption"
     description: str = "describe an image or crop briefly"
     args_schema: type[BaseModel] = CaptionArgs
+    cache_roles: tuple[str, ...] = ("captioner", "detector", "classifier", "ocr")  # scene summary uses all four
 
     def forward(self, args: CaptionArgs, ctx: ToolContext) -> ToolOutput:
         img = ctx.store.get(args.image, ImageArtifact)

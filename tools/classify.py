@@ -85,6 +85,7 @@ class ClassifyTool(VisionTool):
     name: str = "classify"
     description: str = "name what an image or crop shows (ImageNet labels, or choose among given labels)"
     args_schema: type[BaseModel] = ClassifyArgs
+    cache_roles: tuple[str, ...] = ("classifier",)
 
     def forward(self, args: ClassifyArgs, ctx: ToolContext) -> ToolOutput:
         img = ctx.store.get(args.image, ImageArtifact)

@@ -147,6 +147,7 @@ class DetectTool(VisionTool):
     name: str = "detect"
     description: str = "find COCO objects (person, car, cat, bus ...) with boxes; counts them"
     args_schema: type[BaseModel] = DetectArgs
+    cache_roles: tuple[str, ...] = ("detector",)
 
     def forward(self, args: DetectArgs, ctx: ToolContext) -> ToolOutput:
         img = ctx.store.get(args.image, ImageArtifact)

@@ -138,6 +138,7 @@ class GroundTool(VisionTool):
     name: str = "ground"
     description: str = "find the thing a phrase describes ('the red car on the left') and return its box"
     args_schema: type[BaseModel] = GroundArgs
+    cache_roles: tuple[str, ...] = ("grounder", "detector", "ocr")  # compositional grounding uses all three
 
     def forward(self, args: GroundArgs, ctx: ToolContext) -> ToolOutput:
         phrase = args.phrase.strip()

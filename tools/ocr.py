@@ -112,6 +112,7 @@ class OcrTool(VisionTool):
     name: str = "ocr"
     description: str = "read the text in an image as lines with boxes"
     args_schema: type[BaseModel] = OcrArgs
+    cache_roles: tuple[str, ...] = ("ocr",)
 
     def forward(self, args: OcrArgs, ctx: ToolContext) -> ToolOutput:
         img = ctx.store.get(args.image, ImageArtifact)

@@ -69,6 +69,7 @@ class SegmentTool(VisionTool):
     name: str = "segment"
     description: str = "pixel masks for boxes (a det- artifact or a box) or points, with area and bbox"
     args_schema: type[BaseModel] = SegmentArgs
+    cache_roles: tuple[str, ...] = ("segmenter",)
 
     def unavailable(self, settings: Settings) -> str | None:
         try:

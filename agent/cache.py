@@ -1,0 +1,80 @@
+"""On-disk tool-call cache: (tool, the role's model config, input image content, arguments) ->
+the artifact a perception tool made. A rerun with another planner or reasoner reuses the
+detections, OCR, captions ... instead of recomputing them.
+
+Only tools that declare `cache_roles` and whose artifact-valued arguments are images are cached;
+a hit re-creates the artifact in the current store under a new id (provenance says `cached`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import pickle
+import threading
+from pathlib import Path
+from typing import Any
+
+from agent.artifacts import Artifact, ArtifactStore, ImageArtifact, Provenance
+
+_ARTIFACT_ARGS = {"image", "source", "table", "subject", "target", "mask", "sources"}
+
+
+def image_digest(art: ImageArtifact) -> str:
+    buf = io.BytesIO()
+    art.image.save(buf, format="PNG")
+    return hashlib.sha256(buf.getvalue()).hexdigest()
+
+
+class ToolCache:
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._digests: dict[int, str] = {}
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def key(self, tool: str, role_config: dict[str, Any], args: dict[str, Any], store: ArtifactStore) -> str | None:
+        """None when the call is not cacheable (it refers to a non-image artifact)."""
+        keyed = dict(args)
+        for name, value in args.items():
+            if name not in _ARTIFACT_ARGS:
+                continue
+            art = store.get(value) if isinstance(value, str) else None
+            if not isinstance(art, ImageArtifact):
+                return None
+            with self._lock:
+                digest = self._digests.get(id(art)) or self._digests.setdefault(id(art), image_digest(art))
+            keyed[name] = f"image:{digest}"
+        blob = json.dumps({"tool": tool, "model": role_config, "args": keyed}, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def load(self, key: str, store: ArtifactStore, image_id: str) -> tuple[Artifact, str] | None:
+        path = self.dir / f"{key}.pkl"
+        if not path.is_file():
+            self.misses += 1
+            return None
+        try:
+            entry = pickle.loads(path.read_bytes())
+        except Exception:  # a torn or stale entry is a miss, never an error
+            self.misses += 1
+            return None
+        self.hits += 1
+        old = entry["image_id"]
+        fields = {k: (v.replace(old, image_id) if isinstance(v, str) else v) for k, v in entry["fields"].items()}
+        if "image_id" in fields:
+            fields["image_id"] = image_id
+        prov = Provenance(entry["tool"], (image_id,), entry["params"] | {"cached": True}, entry["model"], 0.0)
+        art = store.add(entry["cls"], prov, **fields)
+        return art, entry["suffix"].replace(old, image_id)
+
+    def save(self, key: str, art: Artifact, observation: str) -> None:
+        fields = {f.name: getattr(art, f.name) for f in dataclasses.fields(art) if f.name not in ("id", "provenance")}
+        summary = art.summary()
+        entry = {"cls": type(art), "fields": fields, "tool": art.provenance.tool, "params": art.provenance.params,
+                 "model": art.provenance.model, "image_id": getattr(art, "image_id", "") or "",
+                 "suffix": observation[len(summary):] if observation.startswith(summary) else ""}
+        tmp = self.dir / f"{key}.tmp"
+        tmp.write_bytes(pickle.dumps(entry))
+        tmp.replace(self.dir / f"{key}.pkl")

@@ -1,0 +1,33 @@
+"""The on-disk tool-call cache: a second run (new store, new ids) reuses the detector/OCR
+output for the same image content, model config and arguments; other calls are not cached."""
+from PIL import Image
+
+from agent.cache import ToolCache
+from agent.artifacts import DetectionsArtifact, OcrArtifact
+
+
+def test_rerun_reuses_perception_results(tool_env, tmp_path, chelsea, receipt):
+    cache = ToolCache(tmp_path / "cache")
+    first = tool_env()
+    first.runner.cache = cache
+    a = first.call("detect", image=first.add_image(chelsea), classes=["cat"])
+    o = first.call("ocr", image=first.add_image(receipt.image))
+    assert cache.hits == 0 and cache.misses == 2
+
+    second = tool_env()
+    second.runner.cache = cache
+    second.add_image(Image.new("RGB", (4, 4)))  # shifts ids: img-2 here is the cat photo
+    img = second.add_image(chelsea.copy())
+    b = second.call("detect", image=img, classes=["cat"])
+    assert cache.hits == 1
+    det = second.store.get(b.primary, DetectionsArtifact)
+    assert det.image_id == img and det.provenance.params["cached"] is True
+    assert det.class_names == first.store.get(a.primary).class_names
+    o2 = second.call("ocr", image=second.add_image(receipt.image))
+    assert cache.hits == 2
+    assert [l.text for l in second.store.get(o2.primary, OcrArtifact).lines] == \
+        [l.text for l in first.store.get(o.primary, OcrArtifact).lines]
+    second.call("detect", image=img, classes=["dog"])  # other args: a miss
+    assert cache.hits == 2 and cache.misses == 3
+    crop = second.call("crop", image=img, box=[0, 0, 10, 10])
+    assert crop.ok and cache.misses == 3  # crop is not a cached tool
