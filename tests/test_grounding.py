@@ -1,7 +1,8 @@
 """Compositional grounding: phrase parsing, box-text parsing, and accuracy on scenes with known boxes."""
 import pytest
 
-from bench.grounding import iou, score_grounding
+from bench.grounding import score_grounding
+from evals.metrics import iou
 from tools.coords import parse_boxes, parse_florence2, parse_kosmos2
 from tools.ground import parse_phrase
 
