@@ -113,8 +113,11 @@ def iou(a, b) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def score(metric: str, prediction: str, gold: Any, choices: list[str] | None = None) -> float:
+def score(metric: str, prediction: str, gold: Any, choices: list[str] | None = None,
+          distractors: list[str] | None = None) -> float:
     if not str(prediction).strip():
+        return 0.0
+    if any(contains_answer(prediction, d) for d in distractors or [] if str(d) != str(gold)):
         return 0.0
     if metric == "vqa":
         return vqa_accuracy(prediction, list(gold))

@@ -57,7 +57,7 @@ def run_questions(questions: list[Question], answer: AnswerFn, results: Path, wo
         try:
             out = answer(q)
             record.update(out)
-            record["score"] = score(q.metric, out.get("prediction", ""), q.answer, q.choices)
+            record["score"] = score(q.metric, out.get("prediction", ""), q.answer, q.choices, q.distractors)
             if not str(out.get("prediction", "")).strip():
                 record["error"] = "empty prediction"
         except Exception as exc:  # recorded, never dropped; the batch continues
@@ -137,7 +137,7 @@ def replay(source: Path, questions: list[Question], results: Path) -> dict[str, 
             if q.id not in rows:
                 continue
             row = dict(rows[q.id], gold=q.answer, metric=q.metric, replayed_from=str(source))
-            row["score"] = score(q.metric, row.get("prediction", ""), q.answer, q.choices)
+            row["score"] = score(q.metric, row.get("prediction", ""), q.answer, q.choices, q.distractors)
             f.write(json.dumps(row, default=str) + "\n")
     summary = summarize(results)
     summary["not_in_recording"] = len(missing)

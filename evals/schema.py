@@ -19,5 +19,8 @@ class Question(BaseModel):
     answer_type: str = "text"  # number | text | choice | yes/no | count
     tools: list[str] = Field(default_factory=list)  # tools the program uses
     program: list[dict[str, Any]] = Field(default_factory=list)  # CLEVR/GQA-like record of the steps
-    choices: list[str] | None = None
+    choices: list[str] | None = None  # shown to the model (multiple choice)
+    # Not shown: the other answers the image offers (other signs, bars, items). Naming one of them
+    # besides the gold answer scores 0, so listing every candidate does not pass as correct.
+    distractors: list[str] = Field(default_factory=list)
     meta: dict[str, Any] = Field(default_factory=dict)

@@ -39,6 +39,7 @@ def receipt_question(rng: random.Random, qid: str, out_dir: Path) -> Question:
         name, _ = (max if kind == "max" else min)(r.items, key=lambda it: it[1])
         word = "most expensive" if kind == "max" else "cheapest"
         return Question(id=qid, question=f"Which item on the receipt is the {word}?", images=[img], answer=name,
+                        distractors=[n for n, _ in r.items if n != name],
                         family="receipt", steps=3, tools=tools, program=read + [{"op": "query", "fn": kind}])
     if kind == "count_over":
         prices = sorted(p for _, p in r.items)
@@ -91,6 +92,7 @@ def chart_question(rng: random.Random, qid: str, out_dir: Path) -> Question:
     if rng.random() < 0.5:
         best = labels[values.index(max(values))]
         return Question(id=qid, question="Which category has the highest bar?", images=[path], answer=best,
+                        distractors=[l for l in labels if l != best],
                         family="chart", steps=3, tools=["ocr", "relate", "query"], program=read + [{"op": "argmax"}])
     a, b = rng.sample(range(len(labels)), 2)
     return Question(id=qid, question=f"What is the difference between the values of {labels[a]} and {labels[b]}?",
@@ -134,12 +136,14 @@ def shapes_question(rng: random.Random, qid: str, out_dir: Path) -> Question:
     if kind == "under" and len(same) == 1:
         return Question(id=qid, question=f"What number is written under the {target['colour']} {target['shape']}?",
                         images=[path], answer=str(target["number"]), family="shapes", steps=3,
+                        distractors=[str(s["number"]) for s in shapes if s is not target],
                         tools=["ground", "ocr", "relate"], meta={"scene": shapes},
                         program=[{"op": "find", "shape": target["shape"], "colour": target["colour"]},
                                  {"op": "ocr"}, {"op": "relate", "relation": "below"}])
     by_number = target
     return Question(id=qid, question=f"What color is the shape above the number {by_number['number']}?",
                     images=[path], answer=by_number["colour"], family="shapes", steps=3,
+                    distractors=[c for c in SHAPE_COLOURS if c != by_number["colour"]],
                     tools=["ocr", "relate", "ask_image"], meta={"scene": shapes},
                     program=[{"op": "ocr"}, {"op": "relate", "relation": "above"}, {"op": "colour"}])
 
@@ -158,6 +162,7 @@ def sign_question(rng: random.Random, qid: str, out_dir: Path) -> Question:
     k = rng.randrange(3)
     return Question(id=qid, question=f"What does the sign at the {positions[k]} say?", images=[path],
                     answer=words[k], family="sign", steps=2, tools=["ocr", "relate"],
+                    distractors=[w for i, w in enumerate(words) if i != k],
                     program=[{"op": "ocr"}, {"op": "select", "position": positions[k]}])
 
 
@@ -184,6 +189,7 @@ def collage_question(rng: random.Random, qid: str, out_dir: Path) -> Question:
     if kind == "under":
         return Question(id=qid, question=f"What number is under the {things[k]}?", images=[path],
                         answer=str(numbers[k]), family="collage", steps=3, tools=["detect", "ocr", "relate"],
+                        distractors=[str(n) for i, n in enumerate(numbers) if i != k],
                         program=[{"op": "detect", "class": things[k]}, {"op": "ocr"}, {"op": "relate", "relation": "below"}])
     return Question(id=qid, question=f"Which panel shows the {things[k]}: left, middle or right?", images=[path],
                     answer=panels[k], metric="choice", choices=panels, answer_type="choice", family="collage",
@@ -229,5 +235,5 @@ def question_only_baseline(questions: list[Question]) -> dict[str, float]:
         for i, q in enumerate(group):
             others = Counter(str(o.answer) for j, o in enumerate(group) if j != i)
             guess = others.most_common(1)[0][0] if others else ""
-            per_family[q.family].append(score(q.metric, guess, q.answer, q.choices))
+            per_family[q.family].append(score(q.metric, guess, q.answer, q.choices, q.distractors))
     return {f: sum(v) / len(v) for f, v in per_family.items()}

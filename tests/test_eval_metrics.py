@@ -37,3 +37,8 @@ def test_numeric_exact_choice_iou():
     assert score("choice", "first or second", "first", ["first", "second"]) == 0.0
     assert score("exact", "", "x") == 0.0
     assert iou((0, 0, 2, 2), (1, 1, 3, 3)) == pytest.approx(1 / 7)
+
+
+def test_naming_every_candidate_is_not_an_answer():
+    assert score("exact", "The sign says HOTEL.", "HOTEL", distractors=["OPEN", "EXIT"]) == 1.0
+    assert score("exact", "HOTEL | OPEN | EXIT", "HOTEL", distractors=["OPEN", "EXIT"]) == 0.0

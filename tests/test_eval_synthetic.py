@@ -22,6 +22,7 @@ def test_deterministic_by_seed(tmp_path):
     assert [strip(q) for q in a] != [strip(q) for q in c]
     assert {q.family for q in a} == set(FAMILIES)
     assert all(q.program and q.tools and q.steps >= 2 for q in a)
+    assert any(q.distractors for q in a)
 
 
 def test_shape_answers_follow_the_scene_record(tmp_path):
