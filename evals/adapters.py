@@ -84,6 +84,59 @@ def docvqa(cfg: Any) -> list[Question]:
                      answer=_field(d, "answers", str(cfg.path)), metric="anls", family="docvqa") for d in data]
 
 
+def aokvqa(cfg: Any) -> list[Question]:
+    """A-OKVQA: a JSON list of {question_id, image_id, question, choices, correct_choice_idx,
+    direct_answers}; `mode = "mc"` (choice accuracy) or "da" (VQA accuracy over direct answers)."""
+    data = _load_json(cfg.path, "questions")
+    if not isinstance(data, list):
+        raise UserInputError(f"{cfg.path}: expected a JSON list of questions")
+    split = cfg.split or "val2017"
+    out = []
+    for d in data:
+        where = str(cfg.path)
+        image = str(Path(cfg.image_root or ".") / split / f"{int(_field(d, 'image_id', where)):012d}.jpg")
+        if cfg.mode == "mc":
+            choices = _field(d, "choices", where)
+            out.append(Question(id=str(_field(d, "question_id", where)), question=_field(d, "question", where),
+                                images=[image], answer=choices[_field(d, "correct_choice_idx", where)],
+                                choices=choices, metric="choice", answer_type="choice", family="aokvqa-mc"))
+        else:
+            out.append(Question(id=str(_field(d, "question_id", where)), question=_field(d, "question", where),
+                                images=[image], answer=_field(d, "direct_answers", where), metric="vqa",
+                                family="aokvqa-da"))
+    return out
+
+
+SNLI_VE_LABELS = ["entailment", "neutral", "contradiction"]
+
+
+def snli_ve(cfg: Any) -> list[Question]:
+    """SNLI-VE: jsonl of {pairID, Flickr30K_ID, sentence2, gold_label}; 3-way accuracy."""
+    p = Path(cfg.path or "")
+    if not p.is_file():
+        raise UserInputError(f"questions file not found: {p}")
+    out = []
+    for n, line in enumerate(p.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UserInputError(f"{p} line {n}: not JSON ({exc})") from None
+        where = f"{p} line {n}"
+        label = _field(d, "gold_label", where)
+        if label not in SNLI_VE_LABELS:
+            raise UserInputError(f"{where}: gold_label '{label}' is not one of {SNLI_VE_LABELS}")
+        out.append(Question(
+            id=str(_field(d, "pairID", where)),
+            question=f"Does the image entail, contradict, or is it neutral to: \"{_field(d, 'sentence2', where)}\"?",
+            images=[str(Path(cfg.image_root or ".") / f"{_field(d, 'Flickr30K_ID', where)}.jpg")],
+            answer=label, choices=SNLI_VE_LABELS, metric="choice", answer_type="choice", family="snli-ve",
+            meta={"hypothesis": d["sentence2"]}))
+    return out
+
+
 ADAPTERS: dict[str, Callable[[Any], list[Question]]] = {
     "vqav2": vqav2, "okvqa": vqav2, "gqa": gqa, "textvqa": textvqa, "docvqa": docvqa,
+    "aokvqa": aokvqa, "snli-ve": snli_ve,
 }

@@ -12,7 +12,8 @@ from agent.errors import UserInputError
 
 
 class DataConfig(BaseModel):
-    source: Literal["synthetic", "jsonl", "vqav2", "okvqa", "gqa", "textvqa", "docvqa"] = "synthetic"
+    source: Literal["synthetic", "jsonl", "vqav2", "okvqa", "gqa", "textvqa", "docvqa", "aokvqa",
+                    "snli-ve"] = "synthetic"
     n: int = Field(default=30, ge=1)  # synthetic: how many questions
     seed: int = 0
     families: list[str] | None = None
@@ -21,6 +22,7 @@ class DataConfig(BaseModel):
     annotations: str | None = None  # VQAv2 / OK-VQA annotations file
     split: str | None = None  # e.g. val2014 (COCO image file names)
     balanced_only: bool = True  # GQA
+    mode: Literal["mc", "da"] = "mc"  # A-OKVQA: multiple choice or direct answer
 
 
 class EvalConfig(BaseModel):

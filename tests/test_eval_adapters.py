@@ -4,7 +4,7 @@ import json
 import pytest
 
 from agent.errors import UserInputError
-from evals.adapters import docvqa, gqa, textvqa, vqav2
+from evals.adapters import aokvqa, docvqa, gqa, snli_ve, textvqa, vqav2
 from evals.config import DataConfig
 from evals.metrics import score
 
@@ -65,3 +65,26 @@ def test_malformed_files_name_the_file_and_field(tmp_path):
     a = _write(tmp_path / "a2.json", {"annotations": []})
     with pytest.raises(UserInputError, match="no annotation for question_id 5"):
         vqav2(DataConfig(source="vqav2", path=q, annotations=a))
+
+
+def test_aokvqa_mc_and_direct_answer(tmp_path):
+    rec = {"question_id": "a1", "image_id": 9, "question": "What is the man holding?",
+           "choices": ["kite", "bat", "cup", "dog"], "correct_choice_idx": 1, "direct_answers": ["bat"] * 10}
+    q = _write(tmp_path / "a.json", [rec])
+    [mc] = aokvqa(DataConfig(source="aokvqa", path=q, image_root="/coco", mode="mc"))
+    assert mc.images == ["/coco/val2017/000000000009.jpg"] and mc.answer == "bat" and mc.choices[0] == "kite"
+    assert score(mc.metric, "He holds a bat.", mc.answer, mc.choices) == 1.0
+    assert score(mc.metric, "a kite or a bat", mc.answer, mc.choices) == 0.0
+    [da] = aokvqa(DataConfig(source="aokvqa", path=q, mode="da"))
+    assert da.metric == "vqa" and score(da.metric, "bat", da.answer) == 1.0
+
+
+def test_snli_ve(tmp_path):
+    p = tmp_path / "ve.jsonl"
+    p.write_text(json.dumps({"pairID": "p1", "Flickr30K_ID": "123", "sentence2": "A dog runs.",
+                             "gold_label": "contradiction"}) + "\n")
+    [q] = snli_ve(DataConfig(source="snli-ve", path=str(p), image_root="/f30k"))
+    assert q.images == ["/f30k/123.jpg"] and q.answer == "contradiction" and "A dog runs." in q.question
+    p.write_text(json.dumps({"pairID": "p2", "Flickr30K_ID": "1", "sentence2": "x", "gold_label": "maybe"}) + "\n")
+    with pytest.raises(UserInputError, match="gold_label 'maybe'"):
+        snli_ve(DataConfig(source="snli-ve", path=str(p)))
