@@ -112,17 +112,11 @@ SNLI_VE_LABELS = ["entailment", "neutral", "contradiction"]
 
 def snli_ve(cfg: Any) -> list[Question]:
     """SNLI-VE: jsonl of {pairID, Flickr30K_ID, sentence2, gold_label}; 3-way accuracy."""
+    from evals.datasets import iter_jsonl
+
     p = Path(cfg.path or "")
-    if not p.is_file():
-        raise UserInputError(f"questions file not found: {p}")
     out = []
-    for n, line in enumerate(p.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            d = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UserInputError(f"{p} line {n}: not JSON ({exc})") from None
+    for n, d in iter_jsonl(p):
         where = f"{p} line {n}"
         label = _field(d, "gold_label", where)
         if label not in SNLI_VE_LABELS:

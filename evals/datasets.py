@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Iterator
 
 from pydantic import ValidationError
 
@@ -33,17 +34,24 @@ def load_questions(cfg: EvalConfig, work_dir: Path) -> list[Question]:
     return questions
 
 
-def read_jsonl(path: Path, image_root: str | None) -> list[Question]:
+def iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, record) for each non-empty line; a clear error for a missing file or bad JSON."""
     if not path.is_file():
-        raise UserInputError(f"question file not found: {path}")
-    out = []
+        raise UserInputError(f"questions file not found: {path}")
     for n, line in enumerate(path.read_text().splitlines(), 1):
         if not line.strip():
             continue
         try:
-            q = Question.model_validate(json.loads(line))
+            yield n, json.loads(line)
         except json.JSONDecodeError as exc:
             raise UserInputError(f"{path} line {n}: not JSON ({exc})") from None
+
+
+def read_jsonl(path: Path, image_root: str | None) -> list[Question]:
+    out = []
+    for n, record in iter_jsonl(path):
+        try:
+            q = Question.model_validate(record)
         except ValidationError as exc:
             e = exc.errors()[0]
             raise UserInputError(f"{path} line {n}: field '{'.'.join(map(str, e['loc']))}': {e['msg']}") from None
