@@ -7,7 +7,6 @@ gives `ocr.options` = {text_detection_model_dir, text_recognition_model_dir}.
 """
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Any
 
@@ -58,11 +57,10 @@ def _quad_to_box(quad: Any) -> tuple[float, float, float, float]:
 
 class RapidOcrEngine:
     def __init__(self, params: dict[str, Any] | None = None) -> None:
-        logging.getLogger("RapidOCR").setLevel(logging.WARNING)
         from rapidocr import RapidOCR
 
-        logging.getLogger("RapidOCR").setLevel(logging.WARNING)
-        self.engine = RapidOCR(params=params or None)
+        # RapidOCR sets its logger's level from its own config, so a logging call cannot quiet it.
+        self.engine = RapidOCR(params={"Global.log_level": "warning"} | dict(params or {}))
         self._lock = threading.Lock()
 
     def __call__(self, image: Image.Image) -> list[Word]:
