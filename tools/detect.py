@@ -54,6 +54,14 @@ def normalize_class(name: str) -> str:
     return n
 
 
+def keep_classes(dets: sv.Detections, classes: list[str]) -> sv.Detections:
+    """Only the detections whose class name is one of `classes` (COCO names)."""
+    if not len(dets):
+        return dets
+    names = np.asarray(dets.data.get("class_name", []), dtype=object)
+    return dets[np.isin(names, classes)]
+
+
 class DetectArgs(BaseModel):
     image: str = Field(description="image artifact id, e.g. img-1")
     classes: list[str] | None = Field(default=None, description="keep only these COCO classes")
@@ -155,8 +163,7 @@ class DetectTool(VisionTool):
         dets = detector(img.image, args.min_confidence)
         wanted = sorted({normalize_class(c) for c in args.classes or [] if c.strip()})
         if wanted:
-            names = np.asarray(dets.data.get("class_name", []), dtype=object)
-            dets = dets[np.isin(names, wanted)] if len(dets) else dets
+            dets = keep_classes(dets, wanted)
         art = ctx.new(DetectionsArtifact, inputs=(img.id,),
                       params={"classes": wanted or None, "min_confidence": args.min_confidence},
                       model=model_name, image_id=img.id, detections=dets)

@@ -25,7 +25,7 @@ from agent.llm.messages import image_part, sent_size
 from agent.models import ModelManager
 from tools.base import ToolContext, ToolOutput, VisionTool
 from tools.coords import parse_boxes, parse_florence2, parse_kosmos2
-from tools.detect import COCO_NAMES, load_detector, normalize_class
+from tools.detect import COCO_NAMES, keep_classes, load_detector, normalize_class
 from tools.hf import hf_pipeline, load_hf
 from tools.ocr import load_ocr
 from tools.vlm import load_hf_image_text
@@ -107,8 +107,7 @@ def compositional_ground(image: Image.Image, phrase: str, settings: Settings, ma
                         "person, car, cat, bus, cup to detector classes; use detect/ocr for other things")
     detector, model = load_detector(settings.detector, settings, manager)
     dets = detector(image, min_confidence)
-    names = np.asarray(dets.data.get("class_name", []), dtype=object)
-    dets = dets[np.isin(names, spec["classes"])] if len(dets) else dets
+    dets = keep_classes(dets, spec["classes"])
     steps = [f"{len(dets)} {'/'.join(spec['classes'])} detected"]
     if len(dets) and spec["colour"]:
         fractions = np.array([colour_fraction(image, b, spec["colour"]) for b in dets.xyxy])
