@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import json
 import pickle
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +22,19 @@ _ARTIFACT_ARGS = {"image", "source", "table", "subject", "target", "mask", "sour
 
 
 def image_digest(art: ImageArtifact) -> str:
-    buf = io.BytesIO()
-    art.image.save(buf, format="PNG")
-    return hashlib.sha256(buf.getvalue()).hexdigest()
+    """Content hash of the pixels (mode and size included); no encoding needed."""
+    h = hashlib.sha256(f"{art.image.mode}:{art.image.size}".encode())
+    h.update(art.image.tobytes())
+    return h.hexdigest()
 
 
 class ToolCache:
     def __init__(self, directory: Path) -> None:
         self.dir = directory
         self.dir.mkdir(parents=True, exist_ok=True)
-        self._digests: dict[int, str] = {}
+        # id(artifact) -> (weak reference, digest): the reference guards against a freed
+        # artifact's id being reused by a new one (the cache outlives runs).
+        self._digests: dict[int, tuple[weakref.ref, str]] = {}
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
@@ -44,11 +47,19 @@ class ToolCache:
             art = store.get(value) if isinstance(value, str) else None
             if not isinstance(art, ImageArtifact):
                 return None
-            with self._lock:
-                digest = self._digests.get(id(art)) or self._digests.setdefault(id(art), image_digest(art))
-            keyed[name] = f"image:{digest}"
+            keyed[name] = f"image:{self._digest(art)}"
         blob = json.dumps({"tool": tool, "model": role_config, "args": keyed}, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+    def _digest(self, art: ImageArtifact) -> str:
+        with self._lock:
+            known = self._digests.get(id(art))
+            if known is not None and known[0]() is art:
+                return known[1]
+        digest = image_digest(art)
+        with self._lock:
+            self._digests[id(art)] = (weakref.ref(art), digest)
+        return digest
 
     def load(self, key: str, store: ArtifactStore, image_id: str) -> tuple[Artifact, str] | None:
         path = self.dir / f"{key}.pkl"
