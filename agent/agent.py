@@ -41,6 +41,11 @@ class Agent:
         self._chat_overrides = dict(chat_models or {})
         self._chat_cache: dict[str, tuple[BaseChatModel, str | None]] = {}
         self._lock = threading.Lock()
+        self._tool_cache = None
+        if self.settings.tool_cache:
+            from agent.cache import ToolCache
+
+            self._tool_cache = ToolCache(self.settings.cache_dir / "tools")
 
     # -- models -------------------------------------------------------------------------
     def chat_model(self, role: str) -> tuple[BaseChatModel, str | None]:
@@ -60,15 +65,6 @@ class Agent:
             constrained = bool(self.settings.role(role).options.get("structured", True))
             return LLMClient(role, chat, emit, endpoint=endpoint, constrained=constrained, step=step)
         return make
-
-    def _tool_cache(self):
-        if not self.settings.tool_cache:
-            return None
-        if not hasattr(self, "_cache"):
-            from agent.cache import ToolCache
-
-            self._cache = ToolCache(self.settings.cache_dir / "tools")
-        return self._cache
 
     def tool_status(self) -> dict[str, str | None]:
         """Each tool and why it cannot run here (None when it can): no weights offline, no VLM."""
@@ -125,7 +121,7 @@ class Agent:
                                      self._client_factory(events.emit, step=name), tool=name, emit=events.emit),
             events.emit,
             unavailable,
-            self._tool_cache(),
+            self._tool_cache,
         )
         run = RunContext(question, image_ids, store, runner, self.settings, llm, events.emit)
         ok = True

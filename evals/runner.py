@@ -22,14 +22,16 @@ def finished_ids(results: Path) -> set[str]:
     if not results.is_file():
         return set()
     ids = set()
+    lines = results.read_text().splitlines()
     good_lines = []
-    for line in results.read_text().splitlines():
+    for line in lines:
         try:
             ids.add(json.loads(line)["id"])
             good_lines.append(line)
         except (json.JSONDecodeError, KeyError):
             continue
-    results.write_text("".join(ln + "\n" for ln in good_lines))
+    if len(good_lines) != len(lines):  # rewrite only when a torn line must go
+        results.write_text("".join(ln + "\n" for ln in good_lines))
     return ids
 
 
