@@ -92,13 +92,6 @@ class DetectionsArtifact(Artifact):
         found = ", ".join(f"{v} {k}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
         return f"{self.id}: detected in {self.image_id}: {found}"
 
-    def details(self) -> str:
-        """Every box, for traces and tools that need coordinates."""
-        return "; ".join(
-            f"#{i} {n} {c:.2f} {fmt_box(b)}"
-            for i, (n, c, b) in enumerate(zip(self.class_names, self.detections.confidence, self.detections.xyxy))
-        )
-
 
 @dataclass(frozen=True)
 class OcrLine:
@@ -240,9 +233,6 @@ class ArtifactStore:
 
     def all(self) -> list[Artifact]:
         return list(self._items.values())
-
-    def of_type(self, cls: type[A]) -> list[A]:
-        return [a for a in self._items.values() if isinstance(a, cls)]
 
     def image_of(self, artifact_id: str) -> ImageArtifact:
         """The image an artifact refers to (itself for images)."""

@@ -12,7 +12,7 @@ from typing import Callable
 
 from PIL import Image, ImageDraw
 
-from agent.samples import ITEM_NAMES, font, packaged_photo, render_receipt, skimage_photo
+from agent.samples import font, packaged_photo, render_receipt, skimage_photo
 from evals.schema import Question
 
 FAMILIES = ("receipt", "receipts2", "chart", "shapes", "sign", "collage")

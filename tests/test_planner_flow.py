@@ -163,3 +163,17 @@ def test_bad_questions_and_images(settings, scripted, tmp_path):
         agent.run("what?", [])
     with pytest.raises(UserInputError, match="directory"):
         agent.run("what?", [tmp_path])
+
+
+def test_recorded_events_read_back(settings, scripted, receipt):
+    """Traces are stored as JSON (evaluations); every event type reads back as itself."""
+    import json
+
+    from agent.events import event_from_json
+
+    plan = {"tasks": [{"id": "t1", "tool": "ocr", "args": {"image": "img-1"}}]}
+    chat = scripted({"parts": [Q]}, plan, {"answer": "Coffee Beans", "evidence": ["ocr-2"]})
+    events = []
+    make_agent(settings, chat).run(Q, [receipt.image], on_event=events.append)
+    stored = json.loads(json.dumps([e.model_dump() for e in events], default=str))
+    assert [event_from_json(d) for d in stored] == events
