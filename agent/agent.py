@@ -124,7 +124,6 @@ class Agent:
             self._tool_cache,
         )
         run = RunContext(question, image_ids, store, runner, self.settings, llm, events.emit)
-        ok = True
         try:
             final = planner.solve(run)
         except MMAgentError as exc:
@@ -134,12 +133,12 @@ class Agent:
             raise
         events.emit(AnswerGiven(answer=final.answer, evidence=final.evidence))
         result = self._result(question, planner.name, final, store, events,
-                              time.perf_counter() - t0, ok, run.phase_seconds)
-        events.emit(RunFinished(ok=ok, wall_s=result.timings.wall_s, result=result.model_dump()))
+                              time.perf_counter() - t0, run.phase_seconds)
+        events.emit(RunFinished(ok=result.ok, wall_s=result.timings.wall_s, result=result.model_dump()))
         return result
 
     def _result(self, question: str, planner: str, final: Any, store: ArtifactStore,
-                events: EventStream, wall: float, ok: bool, phases: dict[str, float]) -> Result:
+                events: EventStream, wall: float, phases: dict[str, float]) -> Result:
         steps: dict[str, Step] = {}
         llm_s = llm_in_tools = 0.0
         tokens = {"prompt": 0, "completion": 0}
@@ -166,5 +165,5 @@ class Agent:
             timings=Timings(wall_s=wall, llm_s=llm_s, tool_s=tool_s,
                             orchestration_s=max(0.0, wall - llm_s - tool_s)),
             tokens=tokens, planner=planner, plan_source=plan_source, notes=final.notes,
-            ok=ok and final.ok,
+            ok=final.ok,
         )
