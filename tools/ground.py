@@ -19,16 +19,14 @@ from pydantic import BaseModel, Field
 from agent.artifacts import DetectionsArtifact, ImageArtifact
 from agent.config import Settings
 from agent.errors import ToolError
-from langchain_core.messages import HumanMessage
-
-from agent.llm.messages import image_part, sent_size
+from agent.llm.messages import sent_size
 from agent.models import ModelManager
 from tools.base import ToolContext, ToolOutput, VisionTool
 from tools.coords import parse_boxes, parse_florence2, parse_kosmos2
 from tools.detect import COCO_NAMES, keep_classes, load_detector, normalize_class
 from tools.hf import hf_pipeline, load_hf
 from tools.ocr import load_ocr
-from tools.vlm import load_hf_image_text
+from tools.vlm import ask_served, load_hf_image_text
 
 # Hue ranges (degrees) and saturation/value limits for colour words.
 COLOURS: dict[str, tuple[tuple[float, float], ...]] = {
@@ -160,8 +158,7 @@ class GroundTool(VisionTool):
         elif cfg.backend == "openai":
             prompt = (f"Locate {phrase} in the image. Reply only with JSON "
                       '[{"bbox_2d": [x1, y1, x2, y2], "label": "..."}] in pixel coordinates.')
-            message = HumanMessage(content=[{"type": "text", "text": prompt}, image_part(image)])
-            reply = ctx.llm("grounder").complete([message], purpose="ground")
+            reply = ask_served(ctx.llm("grounder"), image, prompt, purpose="ground")
             boxes = parse_boxes(reply, *image.size, scale=cfg.options.get("coord_format", "auto"),
                                 sent_size=sent_size(image))
             dets = _detections(boxes, [1.0] * len(boxes))
