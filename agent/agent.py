@@ -165,5 +165,5 @@ class Agent:
             timings=Timings(wall_s=wall, llm_s=llm_s, tool_s=tool_s,
                             orchestration_s=max(0.0, wall - llm_s - tool_s)),
             tokens=tokens, planner=planner, plan_source=plan_source, notes=final.notes,
-            ok=final.ok,
+            ok=final.ok, rounds=final.rounds, details=final.details,
         )

@@ -82,6 +82,11 @@ class DetectionsArtifact(Artifact):
     def class_names(self) -> list[str]:
         return [str(c) for c in self.detections.data.get("class_name", [])]
 
+    def to_json(self) -> dict[str, Any]:
+        # Boxes travel with the record so evaluations (RefCOCO) and the UI can use them.
+        return {**super().to_json(), "boxes": [[round(float(v), 1) for v in b] for b in self.detections.xyxy],
+                "labels": self.class_names}
+
     def summary(self) -> str:
         names = self.class_names
         if not names:

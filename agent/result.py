@@ -35,3 +35,5 @@ class Result(BaseModel):
     plan_source: str = ""
     notes: list[str] = Field(default_factory=list)
     ok: bool = True
+    rounds: int = 1  # reasoning rounds the planner used (loops); 1 for one-shot planners
+    details: dict[str, Any] = Field(default_factory=dict)  # planner-specific record, e.g. sub-questions

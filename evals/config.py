@@ -13,14 +13,16 @@ from agent.errors import UserInputError
 
 class DataConfig(BaseModel):
     source: Literal["synthetic", "jsonl", "vqav2", "okvqa", "gqa", "textvqa", "docvqa", "aokvqa",
-                    "snli-ve"] = "synthetic"
+                    "snli-ve", "scienceqa", "vcr", "refcoco"] = "synthetic"
     n: int = Field(default=30, ge=1)  # synthetic: how many questions
     seed: int = 0
     families: list[str] | None = None
     path: str | None = None  # jsonl: a file of evals.schema.Question records
     image_root: str | None = None  # prefix for relative image paths
-    annotations: str | None = None  # VQAv2 / OK-VQA annotations file
-    split: str | None = None  # e.g. val2014 (COCO image file names)
+    annotations: str | None = None  # VQAv2 / OK-VQA annotations; RefCOCO: COCO instances.json
+    split: str | None = None  # val2014 (COCO file names); ScienceQA test/val; RefCOCO val/testA/testB
+    splits_file: str | None = None  # ScienceQA pid_splits.json
+    image_only: bool = True  # ScienceQA: only questions with an image (the IMG subset LLaVA reports)
     balanced_only: bool = True  # GQA
     mode: Literal["mc", "da"] = "mc"  # A-OKVQA: multiple choice or direct answer
 

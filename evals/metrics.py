@@ -113,10 +113,36 @@ def iou(a, b) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def score(metric: str, prediction: str, gold: Any, choices: list[str] | None = None,
+def box_in(prediction: Any) -> list[float] | None:
+    """A box answer: a list of 4 numbers, or the first 4 numbers written in the text."""
+    if isinstance(prediction, (list, tuple)) and len(prediction) == 4:
+        return [float(v) for v in prediction]
+    nums = numbers_in(str(prediction))
+    return nums[:4] if len(nums) >= 4 else None
+
+
+_CHOICE_REF = re.compile(r"\b(?:answer|choice|option)\s*\(?([1-9])\)?|^\s*\(?([1-9])\)?\s*[.):]?\s*$", re.I)
+
+
+def chosen(prediction: str, choices: list[str]) -> list[int]:
+    """Indices of the choices a prediction names: by their text, else by number ("Answer 2",
+    "(3)") when the choices are not themselves numbers."""
+    named = [i for i, c in enumerate(choices) if contains_answer(prediction, c)]
+    if named or any(numbers_in(c) for c in choices):
+        return named
+    m = _CHOICE_REF.search(prediction.strip())
+    k = int(m.group(1) or m.group(2)) - 1 if m else -1
+    return [k] if 0 <= k < len(choices) else []
+
+
+def score(metric: str, prediction: Any, gold: Any, choices: list[str] | None = None,
           distractors: list[str] | None = None) -> float:
     if not str(prediction).strip():
         return 0.0
+    if metric == "iou":  # Acc@IoU>=0.5 (RefCOCO)
+        box = box_in(prediction)
+        return float(box is not None and iou(box, [float(v) for v in gold]) >= 0.5)
+    prediction = str(prediction)
     if any(contains_answer(prediction, d) for d in distractors or [] if str(d) != str(gold)):
         return 0.0
     if metric == "vqa":
@@ -126,6 +152,11 @@ def score(metric: str, prediction: str, gold: Any, choices: list[str] | None = N
     if metric == "numeric":
         return numeric_match(prediction, gold)
     if metric == "choice":  # the prediction must name the gold choice and no other choice
-        named = [c for c in choices or [] if contains_answer(prediction, c)]
-        return float(named == [gold] or (contains_answer(prediction, gold) and len(named) <= 1))
+        choices = list(choices or [])
+        named = chosen(prediction, choices)
+        if gold in choices:
+            # a choice contained in the gold's text (e.g. "cat" in "black cat") is not a second answer
+            named = [i for i in named if choices[i] == gold or choices[i] not in gold]
+            return float(named == [choices.index(gold)])
+        return contains_answer(prediction, gold)
     return contains_answer(prediction, gold)

@@ -34,6 +34,33 @@ def group(rows: list[dict], key: str) -> dict[Any, list[dict]]:
     return dict(sorted(out.items(), key=lambda kv: str(kv[0])))
 
 
+def _mean(rows: list[dict], key: str) -> float:
+    vals = [r[key] for r in rows if isinstance(r.get(key), (int, float))]
+    return sum(vals) / len(vals) if vals else float("nan")
+
+
+def group_tables(data: list[tuple[str, list[dict]]]) -> list[str]:
+    """Tables for the breakdowns a benchmark declares (ScienceQA subject/context/grade); a row
+    whose group value is a list counts in each of its groups."""
+    keys = sorted({k for _, rows in data for r in rows for k in (r.get("groups") or {})})
+    lines: list[str] = []
+    for key in keys:
+        per_run = []
+        for _, rows in data:
+            g: dict[str, list[dict]] = defaultdict(list)
+            for r in rows:
+                vals = (r.get("groups") or {}).get(key)
+                for v in vals if isinstance(vals, list) else [vals] if vals is not None else []:
+                    g[str(v)].append(r)
+            per_run.append(g)
+        values = sorted({v for g in per_run for v in g})
+        lines += ["", f"## Accuracy per {key}", "", f"| {key} | " + " | ".join(n for n, _ in data) + " |",
+                  "|---" * (len(data) + 1) + "|"]
+        lines += [f"| {v} | " + " | ".join(f"{_acc(g.get(v, [])):.3f} (n={len(g.get(v, []))})" for g in per_run) + " |"
+                  for v in values]
+    return lines
+
+
 def write_report(runs: list[Path], out_dir: Path) -> Path:
     import matplotlib
 
@@ -42,13 +69,20 @@ def write_report(runs: list[Path], out_dir: Path) -> Path:
 
     data = [load_run(r) for r in runs]
     out_dir.mkdir(parents=True, exist_ok=True)
-    lines = ["# Evaluation report", "", "| run | n | accuracy | errors | median wall s | mean tokens |", "|---|---|---|---|---|---|"]
+    lines = ["# Evaluation report", "",
+             "| run | n | accuracy | errors | mean rounds | mean tool calls | median wall s | mean tokens |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, rows in data:
         walls = sorted(r.get("wall_s", 0) for r in rows)
         toks = [sum((r.get("tokens") or {}).values()) for r in rows]
         lines.append(f"| {name} | {len(rows)} | {_acc(rows):.3f} | {sum(bool(r.get('error')) for r in rows)} | "
+                     f"{_mean(rows, 'rounds'):.2f} | {_mean(rows, 'tool_calls'):.1f} | "
                      f"{walls[len(walls) // 2] if walls else 0:.1f} | {sum(toks) / max(1, len(toks)):.0f} |")
-    for key, title in (("family", "Accuracy per family"), ("steps", "Accuracy per step count")):
+    lines += group_tables(data)
+    for key, title in (("family", "Accuracy per family"), ("steps", "Accuracy per step count"),
+                       ("rounds", "Accuracy per rounds used")):
+        if not any(key in r for _, rows in data for r in rows):
+            continue  # runs recorded before loops reported rounds
         keys = sorted({k for _, rows in data for k in group(rows, key)}, key=str)
         lines += ["", f"## {title}", "", "| " + key + " | " + " | ".join(n for n, _ in data) + " |",
                   "|---" * (len(data) + 1) + "|"]

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Callable
 
-from evals.metrics import score
+from evals.metrics import box_in, score
 from evals.schema import Question
 
 AnswerFn = Callable[[Question], dict[str, Any]]
@@ -51,7 +51,7 @@ def run_questions(questions: list[Question], answer: AnswerFn, results: Path, wo
     def one(q: Question) -> dict[str, Any]:
         missing = [p for p in q.images if not Path(p).is_file()]
         record: dict[str, Any] = {"id": q.id, "family": q.family, "steps": q.steps, "question": q.question,
-                                  "gold": q.answer, "metric": q.metric}
+                                  "gold": q.answer, "metric": q.metric, "groups": q.groups}
         t0 = time.perf_counter()
         if missing:
             record.update(prediction="", score=0.0, error=f"image missing: {missing}", missing_images=len(missing))
@@ -103,19 +103,39 @@ def summarize(results: Path) -> dict[str, Any]:
     }
 
 
+def question_text(q: Question, prompt_suffix: str = "") -> str:
+    """What the model is asked: the question, the suffix, and the choices (numbered when they are
+    sentences, as in VCR, so an answer may name one by its number)."""
+    text = f"{q.question} {prompt_suffix}".strip()
+    if q.choices and max(len(c.split()) for c in q.choices) > 3:
+        text += "\nChoices:\n" + "\n".join(f"({i}) {c}" for i, c in enumerate(q.choices, 1))
+    elif q.choices:
+        text += " Choices: " + ", ".join(q.choices) + "."
+    return text
+
+
+def box_answer(result: Any) -> list[float] | None:
+    """For box questions (RefCOCO): the first box among the detections the answer cites."""
+    cited = set(result.evidence)
+    for art in result.artifacts:
+        if art.get("type") == "det" and art["id"] in cited and art.get("boxes"):
+            return art["boxes"][0]
+    return None
+
+
 def agent_answerer(agent: Any, prompt_suffix: str = "") -> AnswerFn:
     """Answers with an mmagent Agent and records its trace (the event stream) and costs."""
 
     def answer(q: Question) -> dict[str, Any]:
         events: list[Any] = []
-        text = f"{q.question} {prompt_suffix}".strip()
-        if q.choices:
-            text += " Choices: " + ", ".join(q.choices) + "."
-        result = agent.run(text, q.images, on_event=events.append)
+        result = agent.run(question_text(q, prompt_suffix), q.images, on_event=events.append)
+        prediction: Any = result.answer
+        if q.metric == "iou" and box_in(result.answer) is None:
+            prediction = box_answer(result) or result.answer
         return {
-            "prediction": result.answer, "evidence": result.evidence, "ok": result.ok, "notes": result.notes,
-            "tool_calls": len(result.steps), "tokens": result.tokens, "timings": result.timings.model_dump(),
-            "plan_source": result.plan_source,
+            "prediction": prediction, "answer_text": result.answer, "evidence": result.evidence, "ok": result.ok,
+            "notes": result.notes, "tool_calls": len(result.steps), "tokens": result.tokens,
+            "timings": result.timings.model_dump(), "plan_source": result.plan_source, "rounds": result.rounds,
             "trace": [e.model_dump(exclude={"result"}) for e in events],
         }
 

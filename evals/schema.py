@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-Metric = Literal["exact", "numeric", "vqa", "anls", "choice"]
+Metric = Literal["exact", "numeric", "vqa", "anls", "choice", "iou"]
 
 
 class Question(BaseModel):
@@ -23,4 +23,7 @@ class Question(BaseModel):
     # Not shown: the other answers the image offers (other signs, bars, items). Naming one of them
     # besides the gold answer scores 0, so listing every candidate does not pass as correct.
     distractors: list[str] = Field(default_factory=list)
+    # Breakdowns the report tabulates besides family and steps, e.g. ScienceQA's
+    # {"subject": "NAT", "context": ["IMG", "TXT"], "grade": "G1-6"}; a list counts in each group.
+    groups: dict[str, str | list[str]] = Field(default_factory=dict)
     meta: dict[str, Any] = Field(default_factory=dict)

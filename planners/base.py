@@ -38,6 +38,8 @@ class FinalAnswer:
     evidence: list[str]
     notes: list[str] = field(default_factory=list)  # e.g. "fallback plan used"
     ok: bool = True  # False when no real answer could be given
+    rounds: int = 1
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 class Planner(Protocol):

@@ -42,3 +42,15 @@ def test_numeric_exact_choice_iou():
 def test_naming_every_candidate_is_not_an_answer():
     assert score("exact", "The sign says HOTEL.", "HOTEL", distractors=["OPEN", "EXIT"]) == 1.0
     assert score("exact", "HOTEL | OPEN | EXIT", "HOTEL", distractors=["OPEN", "EXIT"]) == 0.0
+
+
+def test_choice_by_number_only_when_choices_are_not_numbers():
+    sentences = ["He is angry.", "He is tired.", "He is hungry."]
+    assert score("choice", "Answer 3", "He is hungry.", sentences) == 1.0
+    assert score("choice", "2", "He is hungry.", sentences) == 0.0
+    # numeric choices are matched by their text, never read as an index
+    assert score("choice", "2", "3", ["1", "2", "3"]) == 0.0
+    assert score("choice", "3", "3", ["1", "2", "3"]) == 1.0
+    # a choice inside the gold's own text is not a second answer
+    assert score("choice", "a black cat", "black cat", ["cat", "black cat"]) == 1.0
+    assert score("choice", "a black cat", "cat", ["cat", "black cat"]) == 0.0

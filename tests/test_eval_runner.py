@@ -84,12 +84,17 @@ def test_errors_empty_answers_and_missing_images_are_recorded(tmp_path):
 
 def test_report_compares_runs(tmp_path):
     qs = _questions(tmp_path, 6)
-    run_questions(qs, lambda q: {"prediction": q.answer, "tokens": {"prompt": 10}}, tmp_path / "a" / "results.jsonl", progress=False)
-    run_questions(qs, lambda q: {"prediction": "no"}, tmp_path / "b" / "results.jsonl", progress=False)
+    for i, q in enumerate(qs):  # ScienceQA-style breakdowns; a list counts in each of its groups
+        q.groups = {"context": ["TXT", "IMG"] if i < 2 else ["IMG"]}
+    run_questions(qs, lambda q: {"prediction": q.answer, "tokens": {"prompt": 10}, "rounds": 1},
+                  tmp_path / "a" / "results.jsonl", progress=False)
+    run_questions(qs, lambda q: {"prediction": "no" if int(q.answer) < 3 else q.answer, "rounds": 2},
+                  tmp_path / "b" / "results.jsonl", progress=False)
     report = write_report([tmp_path / "a", tmp_path / "b"], tmp_path / "rep")
     text = report.read_text()
-    assert "| a | 6 | 1.000 |" in text and "| b | 6 | 0.000 |" in text
-    for png in ("accuracy_by_family.png", "accuracy_by_steps.png", "latency_tokens.png"):
+    assert "| a | 6 | 1.000 | 0 | 1.00 |" in text and "| b | 6 | 0.500 | 0 | 2.00 |" in text
+    assert "| IMG | 1.000 (n=6) | 0.500 (n=6) |" in text and "| TXT | 1.000 (n=2) | 0.000 (n=2) |" in text
+    for png in ("accuracy_by_family.png", "accuracy_by_steps.png", "accuracy_by_rounds.png", "latency_tokens.png"):
         assert (tmp_path / "rep" / png).stat().st_size > 1000
 
 
@@ -137,3 +142,20 @@ def test_eval_cli_runs_a_config_end_to_end_with_the_real_stack(tmp_path):
 
 test_eval_cli_runs_a_config_end_to_end_with_the_real_stack = pytest.mark.slow(
     pytest.mark.llm(test_eval_cli_runs_a_config_end_to_end_with_the_real_stack))
+
+
+def test_question_text_and_box_answers():
+    from types import SimpleNamespace
+
+    from evals.runner import box_answer, question_text
+
+    vcr = Question(id="v", question="Why?", images=[], answer="He is late for work.",
+                   choices=["He is late for work.", "He is lost.", "It rains."])
+    assert question_text(vcr).endswith("Choices:\n(1) He is late for work.\n(2) He is lost.\n(3) It rains.")
+    short = Question(id="s", question="Which?", images=[], answer="cat", choices=["cat", "dog"])
+    assert question_text(short, "Answer briefly.") == "Which? Answer briefly. Choices: cat, dog."
+    result = SimpleNamespace(evidence=["det-2"], artifacts=[
+        {"id": "det-1", "type": "det", "boxes": [[0, 0, 1, 1]]},
+        {"id": "det-2", "type": "det", "boxes": [[5, 6, 7, 8], [1, 1, 2, 2]]}])
+    assert box_answer(result) == [5, 6, 7, 8]  # the cited detections, not the first ones made
+    assert box_answer(SimpleNamespace(evidence=[], artifacts=result.artifacts)) is None

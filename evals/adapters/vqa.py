@@ -1,34 +1,13 @@
-"""Public benchmarks read from their official files on disk (nothing is downloaded).
-
-Each adapter turns the official format into evals.schema.Question records with the official
-metric. Missing or malformed files raise UserInputError naming the file and the field.
-"""
+"""VQA-style benchmarks: VQAv2 / OK-VQA, GQA, TextVQA, DocVQA, A-OKVQA, SNLI-VE."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from agent.errors import UserInputError
+from evals.adapters.common import field as _field
+from evals.adapters.common import load_json as _load_json
 from evals.schema import Question
-
-
-def _load_json(path: str | None, what: str) -> Any:
-    if not path:
-        raise UserInputError(f"the {what} file is not set in the config (data.path / data.annotations)")
-    p = Path(path)
-    if not p.is_file():
-        raise UserInputError(f"{what} file not found: {p}")
-    try:
-        return json.loads(p.read_text())
-    except json.JSONDecodeError as exc:
-        raise UserInputError(f"{p} is not valid JSON: {exc}") from None
-
-
-def _field(record: dict, key: str, where: str) -> Any:
-    if key not in record:
-        raise UserInputError(f"{where}: a record has no '{key}' field")
-    return record[key]
 
 
 def vqav2(cfg: Any) -> list[Question]:
@@ -128,9 +107,3 @@ def snli_ve(cfg: Any) -> list[Question]:
             answer=label, choices=SNLI_VE_LABELS, metric="choice", answer_type="choice", family="snli-ve",
             meta={"hypothesis": d["sentence2"]}))
     return out
-
-
-ADAPTERS: dict[str, Callable[[Any], list[Question]]] = {
-    "vqav2": vqav2, "okvqa": vqav2, "gqa": gqa, "textvqa": textvqa, "docvqa": docvqa,
-    "aokvqa": aokvqa, "snli-ve": snli_ve,
-}
