@@ -62,8 +62,12 @@ class Agent:
     def _client_factory(self, emit: Callable[[Any], None], step: str = "") -> Callable[[str], LLMClient]:
         def make(role: str) -> LLMClient:
             chat, endpoint = self.chat_model(role)
-            constrained = bool(self.settings.role(role).options.get("structured", True))
-            return LLMClient(role, chat, emit, endpoint=endpoint, constrained=constrained, step=step)
+            options = self.settings.role(role).options
+            constrained = bool(options.get("structured", True))
+            # Served models see images unless the config says the served model is text-only.
+            vision = bool(options.get("vision", chat._llm_type != "xllamacpp"))
+            return LLMClient(role, chat, emit, endpoint=endpoint, constrained=constrained, step=step,
+                             vision=vision)
         return make
 
     def tool_status(self) -> dict[str, str | None]:

@@ -72,7 +72,7 @@ def ask(
     question: Annotated[str, typer.Argument(help="the question about the image(s)")],
     image: Annotated[list[Path], typer.Option("--image", "-i", help="image file (repeatable)")] = [],
     as_json: Annotated[bool, typer.Option("--json", help="print exactly one JSON object on stdout")] = False,
-    planner: Annotated[Optional[str], typer.Option(help="planner: plan")] = None,
+    planner: Annotated[Optional[str], typer.Option(help="planner: plan | direct | react | ideal-paper | ideal")] = None,
     model_dir: Annotated[Optional[Path], typer.Option(help="directory with model weights")] = None,
 ) -> None:
     """Answer QUESTION about one or more images; prints the answer and a readable trace."""

@@ -75,8 +75,13 @@ class Settings(BaseSettings):
     editor: RoleConfig = RoleConfig(backend="diffusers", model="timbrooks/instruct-pix2pix")
     classifier: RoleConfig = RoleConfig(backend="efficientnet-lite3")
 
-    planner_kind: Literal["plan"] = "plan"
+    planner_kind: Literal["plan", "direct", "react", "ideal-paper", "ideal"] = "plan"
     max_plan_tasks: int = 12
+    # Loop budgets (react: steps; ideal / ideal-paper: rounds; ideal also tool calls and tokens).
+    max_steps: int = Field(default=8, ge=1)
+    max_rounds: int = Field(default=4, ge=1)
+    max_tool_calls: int = Field(default=24, ge=1)
+    max_tokens: int = Field(default=40000, ge=1000)
     tool_workers: int = 4
     tool_cache: bool = False  # on-disk tool-call cache under cache_dir/tools (evaluations turn it on)
 

@@ -1,19 +1,29 @@
-"""Planners: how a question becomes tool calls. Each takes a RunContext, returns a FinalAnswer."""
+"""Planners: how a question becomes tool calls. Each takes a RunContext, returns a FinalAnswer.
+
+plan: a task graph planned up front (HuggingGPT); direct: one reasoning call (the baseline);
+react: a tool-calling loop; ideal-paper: IdealGPT as published; ideal: our grounded IdealGPT loop.
+"""
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from planners.base import Planner
 
-PLANNERS = ("plan",)
+PLANNERS = {
+    "plan": ("planners.plan_graph", "PlanGraphPlanner"),
+    "direct": ("planners.direct", "DirectPlanner"),
+    "react": ("planners.react", "ReActPlanner"),
+    "ideal-paper": ("planners.ideal_paper", "IdealPaperPlanner"),
+    "ideal": ("planners.ideal", "IdealPlanner"),
+}
 
 
 def make_planner(kind: str) -> "Planner":
-    if kind == "plan":
-        from planners.plan_graph import PlanGraphPlanner
+    if kind not in PLANNERS:
+        from agent.errors import ConfigError
 
-        return PlanGraphPlanner()
-    from agent.errors import ConfigError
-
-    raise ConfigError(f"unknown planner '{kind}'; available: {', '.join(PLANNERS)}")
+        raise ConfigError(f"unknown planner '{kind}'; available: {', '.join(PLANNERS)}")
+    module, cls = PLANNERS[kind]
+    return getattr(import_module(module), cls)()

@@ -22,15 +22,16 @@ class AnswerReply(BaseModel):
     evidence: list[str] = Field(default_factory=list)
 
 
-def answer_part(run: RunContext, question: str, observations: list[str]) -> FinalAnswer:
+def answer_part(run: RunContext, question: str, observations: list[str],
+                system: str = "answer_system.md") -> FinalAnswer:
     llm = run.llm("reasoner")
-    text = f"Question: {question}\nTool results:\n" + "\n".join(observations)
+    text = f"Question: {question}\nTool results:\n" + ("\n".join(observations) or "(none)")
     content: str | list = text
-    if llm.chat._llm_type != "xllamacpp":  # a served LMM sees the images themselves too
+    if llm.vision:  # a served LMM sees the images themselves too
         content = [{"type": "text", "text": text}] + [
             image_part(run.store.get(i, ImageArtifact).image) for i in run.image_ids
         ]
-    messages = [SystemMessage(content=prompt("answer_system.md")), HumanMessage(content=content)]
+    messages = [SystemMessage(content=prompt(system)), HumanMessage(content=content)]
 
     def check(reply: AnswerReply) -> list[str]:
         unknown = [e for e in reply.evidence if e not in run.store]

@@ -40,29 +40,30 @@ class Plan(BaseModel):
     tasks: list[Task] = Field(min_length=1)
 
 
+def tool_args_schema(tool: Any, refs: list[str]) -> dict[str, Any]:
+    """A tool's argument schema in which every artifact-valued argument must be one of `refs`."""
+    args = tool.args_schema.model_json_schema()
+    args.pop("title", None)
+    args.pop("description", None)
+    args["additionalProperties"] = False
+    for arg in args.get("properties", {}):
+        if arg in ARG_KINDS:
+            ref_enum = {"type": "string", "enum": refs}
+            optional = arg not in args.get("required", [])
+            args["properties"][arg] = {"anyOf": [ref_enum, {"type": "null"}]} if optional else ref_enum
+    return args
+
+
 def plan_json_schema(runner: "ToolRunner", max_tasks: int, image_ids: list[str]) -> dict[str, Any]:
     """One task shape per tool, so constrained decoding can only emit valid tool names, args
     and references: an artifact-valued arg is one of the input images or "$tN"."""
     refs = image_ids + [f"$t{i}" for i in range(1, max_tasks + 1)]
-    variants = []
-    for name, tool in runner.tools.items():
-        if not tool.plannable:
-            continue
-        args = tool.args_schema.model_json_schema()  # type: ignore[union-attr]
-        args.pop("title", None)
-        args.pop("description", None)
-        args["additionalProperties"] = False
-        for arg in args.get("properties", {}):
-            if arg in ARG_KINDS:
-                ref_enum = {"type": "string", "enum": refs}
-                optional = arg not in args.get("required", [])
-                args["properties"][arg] = {"anyOf": [ref_enum, {"type": "null"}]} if optional else ref_enum
-        variants.append({
-            "type": "object",
-            "properties": {"id": {"type": "string"}, "tool": {"const": name}, "args": args},
-            "required": ["id", "tool", "args"],
-            "additionalProperties": False,
-        })
+    variants = [{
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "tool": {"const": name}, "args": tool_args_schema(tool, refs)},
+        "required": ["id", "tool", "args"],
+        "additionalProperties": False,
+    } for name, tool in runner.tools.items() if tool.plannable]
     return {
         "type": "object",
         "properties": {"tasks": {"type": "array", "items": {"anyOf": variants},

@@ -44,6 +44,7 @@ class LLMClient:
         endpoint: str | None = None,
         constrained: bool = True,
         step: str = "",
+        vision: bool = False,
     ) -> None:
         self.role = role
         self.step = step
@@ -51,16 +52,17 @@ class LLMClient:
         self.emit = emit
         self.endpoint = endpoint
         self.constrained = constrained
+        self.vision = vision  # the model accepts images in messages
         self.seconds = 0.0
         self.prompt_tokens = 0
         self.completion_tokens = 0
 
-    def _invoke(self, messages: list[BaseMessage], purpose: str, **kwargs: Any) -> AIMessage:
+    def _invoke(self, messages: list[BaseMessage], purpose: str, runnable: Any = None, **kwargs: Any) -> AIMessage:
         t0 = time.perf_counter()
         ok = False
         usage: dict[str, int] = {}
         try:
-            reply = self.chat.invoke(messages, **kwargs)
+            reply = (runnable or self.chat).invoke(messages, **kwargs)
             usage = dict(getattr(reply, "usage_metadata", None) or {})
             ok = True
             return reply  # type: ignore[return-value]
@@ -84,6 +86,10 @@ class LLMClient:
 
     def complete(self, messages: list[BaseMessage], purpose: str, **kwargs: Any) -> str:
         return str(self._invoke(messages, purpose, **kwargs).content)
+
+    def with_tools(self, messages: list[BaseMessage], tools: list[Any], purpose: str) -> AIMessage:
+        """Native tool calling (the reply's `tool_calls`), for backends that support it."""
+        return self._invoke(messages, purpose, runnable=self.chat.bind_tools(tools))
 
     def structured(
         self,
