@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Literal, Sequence
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from PIL import Image
@@ -20,10 +20,11 @@ from agent.models import ModelManager, shared_manager
 from agent.result import Result, Step, Timings
 from agent.runner import ToolRunner
 from planners import make_planner
-from planners.base import RunContext
+from planners.base import ENTAILMENT, RunContext, task_text
 from tools import ToolContext, VisionTool, all_tools
 
 ImageInput = str | Path | Image.Image
+Mode = Literal["question", "hypothesis"]
 
 
 class Agent:
@@ -76,16 +77,20 @@ class Agent:
 
     # -- running ------------------------------------------------------------------------
     def run(self, question: str, images: Sequence[ImageInput] = (),
-            on_event: Callable[[Any], None] | None = None) -> Result:
+            on_event: Callable[[Any], None] | None = None, *, choices: Sequence[str] | None = None,
+            mode: Mode = "question") -> Result:
+        """`choices`: answer options (multiple choice, VCR); `mode="hypothesis"`: `question` is a
+        hypothesis to judge as entailment / neutral / contradiction (SNLI-VE)."""
         events = EventStream()
         if on_event:
             events.subscribe(on_event)
-        return self._run(question, images, events)
+        return self._run(question, images, events, choices, mode)
 
-    def stream(self, question: str, images: Sequence[ImageInput] = ()) -> Iterator[Any]:
+    def stream(self, question: str, images: Sequence[ImageInput] = (), *,
+               choices: Sequence[str] | None = None, mode: Mode = "question") -> Iterator[Any]:
         """Yield events as they happen; the last one is RunFinished carrying the result."""
         events = EventStream()
-        yield from events.iterate_live(lambda: self._run(question, images, events))
+        yield from events.iterate_live(lambda: self._run(question, images, events, choices, mode))
 
     def _load_inputs(self, images: Sequence[ImageInput], store: ArtifactStore) -> list[str]:
         ids = []
@@ -99,13 +104,21 @@ class Agent:
             ids.append(art.id)
         return ids
 
-    def _run(self, question: str, images: Sequence[ImageInput], events: EventStream) -> Result:
+    def _run(self, question: str, images: Sequence[ImageInput], events: EventStream,
+             choices: Sequence[str] | None = None, mode: Mode = "question") -> Result:
         t0 = time.perf_counter()
         question = (question or "").strip()
         if not question:
             raise UserInputError("the question is empty; ask something about the image(s)")
         if not images:
             raise UserInputError("no image given; pass at least one image")
+        if mode not in ("question", "hypothesis"):
+            raise UserInputError(f"mode must be 'question' or 'hypothesis', not '{mode}'")
+        choice_list = [str(c).strip() for c in choices] if choices else None
+        if choice_list is not None and (len(choice_list) < 2 or not all(choice_list)):
+            raise UserInputError("give at least two non-empty answer choices, or none")
+        if mode == "hypothesis":
+            choice_list = choice_list or list(ENTAILMENT)
         store = ArtifactStore()
         image_ids = self._load_inputs(images, store)
         planner = make_planner(self.settings.planner_kind)
@@ -127,7 +140,8 @@ class Agent:
             unavailable,
             self._tool_cache,
         )
-        run = RunContext(question, image_ids, store, runner, self.settings, llm, events.emit)
+        run = RunContext(task_text(question, choice_list, mode), image_ids, store, runner, self.settings, llm,
+                         events.emit, main_question=question, choices=choice_list, mode=mode)
         try:
             final = planner.solve(run)
         except MMAgentError as exc:

@@ -103,17 +103,6 @@ def summarize(results: Path) -> dict[str, Any]:
     }
 
 
-def question_text(q: Question, prompt_suffix: str = "") -> str:
-    """What the model is asked: the question, the suffix, and the choices (numbered when they are
-    sentences, as in VCR, so an answer may name one by its number)."""
-    text = f"{q.question} {prompt_suffix}".strip()
-    if q.choices and max(len(c.split()) for c in q.choices) > 3:
-        text += "\nChoices:\n" + "\n".join(f"({i}) {c}" for i, c in enumerate(q.choices, 1))
-    elif q.choices:
-        text += " Choices: " + ", ".join(q.choices) + "."
-    return text
-
-
 def box_answer(result: Any) -> list[float] | None:
     """For box questions (RefCOCO): the first box among the detections the answer cites."""
     cited = set(result.evidence)
@@ -128,7 +117,12 @@ def agent_answerer(agent: Any, prompt_suffix: str = "") -> AnswerFn:
 
     def answer(q: Question) -> dict[str, Any]:
         events: list[Any] = []
-        result = agent.run(question_text(q, prompt_suffix), q.images, on_event=events.append)
+        if "hypothesis" in q.meta:  # SNLI-VE: the loops judge the hypothesis itself
+            result = agent.run(q.meta["hypothesis"], q.images, on_event=events.append, choices=q.choices,
+                               mode="hypothesis")
+        else:
+            result = agent.run(f"{q.question} {prompt_suffix}".strip(), q.images, on_event=events.append,
+                               choices=q.choices)
         prediction: Any = result.answer
         if q.metric == "iou" and box_in(result.answer) is None:
             prediction = box_answer(result) or result.answer

@@ -20,9 +20,26 @@ def prompt(name: str, **values: Any) -> str:
     return Template((PROMPTS / name).read_text()).substitute(**values)
 
 
+ENTAILMENT = ["entailment", "neutral", "contradiction"]
+
+
+def task_text(question: str, choices: list[str] | None = None, mode: str = "question") -> str:
+    """The task as one text for planners that take a single question: the hypothesis mode
+    (SNLI-VE) becomes an entailment question; choices are listed, numbered when they are
+    sentences (VCR), so an answer may name one by its number."""
+    if mode == "hypothesis":
+        question = f'Does the image entail, contradict, or is it neutral to the hypothesis: "{question}"?'
+        choices = choices or ENTAILMENT
+    if choices and max(len(c.split()) for c in choices) > 3:
+        return question + "\nChoices:\n" + "\n".join(f"({i}) {c}" for i, c in enumerate(choices, 1))
+    if choices:
+        return f"{question} Choices: {', '.join(choices)}."
+    return question
+
+
 @dataclass
 class RunContext:
-    question: str
+    question: str  # the task as one text (choices and hypothesis mode folded in)
     image_ids: list[str]
     store: "ArtifactStore"
     runner: "ToolRunner"
@@ -30,6 +47,10 @@ class RunContext:
     llm: Callable[[str], "LLMClient"]
     emit: Callable[[Any], None]
     phase_seconds: dict[str, float] = field(default_factory=dict)
+    # The parts, for loops that use them separately (IdealGPT lists the choices to each role).
+    main_question: str = ""
+    choices: list[str] | None = None
+    mode: str = "question"  # question | hypothesis
 
 
 @dataclass

@@ -144,16 +144,18 @@ test_eval_cli_runs_a_config_end_to_end_with_the_real_stack = pytest.mark.slow(
     pytest.mark.llm(test_eval_cli_runs_a_config_end_to_end_with_the_real_stack))
 
 
-def test_question_text_and_box_answers():
+def test_task_text_and_box_answers():
     from types import SimpleNamespace
 
-    from evals.runner import box_answer, question_text
+    from evals.runner import box_answer
+    from planners.base import task_text
 
-    vcr = Question(id="v", question="Why?", images=[], answer="He is late for work.",
-                   choices=["He is late for work.", "He is lost.", "It rains."])
-    assert question_text(vcr).endswith("Choices:\n(1) He is late for work.\n(2) He is lost.\n(3) It rains.")
-    short = Question(id="s", question="Which?", images=[], answer="cat", choices=["cat", "dog"])
-    assert question_text(short, "Answer briefly.") == "Which? Answer briefly. Choices: cat, dog."
+    vcr = task_text("Why?", ["He is late for work.", "He is lost.", "It rains."])
+    assert vcr.endswith("Choices:\n(1) He is late for work.\n(2) He is lost.\n(3) It rains.")
+    assert task_text("Which?", ["cat", "dog"]) == "Which? Choices: cat, dog."
+    assert task_text("A dog runs.", mode="hypothesis") == (
+        'Does the image entail, contradict, or is it neutral to the hypothesis: "A dog runs."? '
+        "Choices: entailment, neutral, contradiction.")
     result = SimpleNamespace(evidence=["det-2"], artifacts=[
         {"id": "det-1", "type": "det", "boxes": [[0, 0, 1, 1]]},
         {"id": "det-2", "type": "det", "boxes": [[5, 6, 7, 8], [1, 1, 2, 2]]}])
