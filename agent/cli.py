@@ -175,7 +175,7 @@ def eval_cmd(
         updates = {k: v for k, v in {"planner": planner, "limit": limit, "workers": workers}.items() if v}
         if updates or seed:
             cfg = cfg.model_copy(update=updates | {"subset_seed": seed})
-        run_dir = out / cfg.name
+        run_dir = out / f"{cfg.name}-{cfg.planner}"  # runs of different planners sit side by side
         run_dir.mkdir(parents=True, exist_ok=True)
         questions = load_questions(cfg, run_dir)
         (run_dir / "config.json").write_text(cfg.model_dump_json(indent=2))

@@ -1,6 +1,7 @@
 """What every planner receives (RunContext) and returns (FinalAnswer)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
@@ -18,6 +19,11 @@ PROMPTS = Path(__file__).parent / "prompts"
 def prompt(name: str, **values: Any) -> str:
     """Prompt templates live beside the code as files; `$name` placeholders, `$$` for a dollar."""
     return Template((PROMPTS / name).read_text()).substitute(**values)
+
+
+def normalized(text: str) -> str:
+    """Lower-case words and numbers only, for comparing answers across rounds."""
+    return " ".join(re.findall(r"[a-z0-9]+(?:\.[0-9]+)?", text.lower()))
 
 
 ENTAILMENT = ["entailment", "neutral", "contradiction"]

@@ -1,0 +1,195 @@
+"""Answering one sub-question with tools, grounded on the thing it is about.
+
+The questioner of the `ideal` loop picks, per sub-question, how to answer it; each way is a
+short fixed program over the real tools, so the answer comes with the artifacts (boxes, OCR
+lines, crops) that support it:
+
+- look:       ground `about`, crop it, ask the VLM about the crop (no VLM: caption the crop)
+- read:       OCR lines that mention `about` (a receipt's "total"); else ground it, OCR the crop
+- read_below: detect or ground `about`, OCR the image, the text just below that box
+- count:      detect objects of class `about` (grounding when it is not a detector class)
+- find:       ground `about`: its box
+- calculate:  exact arithmetic on `about` (numbers from earlier answers)
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from agent.artifacts import ImageArtifact, OcrArtifact, TextArtifact
+from agent.runner import ToolCallResult
+from planners.base import RunContext
+
+How = Literal["look", "read", "read_below", "count", "find", "calculate"]
+_WORD = re.compile(r"[a-z0-9]+")
+_GENERIC = {"the", "a", "an", "of", "in", "on", "image", "picture", "text", "number", "value", "written"}
+
+
+class SubQuestion(BaseModel):
+    question: str = Field(min_length=3)
+    how: How
+    about: str = ""  # the object, words or expression the answer is grounded on
+    image: str
+
+
+@dataclass
+class Finding:
+    sub: SubQuestion
+    answer: str
+    artifacts: list[str] = field(default_factory=list)
+    tool_calls: int = 0
+
+    def line(self) -> str:
+        cites = f" [{', '.join(self.artifacts)}]" if self.artifacts else ""
+        return f"- {self.sub.question} ({self.sub.how} {self.sub.about!r} on {self.sub.image}) -> {self.answer}{cites}"
+
+
+class GroundedAnswerer:
+    def __init__(self, run: RunContext) -> None:
+        self.run = run
+        self.vlm = "ask_image" in run.runner.tools
+
+    def answer(self, sub: SubQuestion, step: str) -> Finding:
+        self._calls: list[ToolCallResult] = []
+        self._step = step
+        if sub.image not in self.run.store:
+            return Finding(sub, f"ERROR: no image {sub.image}; images are {', '.join(self.run.image_ids)}")
+        program = {"look": self._look, "read": self._read, "read_below": self._read_below,
+                   "count": self._count, "find": self._find, "calculate": self._calculate}[sub.how]
+        text, cited = program(sub)
+        return Finding(sub, text, cited, len(self._calls))
+
+    # -- programs: each returns (answer text, artifact ids that support it) -------------
+    def _look(self, sub: SubQuestion) -> tuple[str, list[str]]:
+        image, cited = self._crop_of(sub.about, sub.image)
+        if self.vlm:
+            r = self._call("ask_image", image=image, question=sub.question)
+        else:
+            r = self._call("caption", image=image)
+        return (self._text(r), cited + self._ids(r)) if r.ok else (r.observation, cited)
+
+    def _read(self, sub: SubQuestion) -> tuple[str, list[str]]:
+        ocr = self._call("ocr", image=sub.image)
+        if not ocr.ok:
+            return ocr.observation, []
+        art = self.run.store.get(ocr.primary, OcrArtifact)
+        words = {w for w in _WORD.findall(sub.about.lower()) if w not in _GENERIC}
+        hits = [ln.text for ln in art.lines if words & set(_WORD.findall(ln.text.lower()))]
+        if hits or not words:
+            lines = hits or [ln.text for ln in art.lines]
+            return "text: " + " | ".join(lines[:12]) if lines else "no text found", [art.id]
+        image, cited = self._crop_of(sub.about, sub.image)
+        if image == sub.image:
+            return "text: " + " | ".join(ln.text for ln in art.lines[:12]), [art.id]
+        crop_ocr = self._call("ocr", image=image)
+        return (self._text(crop_ocr), cited + self._ids(crop_ocr)) if crop_ocr.ok else (crop_ocr.observation, cited)
+
+    def _read_below(self, sub: SubQuestion) -> tuple[str, list[str]]:
+        """OCR of the band under the object's box, as wide as the box. OCR joins words of one
+        row into a line, so a whole-image line under the object can hold its neighbours' text."""
+        boxes = self._locate(sub.about, sub.image)
+        if boxes is None:  # still useful: everything the image says
+            text, cited = self._read(sub.model_copy(update={"about": ""}))
+            return f"no {sub.about} found in {sub.image}; all its {text}", cited
+        det = self.run.store.get(boxes.primary)
+        x1, y1, x2, y2 = (float(v) for v in det.detections.xyxy[0])  # type: ignore[attr-defined]
+        height = self.run.store.get(sub.image, ImageArtifact).image.height
+        band = [x1, y2, x2, min(float(height), y2 + max(y2 - y1, 60.0))]
+        cited = [boxes.primary]
+        if band[3] - band[1] >= 8:
+            crop = self._call("crop", image=sub.image, box=band)
+            if crop.ok and crop.primary:
+                ocr = self._call("ocr", image=crop.primary)
+                lines = self.run.store.get(ocr.primary, OcrArtifact).lines if ocr.ok and ocr.primary else ()
+                if lines:
+                    return (f"text below the {sub.about}: " + " | ".join(ln.text for ln in lines),
+                            cited + [crop.primary, ocr.primary])
+        ocr = self._call("ocr", image=sub.image)
+        if not ocr.ok:
+            return ocr.observation, cited
+        r = self._call("relate", relation="below", subject=boxes.primary, target=ocr.primary)
+        return (self._text(r), cited + [ocr.primary] + self._ids(r)) if r.ok else (r.observation, cited)
+
+    def _count(self, sub: SubQuestion) -> tuple[str, list[str]]:
+        from tools.detect import COCO_NAMES, normalize_class
+
+        cls = normalize_class(sub.about)
+        if cls in COCO_NAMES:
+            r = self._call("detect", image=sub.image, classes=[cls])
+        else:
+            r = self._call("ground", image=sub.image, phrase=sub.about)
+        if not r.ok:
+            return r.observation, []
+        n = len(self.run.store.get(r.primary).class_names)  # type: ignore[attr-defined]
+        return f"{n} {sub.about}", self._ids(r)
+
+    def _find(self, sub: SubQuestion) -> tuple[str, list[str]]:
+        r = self._call("ground", image=sub.image, phrase=sub.about or sub.question)
+        return (r.observation, self._ids(r)) if r.ok else (r.observation, [])
+
+    def _calculate(self, sub: SubQuestion) -> tuple[str, list[str]]:
+        r = self._call("calculate", expression=sub.about)
+        return (self._text(r), self._ids(r)) if r.ok else (r.observation, [])
+
+    # -- helpers --------------------------------------------------------------------------
+    def _locate(self, about: str, image: str) -> ToolCallResult | None:
+        """Boxes of `about`: the detector for a detector class, else open-vocabulary grounding."""
+        from tools.detect import COCO_NAMES, normalize_class
+
+        if not about.strip():
+            return None
+        cls = normalize_class(about)
+        r = self._call("detect", image=image, classes=[cls]) if cls in COCO_NAMES else \
+            self._call("ground", image=image, phrase=about)
+        if r.ok and r.primary and self.run.store.get(r.primary).class_names:  # type: ignore[attr-defined]
+            return r
+        return None
+
+    def _crop_of(self, about: str, image: str) -> tuple[str, list[str]]:
+        """A crop around `about` when it can be found; otherwise the whole image."""
+        found = self._locate(about, image)
+        if found is None:
+            return image, []
+        crop = self._call("crop", source=found.primary, index=0, padding=8)
+        return (crop.primary, [found.primary, crop.primary]) if crop.ok and crop.primary else (image, [found.primary])
+
+    def _call(self, tool: str, **args: object) -> ToolCallResult:
+        r = self.run.runner.call(tool, args, step=self._step)
+        self._calls.append(r)
+        return r
+
+    def _text(self, r: ToolCallResult) -> str:
+        art = self.run.store.get(r.primary) if r.primary else None
+        if isinstance(art, TextArtifact):
+            return art.text.split("': ", 1)[-1] if art.text.startswith("answer about") else art.text
+        return r.observation
+
+    @staticmethod
+    def _ids(r: ToolCallResult) -> list[str]:
+        return list(r.artifact_ids)
+
+
+_ID = re.compile(r"\b[a-z]{3,4}-\d+(?:#\d+)?")
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+
+def numbers_note(findings: list[Finding]) -> str | None:
+    """Order (and, for two, subtract) the numbers the findings read, exactly, so the reasoner
+    copies a comparison instead of making one: measured, the 0.5B model picked the smaller of
+    77.15 and 65.75 as larger."""
+    values = []
+    for f in findings:
+        nums = _NUMBER.findall(_ID.sub("", f.answer))
+        if len(nums) == 1:
+            values.append((float(nums[0].replace(",", "")), nums[0], f.sub.question))
+    if len(values) < 2:
+        return None
+    ordered = sorted(values, key=lambda v: -v[0])
+    note = "Computed from the findings, largest first: " + "; ".join(f"{raw} ({q})" for _, raw, q in ordered)
+    if len(values) == 2:
+        (a, ra, _), (b, rb, _) = ordered
+        note += f". Difference: {ra} - {rb} = {round(a - b, 6):g}"
+    return note
