@@ -157,15 +157,17 @@ class Agent:
 
     def _result(self, question: str, planner: str, final: Any, store: ArtifactStore,
                 events: EventStream, wall: float, phases: dict[str, float]) -> Result:
-        steps: dict[str, Step] = {}
+        steps: list[Step] = []
+        open_steps: dict[str, list[Step]] = {}  # a result closes the oldest open call of its step id
         llm_s = llm_in_tools = 0.0
         tokens = {"prompt": 0, "completion": 0}
         plan_source = ""
         for ev in events.events:
             if isinstance(ev, ToolCalled):
-                steps[ev.step] = Step(step=ev.step, tool=ev.tool, args=ev.args, ok=False, observation="")
-            elif isinstance(ev, ToolResult) and ev.step in steps:
-                s = steps[ev.step]
+                steps.append(Step(step=ev.step, tool=ev.tool, args=ev.args, ok=False, observation=""))
+                open_steps.setdefault(ev.step, []).append(steps[-1])
+            elif isinstance(ev, ToolResult) and open_steps.get(ev.step):
+                s = open_steps[ev.step].pop(0)
                 s.ok, s.observation, s.artifact_ids, s.duration_s = ev.ok, ev.observation, ev.artifact_ids, ev.duration_s
             elif isinstance(ev, LLMCalled):
                 llm_s += ev.duration_s
@@ -175,11 +177,11 @@ class Agent:
             elif isinstance(ev, PlanMade):
                 plan_source = ev.source
         # Tool time is the wall time of the execute phase when known (tasks overlap there).
-        tool_wall = phases.get("execute", sum(s.duration_s for s in steps.values()))
+        tool_wall = phases.get("execute", sum(s.duration_s for s in steps))
         tool_s = max(0.0, tool_wall - llm_in_tools)
         return Result(
             question=question, answer=final.answer, evidence=final.evidence,
-            steps=list(steps.values()), artifacts=[a.to_json() for a in store.all()],
+            steps=steps, artifacts=[a.to_json() for a in store.all()],
             timings=Timings(wall_s=wall, llm_s=llm_s, tool_s=tool_s,
                             orchestration_s=max(0.0, wall - llm_s - tool_s)),
             tokens=tokens, planner=planner, plan_source=plan_source, notes=final.notes,

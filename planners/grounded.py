@@ -157,7 +157,7 @@ class GroundedAnswerer:
         return (crop.primary, [found.primary, crop.primary]) if crop.ok and crop.primary else (image, [found.primary])
 
     def _call(self, tool: str, **args: object) -> ToolCallResult:
-        r = self.run.runner.call(tool, args, step=self._step)
+        r = self.run.runner.call(tool, args, step=f"{self._step}{chr(ord('a') + len(self._calls))}")
         self._calls.append(r)
         return r
 
@@ -176,20 +176,22 @@ _ID = re.compile(r"\b[a-z]{3,4}-\d+(?:#\d+)?")
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
 
-def numbers_note(findings: list[Finding]) -> str | None:
-    """Order (and, for two, subtract) the numbers the findings read, exactly, so the reasoner
-    copies a comparison instead of making one: measured, the 0.5B model picked the smaller of
-    77.15 and 65.75 as larger."""
+def numbers_note(findings: list[Finding], image_names: dict[str, str] | None = None) -> str | None:
+    """Order (and, for two, subtract) the numbers the findings read, exactly, and say where
+    each came from, so the reasoner copies a comparison instead of making one: measured, the
+    0.5B model called 65.75 larger than 77.15."""
     values = []
     for f in findings:
         nums = _NUMBER.findall(_ID.sub("", f.answer))
         if len(nums) == 1:
-            values.append((float(nums[0].replace(",", "")), nums[0], f.sub.question))
+            where = (image_names or {}).get(f.sub.image, f.sub.image)
+            values.append((float(nums[0].replace(",", "")), nums[0], f"{where}, {f.sub.question}"))
     if len(values) < 2:
         return None
     ordered = sorted(values, key=lambda v: -v[0])
-    note = "Computed from the findings, largest first: " + "; ".join(f"{raw} ({q})" for _, raw, q in ordered)
+    (top, raw_top, src_top), (low, raw_low, src_low) = ordered[0], ordered[-1]
+    note = (f"Computed from the findings: the largest number is {raw_top} ({src_top}); "
+            f"the smallest is {raw_low} ({src_low})")
     if len(values) == 2:
-        (a, ra, _), (b, rb, _) = ordered
-        note += f". Difference: {ra} - {rb} = {round(a - b, 6):g}"
-    return note
+        note += f"; difference {raw_top} - {raw_low} = {round(top - low, 6):g}"
+    return note + "."

@@ -114,7 +114,8 @@ class IdealPlanner:
         lines = [f"Images: {images}", f"Imperfect caption: {state['caption']}", f"Question: {run.question}"]
         if state["findings"]:
             lines += ["Findings so far:"] + [f.line() for f in state["findings"]]
-            note = numbers_note(state["findings"])
+            note = numbers_note(state["findings"], {i: f"{i}, the {o} image" for i, o in zip(
+                run.image_ids, ("first", "second", "third", "fourth", "fifth"))} if len(run.image_ids) > 1 else None)
             lines += [note] if note else []
         if state["answers"]:
             lines.append(f"Latest analysis: {state['answers'][-1].analysis}")

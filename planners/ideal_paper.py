@@ -102,8 +102,8 @@ def retrying(call: Callable[[float], str], parse: Callable[[str], Any], what: st
 def caption_images(run: RunContext) -> tuple[str, list[str]]:
     """The answerer's caption of each image (offline: the tool-composed scene summary)."""
     texts, ids = [], []
-    for image_id in run.image_ids:
-        result = run.runner.call("caption", {"image": image_id}, step="caption")
+    for n, image_id in enumerate(run.image_ids, 1):
+        result = run.runner.call("caption", {"image": image_id}, step=f"caption{n}")
         if result.ok and result.primary:
             texts.append(run.store.get(result.primary, TextArtifact).text)
             ids.append(result.primary)
