@@ -27,6 +27,15 @@ class PlanMade(_Event):
     note: str = ""
 
 
+class Thought(_Event):
+    """A reasoning loop's step in words: sub-questions asked, an analysis, a ReAct thought."""
+
+    type: Literal["thought"] = "thought"
+    round: int
+    role: str  # questioner | reasoner | react
+    text: str
+
+
 class StepStarted(_Event):
     type: Literal["step_started"] = "step_started"
     step: str
@@ -92,7 +101,7 @@ class RunFinished(_Event):
 Event = Annotated[
     Union[
         RunStarted, PlanMade, StepStarted, ToolCalled, ToolResult, ToolProgress, LLMCalled, AnswerGiven,
-        ErrorRaised, RunFinished,
+        ErrorRaised, RunFinished, Thought,
     ],
     Field(discriminator="type"),
 ]

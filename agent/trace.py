@@ -6,7 +6,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from agent.events import AnswerGiven, ErrorRaised, LLMCalled, PlanMade, RunStarted, ToolCalled, ToolResult
+from agent.events import (AnswerGiven, ErrorRaised, LLMCalled, PlanMade, RunStarted, Thought, ToolCalled,
+                          ToolResult)
 
 
 class TracePrinter:
@@ -23,6 +24,8 @@ class TracePrinter:
                 c.print(f"  {t['id']}: {t['tool']} {t['args']}", markup=False)
             if ev.note:
                 c.print(f"  [yellow]{ev.note}[/]")
+        elif isinstance(ev, Thought):
+            c.print(f"[magenta]{ev.role} (round {ev.round})[/]: {escape(ev.text)}")
         elif isinstance(ev, ToolCalled):
             c.print(f"[cyan]→ {ev.step} {ev.tool}[/] {ev.args}")
         elif isinstance(ev, ToolResult):

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from agent.artifacts import ImageArtifact
 from agent.errors import StructuredOutputError
+from agent.events import Thought
 from planners.base import FinalAnswer, RunContext, normalized, prompt
 from planners.grounded import Finding, GroundedAnswerer, SubQuestion, numbers_note
 from planners.ideal_paper import caption_images
@@ -66,6 +67,8 @@ class IdealPlanner:
 
         def ask(state: IdealState) -> dict[str, Any]:
             subs = self._ask(run, questioner, state)
+            run.emit(Thought(round=state["round"] + 1, role="questioner",
+                             text=" | ".join(f"{q.question} [{q.how} {q.about!r} on {q.image}]" for q in subs)))
             return {"asked": subs}
 
         def gather(state: IdealState) -> dict[str, Any]:
@@ -74,7 +77,10 @@ class IdealPlanner:
                     "tool_calls": state["tool_calls"] + sum(f.tool_calls for f in found)}
 
         def reason(state: IdealState) -> dict[str, Any]:
-            return {"answers": state["answers"] + [self._reason(run, reasoner, state)], "round": state["round"] + 1}
+            said = self._reason(run, reasoner, state)
+            run.emit(Thought(round=state["round"] + 1, role="reasoner", text=f"{said.analysis} -> {said.answer} "
+                             f"({'confident' if said.confident else 'not confident'}; cites {said.evidence})"))
+            return {"answers": state["answers"] + [said], "round": state["round"] + 1}
 
         def decide(state: IdealState) -> dict[str, Any]:
             latest = state["answers"][-1]

@@ -19,6 +19,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from agent.artifacts import TextArtifact
 from agent.errors import MMAgentError
+from agent.events import Thought
 from planners.base import FinalAnswer, RunContext, prompt
 
 RETRIES = 3  # attempts per call when the reply cannot be parsed
@@ -147,6 +148,7 @@ class IdealPaperPlanner:
                     parse, "questioner")
             except MMAgentError as exc:
                 return {"error": str(exc)}
+            run.emit(Thought(round=state["round"] + 1, role="questioner", text=" | ".join(subs)))
             return {"sub_questions": state["sub_questions"] + [subs]}
 
         def answer(state: PaperState) -> dict[str, Any]:
@@ -163,6 +165,7 @@ class IdealPaperPlanner:
                     lambda text: parse_reasoner(text, run.choices, final), "reasoner")
             except MMAgentError as exc:
                 return {"error": str(exc), "round": state["round"] + 1}
+            run.emit(Thought(round=state["round"] + 1, role="reasoner", text=f"{analysis} -> {said or 'not sure'}"))
             return {"analysis": analysis, "answer": said, "round": state["round"] + 1}
 
         def route(state: PaperState) -> str:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from agent.artifacts import ImageArtifact
 from agent.errors import StructuredOutputError
+from agent.events import Thought
 from agent.llm.client import LLMClient
 from agent.llm.messages import image_part
 from agent.runner import ToolCallResult
@@ -83,6 +84,8 @@ class ReActPlanner:
             action, reply = self._decide(run, llm, msgs, tools, native, forced)
             if forced and action.tool != FINAL:
                 action = Action(tool=FINAL, answer="", thought="no final answer at the step limit")
+            run.emit(Thought(round=state["steps"] + 1, role="react",
+                             text=f"{action.thought} -> {action.tool}" + (f": {action.answer}" if action.tool == FINAL else "")))
             return {"messages": state["messages"] + [reply], "action": action,
                     "tool_call_id": (reply.tool_calls[0]["id"] if getattr(reply, "tool_calls", None) else None)}
 

@@ -56,8 +56,11 @@ def test_stable_answer_stops_and_tool_errors_reach_the_questioner(settings, scri
                     {"analysis": "unsure", "answer": "A cat.", "confident": False, "evidence": []},
                     {"sub_questions": [sub("How many cats?", "count", "cat")]},
                     {"analysis": "one cat", "answer": "a cat", "confident": False, "evidence": ["det-4"]})
-    result = make_agent(settings, chat).run("What animal is it?", [chelsea])
+    events = []
+    result = make_agent(settings, chat).run("What animal is it?", [chelsea], on_event=events.append)
     assert result.details["stop"] == "answer stable across two rounds" and result.rounds == 2
+    thoughts = [(e.round, e.role) for e in events if e.type == "thought"]  # streamed for the CLI and UI
+    assert thoughts == [(1, "questioner"), (1, "reasoner"), (2, "questioner"), (2, "reasoner")]
     second_ask = chat.calls[2]["messages"][-1].content
     assert "ERROR" in second_ask and "Latest analysis: unsure" in second_ask
     assert result.details["findings"][1]["answer"] == "1 cat"
