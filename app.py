@@ -1,19 +1,173 @@
-"""Gradio chat UI: not built yet.
+"""Gradio chat UI: `python app.py` (or `.venv/bin/python app.py --port 7860`).
 
-The chat UI (multimodal input, streamed steps, evidence images, per-session isolation) is
-planned work (issue 6) on top of `Agent.stream()`. Until then this entry point says so
-instead of pretending; use the CLI or the Python API.
+Text plus images in, the agent's steps streamed as collapsible thought messages, then the answer
+with its evidence drawn on the images. Each browser session has its own ChatSession (artifact
+store and turns) and its own file directory; the server serves files from the app's artifact
+root only.
 """
 from __future__ import annotations
 
-import sys
+import argparse
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
 
-MESSAGE = (
-    "The mmagent Gradio UI is not built yet. Use the CLI instead:\n"
-    "  .venv/bin/mmagent ask --image PATH \"your question\"\n"
-    "or the Python API: from agent import Agent; Agent().run(question, images=[...])"
-)
+from PIL import Image
+
+from agent.config import Settings, load_settings
+from agent.errors import MMAgentError, RunCancelled, UserInputError
+from agent.session import ChatSession
+from planners import PLANNERS
+from ui.render import ChatRenderer
+
+MAX_IMAGES = 4  # per message
+MAX_UPLOAD_MB = 10.0
+ROLES = ("planner", "reasoner", "answerer", "detector", "ocr", "captioner", "grounder", "segmenter",
+         "generator", "editor", "classifier")
+
+
+@dataclass
+class UiSession:
+    """One browser session's state: never shared between sessions."""
+
+    root: Path
+    chat: ChatSession = field(default_factory=ChatSession)
+
+    @property
+    def dir(self) -> Path:
+        d = self.root / self.chat.id
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def save_image(self, image: Image.Image, name: str) -> Path:
+        path = self.dir / Path(name).name  # a bare file name: nothing outside the session's dir
+        image.save(path)
+        return path
+
+
+def check_uploads(files: list[Any]) -> list[Path]:
+    """Image uploads only, within the count and size limits; a clear message otherwise."""
+    from agent.images import load_image
+
+    paths = [Path(f if isinstance(f, str) else f.get("path", "")) for f in files]
+    if len(paths) > MAX_IMAGES:
+        raise UserInputError(f"at most {MAX_IMAGES} images per message; you sent {len(paths)}")
+    for p in paths:
+        size_mb = p.stat().st_size / 1e6 if p.is_file() else 0
+        if size_mb > MAX_UPLOAD_MB:
+            raise UserInputError(f"{p.name} is {size_mb:.1f} MB; the limit is {MAX_UPLOAD_MB:g} MB per image")
+        try:
+            load_image(p)
+        except UserInputError:
+            raise UserInputError(f"{p.name} is not an image I can read; upload PNG, JPEG, WebP, BMP or GIF") from None
+    return paths
+
+
+def model_status(settings: Settings) -> str:
+    from agent.agent import Agent
+    from agent.models import shared_manager
+
+    agent = Agent(settings)
+    lines = ["| role | backend | model |", "|---|---|---|"]
+    lines += [f"| {r} | {settings.role(r).backend} | {settings.role(r).model or '(default)'} |" for r in ROLES]
+    lines += ["", "**Tools**", ""]
+    lines += [f"- `{name}`: " + ("ready" if why is None else f"unavailable: {why}")
+              for name, why in agent.tool_status().items()]
+    loaded = shared_manager().loaded()
+    lines += ["", "**Loaded now**: " + (", ".join(str(k) for k in loaded) or "nothing yet (models load on first use)")]
+    return "\n".join(lines)
+
+
+def respond(message: dict[str, Any], history: list[dict[str, Any]], session: UiSession | None,
+            planner: str, max_rounds: int, max_steps: int, *, settings: Settings, root: Path) -> Iterator[Any]:
+    """One chat turn, streamed: (chat history, cleared input box, session)."""
+    from agent.agent import Agent
+
+    session = session or UiSession(root)
+    history = list(history or [])
+    text = (message or {}).get("text", "").strip()
+    files = (message or {}).get("files", []) or []
+    try:
+        paths = check_uploads(files)
+        stored = []
+        for p in paths:  # the session's own copy, so the chat can show it from the session's dir
+            dest = session.dir / f"upload-{len(list(session.dir.iterdir()))}{p.suffix.lower() or '.png'}"
+            shutil.copyfile(p, dest)
+            stored.append(dest)
+        history += [{"role": "user", "content": {"path": str(d), "alt_text": d.name}} for d in stored]
+        if text:
+            history.append({"role": "user", "content": text})
+        if not text:
+            raise UserInputError("type a question about the image(s)")
+        yield history, None, session
+        run_settings = settings.model_copy(update={"planner_kind": planner, "max_rounds": int(max_rounds),
+                                                   "max_steps": int(max_steps)})
+        renderer = ChatRenderer(history, session.chat.store, session.save_image)
+        for event in Agent(run_settings).stream(text, [str(d) for d in stored], session=session.chat):
+            renderer.apply(event)
+            yield history, None, session
+    except RunCancelled:
+        history.append({"role": "assistant", "content": "⏹️ Stopped. Ask again when ready."})
+    except MMAgentError as exc:  # bad input, unavailable model or server: a message, the chat goes on
+        history.append({"role": "assistant", "content": f"⚠️ {exc}"})
+    except Exception as exc:  # never a stack trace in the chat
+        history.append({"role": "assistant", "content": f"⚠️ internal error: {type(exc).__name__}: {exc}"})
+    yield history, None, session
+
+
+def build_app(settings: Settings | None = None, root: Path | None = None) -> Any:
+    import gradio as gr
+
+    settings = settings or load_settings()
+    root = root or Path(tempfile.mkdtemp(prefix="mmagent-ui-"))
+
+    def on_submit(message, history, session, planner, rounds, steps):
+        yield from respond(message, history, session, planner, rounds, steps, settings=settings, root=root)
+
+    def on_stop(session: UiSession | None) -> None:
+        if session is not None:
+            session.chat.cancel.set()
+
+    def on_clear(session: UiSession | None):
+        if session is not None:
+            session.chat.cancel.set()
+            shutil.rmtree(session.dir, ignore_errors=True)
+        return [], None
+
+    with gr.Blocks(title="mmagent") as app:
+        gr.Markdown("## mmagent: ask about images; the agent plans tool calls and shows its evidence")
+        session = gr.State(None)
+        chatbot = gr.Chatbot(label="chat", height=560, elem_id="chat")
+        box = gr.MultimodalTextbox(file_types=["image"], file_count="multiple", elem_id="input",
+                                   placeholder="Ask about the image(s); attach up to 4 images")
+        with gr.Row():
+            stop = gr.Button("Stop", elem_id="stop")
+            clear = gr.Button("Clear", elem_id="clear")
+        with gr.Accordion("Settings", open=False):
+            planner = gr.Dropdown(list(PLANNERS), value=settings.planner_kind, label="planner")
+            rounds = gr.Slider(1, 8, value=settings.max_rounds, step=1, label="max rounds (ideal, ideal-paper)")
+            steps = gr.Slider(1, 16, value=settings.max_steps, step=1, label="max steps (react)")
+        with gr.Accordion("Models", open=False):
+            status = gr.Markdown(lambda: model_status(settings))
+            gr.Button("Refresh").click(lambda: model_status(settings), None, status)
+        run = box.submit(on_submit, [box, chatbot, session, planner, rounds, steps], [chatbot, box, session])
+        stop.click(on_stop, [session], None, cancels=[run])
+        clear.click(on_clear, [session], [chatbot, session])
+    app.mmagent_root = root  # type: ignore[attr-defined]
+    return app
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="mmagent chat UI")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=7860)
+    args = ap.parse_args()
+    app = build_app()
+    app.queue(default_concurrency_limit=8).launch(server_name=args.host, server_port=args.port,
+                                                 allowed_paths=[str(app.mmagent_root)])
+
 
 if __name__ == "__main__":
-    print(MESSAGE, file=sys.stderr)
-    sys.exit(1)
+    main()

@@ -11,13 +11,14 @@ from PIL import Image
 
 from agent.artifacts import ArtifactStore, ImageArtifact, Provenance
 from agent.config import Settings, load_settings
-from agent.errors import MMAgentError, UserInputError
+from agent.errors import MMAgentError, RunCancelled, UserInputError
 from agent.events import (AnswerGiven, ErrorRaised, EventStream, LLMCalled, PlanMade, RunFinished,
                           RunStarted, ToolCalled, ToolResult)
 from agent.images import load_image, normalize_mode
 from agent.llm.client import LLMClient
 from agent.models import ModelManager, shared_manager
 from agent.result import Result, Step, Timings
+from agent.session import ChatSession
 from agent.runner import ToolRunner
 from planners import make_planner
 from planners.base import ENTAILMENT, RunContext, task_text
@@ -78,19 +79,21 @@ class Agent:
     # -- running ------------------------------------------------------------------------
     def run(self, question: str, images: Sequence[ImageInput] = (),
             on_event: Callable[[Any], None] | None = None, *, choices: Sequence[str] | None = None,
-            mode: Mode = "question") -> Result:
+            mode: Mode = "question", session: ChatSession | None = None) -> Result:
         """`choices`: answer options (multiple choice, VCR); `mode="hypothesis"`: `question` is a
-        hypothesis to judge as entailment / neutral / contradiction (SNLI-VE)."""
+        hypothesis to judge as entailment / neutral / contradiction (SNLI-VE); `session`: a chat
+        whose earlier images and artifacts this question may refer to."""
         events = EventStream()
         if on_event:
             events.subscribe(on_event)
-        return self._run(question, images, events, choices, mode)
+        return self._run(question, images, events, choices, mode, session)
 
     def stream(self, question: str, images: Sequence[ImageInput] = (), *,
-               choices: Sequence[str] | None = None, mode: Mode = "question") -> Iterator[Any]:
+               choices: Sequence[str] | None = None, mode: Mode = "question",
+               session: ChatSession | None = None) -> Iterator[Any]:
         """Yield events as they happen; the last one is RunFinished carrying the result."""
         events = EventStream()
-        yield from events.iterate_live(lambda: self._run(question, images, events, choices, mode))
+        yield from events.iterate_live(lambda: self._run(question, images, events, choices, mode, session))
 
     def _load_inputs(self, images: Sequence[ImageInput], store: ArtifactStore) -> list[str]:
         ids = []
@@ -105,12 +108,13 @@ class Agent:
         return ids
 
     def _run(self, question: str, images: Sequence[ImageInput], events: EventStream,
-             choices: Sequence[str] | None = None, mode: Mode = "question") -> Result:
+             choices: Sequence[str] | None = None, mode: Mode = "question",
+             session: ChatSession | None = None) -> Result:
         t0 = time.perf_counter()
         question = (question or "").strip()
         if not question:
             raise UserInputError("the question is empty; ask something about the image(s)")
-        if not images:
+        if not images and not (session and session.current_images):
             raise UserInputError("no image given; pass at least one image")
         if mode not in ("question", "hypothesis"):
             raise UserInputError(f"mode must be 'question' or 'hypothesis', not '{mode}'")
@@ -119,8 +123,8 @@ class Agent:
             raise UserInputError("give at least two non-empty answer choices, or none")
         if mode == "hypothesis":
             choice_list = choice_list or list(ENTAILMENT)
-        store = ArtifactStore()
-        image_ids = self._load_inputs(images, store)
+        store = session.store if session else ArtifactStore()
+        image_ids = self._load_inputs(images, store) if images else list(session.current_images)  # type: ignore[union-attr]
         planner = make_planner(self.settings.planner_kind)
         events.emit(RunStarted(question=question, images=image_ids, planner=planner.name))
 
@@ -131,17 +135,21 @@ class Agent:
                 tools.append(tool)
             else:
                 unavailable[tool.name] = reason
-        llm = self._client_factory(events.emit)
+        emit = self._cancellable(events, session)
+        llm = self._client_factory(emit)
         runner = ToolRunner(
             tools,
             lambda name: ToolContext(store, self.settings, self.models,
-                                     self._client_factory(events.emit, step=name), tool=name, emit=events.emit),
-            events.emit,
+                                     self._client_factory(emit, step=name), tool=name, emit=emit),
+            emit,
             unavailable,
             self._tool_cache,
         )
-        run = RunContext(task_text(question, choice_list, mode), image_ids, store, runner, self.settings, llm,
-                         events.emit, main_question=question, choices=choice_list, mode=mode)
+        task = task_text(question, choice_list, mode)
+        if session and session.turns:
+            task = f"Earlier in this chat:\n{session.history()}\nNow: {task}"
+        run = RunContext(task, image_ids, store, runner, self.settings, llm,
+                         emit, main_question=question, choices=choice_list, mode=mode)
         try:
             final = planner.solve(run)
         except MMAgentError as exc:
@@ -150,10 +158,26 @@ class Agent:
             events.emit(RunFinished(ok=False, wall_s=time.perf_counter() - t0))
             raise
         events.emit(AnswerGiven(answer=final.answer, evidence=final.evidence))
+        if session is not None:
+            session.record(question, final.answer, final.evidence, image_ids)
         result = self._result(question, planner.name, final, store, events,
                               time.perf_counter() - t0, run.phase_seconds)
         events.emit(RunFinished(ok=result.ok, wall_s=result.timings.wall_s, result=result.model_dump()))
         return result
+
+    @staticmethod
+    def _cancellable(events: EventStream, session: ChatSession | None) -> Callable[[Any], None]:
+        """The run's emit; once the session's stop flag is set, the next tool or model call
+        raises RunCancelled (a model call already running finishes first)."""
+        if session is None:
+            return events.emit
+        session.cancel.clear()
+
+        def emit(event: Any) -> None:
+            events.emit(event)
+            if session.cancel.is_set() and isinstance(event, (ToolCalled, LLMCalled)):
+                raise RunCancelled("the run was stopped")
+        return emit
 
     def _result(self, question: str, planner: str, final: Any, store: ArtifactStore,
                 events: EventStream, wall: float, phases: dict[str, float]) -> Result:

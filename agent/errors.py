@@ -51,3 +51,7 @@ class StructuredOutputError(MMAgentError):
 
 class BackendUnavailableError(MMAgentError):
     """A model server cannot be reached, or a backend's package is not installed."""
+
+
+class RunCancelled(MMAgentError):
+    """The user stopped the run (UI stop button); raised at the next tool or model call."""

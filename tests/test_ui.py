@@ -1,0 +1,121 @@
+"""Chat UI pieces without a browser: event-to-message rendering, upload checks, multi-turn
+sessions, isolation between sessions, stopping a run."""
+import pytest
+
+from agent import Agent
+from agent.errors import RunCancelled, UserInputError
+from agent.session import ChatSession
+from ui.render import ChatRenderer
+
+Q = "Which item is most expensive?"
+PLAN = {"tasks": [{"id": "t1", "tool": "ocr", "args": {"image": "img-1"}},
+                  {"id": "t2", "tool": "extract", "args": {"source": "$t1", "kind": "line_items"}},
+                  {"id": "t3", "tool": "query", "args": {"table": "$t2", "op": "max"}}]}
+
+
+def plan_replies(receipt):
+    return ({"parts": [Q]}, PLAN, {"items": [{"name": n, "amount": p} for n, p in receipt.items], "total": receipt.total},
+            {"answer": "Coffee Beans is the most expensive item.", "evidence": ["val-4"]})
+
+
+def saver(tmp_path):
+    def save(image, name):
+        path = tmp_path / name
+        image.save(path)
+        return path
+    return save
+
+
+def test_events_render_as_thoughts_tool_steps_answer_and_evidence_image(settings, scripted, receipt, tmp_path):
+    chat = scripted(*plan_replies(receipt))
+    session = ChatSession()
+    history = []
+    renderer = ChatRenderer(history, session.store, saver(tmp_path))
+    for event in Agent(settings, chat_models={"planner": chat, "reasoner": chat}).stream(Q, [receipt.image], session=session):
+        renderer.apply(event)
+    titles = [m["metadata"]["title"] for m in history if "metadata" in m]
+    assert titles[0] == "📋 Plan (llm)" and titles[1:] == ["🛠️ ocr (t1)", "🛠️ extract (t2)", "🛠️ query (t3)"]
+    assert all(m["metadata"]["status"] == "done" for m in history if "metadata" in m)
+    query = history[3]
+    assert "args:" in query["content"] and "→ val-4: max amount in tab-3: Coffee Beans" in query["content"]
+    answer = next(m for m in history if isinstance(m["content"], str) and m["content"].startswith("Coffee Beans"))
+    assert "*evidence: val-4*" in answer["content"]
+    # the evidence (val-4 <- tab-3 <- ocr-2) is drawn: OCR boxes on the receipt
+    image = history[-1]["content"]
+    assert image["alt_text"] == "evidence on img-1" and (tmp_path / image["path"].split("/")[-1]).stat().st_size > 1000
+
+
+def test_failed_tool_and_error_messages(settings, scripted, chelsea, tmp_path):
+    from agent.events import ErrorRaised, ToolCalled, ToolResult
+
+    history, store = [], ChatSession().store
+    r = ChatRenderer(history, store, saver(tmp_path))
+    r.apply(ToolCalled(step="s1", tool="crop", args={"image": "img-9"}))
+    r.apply(ToolResult(step="s1", tool="crop", ok=False, observation="ERROR: unknown artifact id 'img-9'", duration_s=0.01))
+    r.apply(ErrorRaised(message="the reasoner model server at http://x/v1 cannot be reached"))
+    assert history[0]["metadata"]["title"] == "❌ crop (s1) failed" and "unknown artifact" in history[0]["content"]
+    assert history[1]["content"].startswith("⚠️ the reasoner model server")
+
+
+def test_follow_up_question_uses_the_session_images_and_history(settings, scripted, chelsea):
+    s = settings.model_copy(update={"planner_kind": "react"})
+    chat = scripted({"thought": "find", "tool": "detect", "args": {"image": "img-1"}},
+                    {"thought": "ok", "tool": "final_answer", "answer": "There is 1 cat.", "evidence": ["det-2"]},
+                    {"thought": "crop it", "tool": "crop", "args": {"source": "det-2"}},
+                    {"thought": "done", "tool": "final_answer", "answer": "Cropped the cat.", "evidence": ["img-3"]})
+    agent = Agent(s, chat_models={"planner": chat, "reasoner": chat})
+    session = ChatSession()
+    agent.run("How many cats?", [chelsea], session=session)
+    second = agent.run("Now crop the cat.", [], session=session)  # no new image: the earlier one
+    assert second.ok and second.evidence == ["img-3"] and [t.question for t in session.turns][-1] == "Now crop the cat."
+    prompt = chat.calls[2]["messages"][1].content
+    text = prompt[0]["text"] if isinstance(prompt, list) else prompt
+    assert "Earlier in this chat:" in text and "Q: How many cats? A: There is 1 cat." in text and "det-2" in text
+
+
+def test_sessions_are_isolated(settings, scripted, chelsea, receipt):
+    chat = scripted({"answer": "A cat.", "evidence": []}, {"answer": "A receipt.", "evidence": []})
+    s = settings.model_copy(update={"planner_kind": "direct", "reasoner": settings.planner.model_copy(
+        update={"backend": "openai"})})
+    agent = Agent(s, chat_models={"planner": chat, "reasoner": chat})
+    a, b = ChatSession(), ChatSession()
+    agent.run("What is it?", [chelsea], session=a)
+    agent.run("What is it?", [receipt.image], session=b)
+    img_a, img_b = a.store.get("img-1").image, b.store.get("img-1").image
+    assert img_a.size != img_b.size and a.id != b.id
+    with pytest.raises(UserInputError, match="no image given"):
+        agent.run("And this?", [], session=ChatSession())  # a new session sees nothing of the others
+
+
+def test_stop_cancels_at_the_next_call(settings, scripted, chelsea):
+    s = settings.model_copy(update={"planner_kind": "react"})
+    call = {"thought": "look", "tool": "detect", "args": {"image": "img-1"}}
+    chat = scripted(call, call, call)
+    session = ChatSession()
+
+    def stop_after_first_result(event):
+        if event.type == "tool_result":
+            session.cancel.set()
+
+    with pytest.raises(RunCancelled):
+        Agent(s, chat_models={"planner": chat, "reasoner": chat}).run(
+            "What?", [chelsea], on_event=stop_after_first_result, session=session)
+    assert len(chat.replies) == 1  # the loop stopped: the third action was never asked for
+
+
+def test_upload_checks(tmp_path, receipt):
+    from app import MAX_IMAGES, check_uploads
+
+    good = tmp_path / "r.png"
+    receipt.image.save(good)
+    assert check_uploads([str(good)]) == [good]
+    with pytest.raises(UserInputError, match=f"at most {MAX_IMAGES} images"):
+        check_uploads([str(good)] * (MAX_IMAGES + 1))
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(UserInputError, match="notes.txt is not an image"):
+        check_uploads([{"path": str(text)}])
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\0" * 11_000_000)
+    with pytest.raises(UserInputError, match="big.png is 11.0 MB; the limit is 10 MB"):
+        check_uploads([str(big)])

@@ -1,0 +1,1 @@
+"""The chat UI pieces that app.py assembles: event-to-message rendering."""
