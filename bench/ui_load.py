@@ -1,0 +1,92 @@
+"""Load on the chat UI: K browser-like sessions (gradio_client, one session each) ask at once on
+the offline stack, each about its own receipt. Checks every session completes without an error
+and gets its own receipt's total (no cross-talk); reports the latencies.
+Writes bench/results/ui_load.json.
+
+    .venv/bin/python bench/ui_load.py [--sessions 8]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def start_app() -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=ROOT,
+                            env=dict(os.environ, GRADIO_ANALYTICS_ENABLED="False"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(240):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc, f"http://127.0.0.1:{port}/"
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("app.py did not start")
+
+
+def ask(url: str, image: Path, question: str) -> tuple[float, str]:
+    from gradio_client import Client, handle_file
+
+    client = Client(url, verbose=False)  # its own session, like a separate browser
+    t0 = time.perf_counter()
+    history = client.predict({"text": question, "files": [handle_file(str(image))]}, [], "plan", 4, 8,
+                             api_name="/on_submit")[0]
+    answers = [m["content"] for m in history if m["role"] == "assistant" and not m.get("metadata")
+               and isinstance(m["content"], str)]
+    return time.perf_counter() - t0, answers[-1] if answers else ""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sessions", type=int, default=8)
+    args = ap.parse_args()
+    from agent.samples import render_receipt
+
+    work = Path(tempfile.mkdtemp(prefix="mmagent-ui-load-"))
+    receipts = [render_receipt(seed=s) for s in range(args.sessions)]
+    paths = []
+    for i, r in enumerate(receipts):
+        paths.append(work / f"receipt-{i}.png")
+        r.image.save(paths[-1])
+    proc, url = start_app()
+    try:
+        ask(url, paths[0], "What is the total on the receipt?")  # warm-up: models load once
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(args.sessions) as pool:
+            done = list(pool.map(lambda p: ask(url, p, "What is the total on the receipt?"), paths))
+        wall = time.perf_counter() - t0
+    finally:
+        proc.terminate()
+    rows = []
+    for r, (latency, answer) in zip(receipts, done):
+        own = f"{r.total:.2f}" in answer
+        others = [f"{o.total:.2f}" for o in receipts if o is not r and f"{o.total:.2f}" in answer
+                  and f"{o.total:.2f}" != f"{r.total:.2f}"]
+        rows.append({"total": r.total, "answer": answer, "latency_s": round(latency, 1), "correct": own,
+                     "error": answer.startswith("⚠️") or not answer, "other_sessions_totals": others})
+    lat = sorted(r["latency_s"] for r in rows)
+    out = {"sessions": args.sessions, "wall_s": round(wall, 1), "latency_median_s": statistics.median(lat),
+           "latency_max_s": lat[-1], "errors": sum(r["error"] for r in rows), "correct": sum(r["correct"] for r in rows),
+           "cross_talk": sum(bool(r["other_sessions_totals"]) for r in rows), "rows": rows}
+    (ROOT / "bench" / "results" / "ui_load.json").write_text(json.dumps(out, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in out.items() if k != "rows"}))
+
+
+if __name__ == "__main__":
+    main()
