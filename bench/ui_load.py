@@ -47,9 +47,22 @@ def ask(url: str, image: Path, question: str) -> tuple[float, str]:
     t0 = time.perf_counter()
     history = client.predict({"text": question, "files": [handle_file(str(image))]}, [], "plan", 4, 8,
                              api_name="/on_submit")[0]
-    answers = [m["content"] for m in history if m["role"] == "assistant" and not m.get("metadata")
-               and isinstance(m["content"], str)]
-    return time.perf_counter() - t0, answers[-1] if answers else ""
+    return time.perf_counter() - t0, last_answer(history)
+
+
+def last_answer(history: list[dict]) -> str:
+    """The last plain assistant text (not a thought, not an image). Gradio 6 returns content
+    either as a string or as a list of typed parts."""
+    texts = []
+    for m in history:
+        if m["role"] != "assistant" or (m.get("metadata") or {}).get("title"):
+            continue
+        parts = m["content"] if isinstance(m["content"], list) else [m["content"]]
+        text = " ".join(p if isinstance(p, str) else p.get("text", "") for p in parts
+                        if isinstance(p, str) or p.get("type") == "text")
+        if text.strip():
+            texts.append(text)
+    return texts[-1] if texts else ""
 
 
 def main() -> None:
