@@ -99,9 +99,15 @@ def numeric_match(prediction: str, gold: float, rel_tol: float = 1e-6) -> float:
     return float(any(abs(n - float(gold)) <= rel_tol * max(1.0, abs(float(gold))) for n in numbers_in(prediction)))
 
 
+_QUOTE_OR_BAR = re.compile(r"(?<![A-Za-z0-9])'|'(?![A-Za-z0-9])|[|\u2018\u2019\u201c\u201d]")
+
+
 def contains_answer(prediction: str, gold: str) -> float:
-    """Exact match for short answers inside a sentence: the normalised gold as whole words."""
-    p, g = f" {vqa_normalize(prediction)} ", f" {vqa_normalize(str(gold))} "
+    """Exact match for short answers inside a sentence: the normalised gold as whole words.
+    Quotes around words and OCR's " | " separators are not part of a word (the official
+    normalisation keeps them, so "'OPEN" would not count as naming OPEN)."""
+    p = f" {vqa_normalize(_QUOTE_OR_BAR.sub(' ', str(prediction)))} "
+    g = f" {vqa_normalize(_QUOTE_OR_BAR.sub(' ', str(gold)))} "
     return float(g.strip() != "" and g in p)
 
 

@@ -54,3 +54,11 @@ def test_choice_by_number_only_when_choices_are_not_numbers():
     # a choice inside the gold's own text is not a second answer
     assert score("choice", "a black cat", "black cat", ["cat", "black cat"]) == 1.0
     assert score("choice", "a black cat", "cat", ["cat", "black cat"]) == 0.0
+
+
+def test_quoted_and_bar_separated_candidates_count_as_named():
+    # the plan planner's answer listed all three signs inside quotes: that names the distractors too
+    pred = "The sign at the middle says 'OPEN | PARKING | TICKETS'."
+    assert score("exact", pred, "PARKING", distractors=["OPEN", "TICKETS"]) == 0.0
+    assert score("exact", "The sign says 'PARKING'.", "PARKING", distractors=["OPEN", "TICKETS"]) == 1.0
+    assert score("exact", "It doesn't say OPEN.", "doesn't") == 1.0  # an apostrophe inside a word stays
