@@ -135,7 +135,7 @@ def test_eval_cli_runs_a_config_end_to_end_with_the_real_stack(tmp_path):
     out = subprocess.run([sys.executable, "-m", "agent.cli", "eval", str(cfg), "--out", str(tmp_path / "runs")],
                          capture_output=True, text=True, timeout=600, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
-    rows = [json.loads(ln) for ln in (tmp_path / "runs" / "tiny-plan" / "results.jsonl")  # runs are named by planner.read_text().splitlines()]
+    rows = [json.loads(ln) for ln in (tmp_path / "runs" / "tiny-plan" / "results.jsonl").read_text().splitlines()]
     assert len(rows) == 2 and all(r["trace"] and "prediction" in r for r in rows)
     assert json.loads(out.stdout[out.stdout.index("{"):])["n"] == 2
 
