@@ -45,9 +45,13 @@ def timed_run(questions: list, settings: object, workers: int, results: Path) ->
     rows = [json.loads(ln) for ln in results.read_text().splitlines()]
     cache = agent._tool_cache
     tool_s = sum((r.get("timings") or {}).get("tool_s", 0.0) for r in rows)
+    llm_s = sum((r.get("timings") or {}).get("llm_s", 0.0) for r in rows)
+    completion = sum((r.get("tokens") or {}).get("completion", 0) for r in rows)
+    errors = sorted({str(r.get("error")) for r in rows if r.get("error")})
     return {"workers": workers, "n": summary["n"], "accuracy": summary["accuracy"], "errors": summary["errors"],
             "wall_s": round(wall, 1), "questions_per_min": round(60 * summary["n"] / wall, 2),
-            "tool_s_total": round(tool_s, 1), "cache_hits": cache.hits, "cache_misses": cache.misses}
+            "tool_s_total": round(tool_s, 1), "llm_s_total": round(llm_s, 1), "completion_tokens": completion,
+            "cache_hits": cache.hits, "cache_misses": cache.misses, "error_messages": errors}
 
 
 def main() -> None:
