@@ -71,3 +71,18 @@ def test_unknown_backend_is_a_config_error(settings):
 
     with pytest.raises(ConfigError, match="unknown LLM backend"):
         build_chat_model("planner", RoleConfig(backend="telepathy"), settings, shared_manager())
+
+
+def test_a_reply_cut_off_at_the_token_limit_gets_one_repair(scripted):
+    from pydantic import BaseModel
+
+    class LengthFinishReasonError(Exception):  # what langchain-openai raises on finish_reason=length
+        pass
+
+    class Answer(BaseModel):
+        answer: str
+
+    chat = scripted(LengthFinishReasonError("length limit reached"), {"answer": "ok"})
+    value, repaired = LLMClient("reasoner", chat, EventStream().emit).structured(MESSAGES, Answer, purpose="t")
+    assert value.answer == "ok" and repaired
+    assert "token limit" in chat.calls[1]["messages"][-1].content

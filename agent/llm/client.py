@@ -110,7 +110,14 @@ class LLMClient:
         problem = ""
         last_valid: M | None = None
         for attempt in range(2):
-            text = self.complete(history, purpose if attempt == 0 else f"{purpose} (repair)", **kwargs)
+            try:
+                text = self.complete(history, purpose if attempt == 0 else f"{purpose} (repair)", **kwargs)
+            except Exception as exc:
+                if type(exc).__name__ != "LengthFinishReasonError":  # langchain-openai, on a cut-off reply
+                    raise
+                text, problem = "", "the reply ran to the token limit without finishing the JSON; be brief"
+                history = list(messages) + [HumanMessage(content=f"Your last reply was invalid: {problem}.")]
+                continue
             try:
                 value = schema.model_validate(parse_json_reply(text))
                 last_valid = value
