@@ -124,6 +124,7 @@ class Agent:
         if mode == "hypothesis":
             choice_list = choice_list or list(ENTAILMENT)
         store = session.store if session else ArtifactStore()
+        known_before = set(store.ids())
         image_ids = self._load_inputs(images, store) if images else list(session.current_images)  # type: ignore[union-attr]
         planner = make_planner(self.settings.planner_kind)
         events.emit(RunStarted(question=question, images=image_ids, planner=planner.name))
@@ -159,7 +160,8 @@ class Agent:
             raise
         events.emit(AnswerGiven(answer=final.answer, evidence=final.evidence))
         if session is not None:
-            session.record(question, final.answer, final.evidence, image_ids)
+            session.record(question, final.answer, final.evidence, image_ids,
+                           [i for i in store.ids() if i not in known_before])
         result = self._result(question, planner.name, final, store, events,
                               time.perf_counter() - t0, run.phase_seconds)
         events.emit(RunFinished(ok=result.ok, wall_s=result.timings.wall_s, result=result.model_dump()))

@@ -36,9 +36,11 @@ class ChatSession:
             lines.append(f"- Q: {t.question} A: {t.answer}" + (f" (evidence: {cited})" if cited else ""))
         return "\n".join(lines)
 
-    def record(self, question: str, answer: str, evidence: list[str], image_ids: list[str]) -> None:
+    def record(self, question: str, answer: str, evidence: list[str], image_ids: list[str],
+               new_ids: list[str]) -> None:
+        """`new_ids`: the artifacts this turn made. An image it generated or edited becomes what
+        the next question is about; otherwise the turn's images stay current."""
         self.turns.append(Turn(question, answer, evidence, image_ids))
-        made = [a.id for a in self.store.all() if isinstance(a, ImageArtifact)
-                and a.provenance.tool in ("generate_image", "edit_image")]
-        # A generated or edited image becomes what the next question is about.
-        self.current_images = [made[-1]] if made and made[-1] not in image_ids else image_ids
+        made = [i for i in new_ids if isinstance(self.store.get(i), ImageArtifact)
+                and self.store.get(i).provenance.tool in ("generate_image", "edit_image")]
+        self.current_images = [made[-1]] if made else image_ids

@@ -119,3 +119,16 @@ def test_upload_checks(tmp_path, receipt):
     big.write_bytes(b"\0" * 11_000_000)
     with pytest.raises(UserInputError, match="big.png is 11.0 MB; the limit is 10 MB"):
         check_uploads([str(big)])
+
+
+def test_only_an_image_made_in_this_turn_becomes_current(chelsea, receipt):
+    from agent.artifacts import ImageArtifact, Provenance
+
+    session = ChatSession()
+    upload = session.store.add(ImageArtifact, Provenance("input"), image=chelsea).id
+    edited = session.store.add(ImageArtifact, Provenance("edit_image", (upload,)), image=chelsea, origin="edited").id
+    session.record("Make it blue.", "Done.", [edited], [upload], [upload, edited])
+    assert session.current_images == [edited]  # the follow-up is about the edited image
+    new = session.store.add(ImageArtifact, Provenance("input"), image=receipt.image).id
+    session.record("What is the total?", "$69.95.", [], [new], [new])
+    assert session.current_images == [new]  # an older edit does not take over a new upload
