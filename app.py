@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 from PIL import Image
 
-from agent.config import Settings, load_settings
+from agent.config import ROLES, Settings, load_settings
 from agent.errors import MMAgentError, RunCancelled, UserInputError
 from agent.session import ChatSession
 from planners import PLANNERS
@@ -24,8 +24,6 @@ from ui.render import ChatRenderer
 
 MAX_IMAGES = 4  # per message
 MAX_UPLOAD_MB = 10.0
-ROLES = ("planner", "reasoner", "answerer", "detector", "ocr", "captioner", "grounder", "segmenter",
-         "generator", "editor", "classifier")
 
 
 @dataclass

@@ -117,13 +117,13 @@ def models(
 
     def go() -> None:
         from agent.agent import Agent
+        from agent.config import ROLES
         from agent.errors import ModelNotFoundError
         from agent.resolve import resolve_model
 
         s = _settings(None, model_dir)
         typer.echo("roles:")
-        for role in ("planner", "reasoner", "answerer", "detector", "ocr", "captioner", "grounder",
-                     "segmenter", "generator", "editor", "classifier"):
+        for role in ROLES:
             cfg = s.role(role)
             where = "served at " + str(s.lmm_url) if cfg.backend == "openai" else ""
             if not where and cfg.model:

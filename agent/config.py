@@ -30,6 +30,10 @@ class RoleConfig(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+# Every role a config names, in the order the CLI and UI list them.
+ROLES = ("planner", "reasoner", "answerer", "detector", "ocr", "captioner", "grounder", "segmenter",
+         "generator", "editor", "classifier")
+
 # Default model names are keys of agent.resolve.KNOWN_MODELS.
 EMBEDDED_LLM = RoleConfig(backend="llamacpp", model="qwen2.5-coder-0.5b-instruct")
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from agent.artifacts import ImageArtifact
 from agent.errors import StructuredOutputError
-from agent.llm.messages import image_part
-from planners.base import FinalAnswer, RunContext, prompt
+from planners.base import FinalAnswer, RunContext, as_sentence, prompt, with_images
 
 MAX_EVIDENCE = 8
 
@@ -26,12 +24,8 @@ def answer_part(run: RunContext, question: str, observations: list[str],
                 system: str = "answer_system.md") -> FinalAnswer:
     llm = run.llm("reasoner")
     text = f"Question: {question}\nTool results:\n" + ("\n".join(observations) or "(none)")
-    content: str | list = text
-    if llm.vision:  # a served LMM sees the images themselves too
-        content = [{"type": "text", "text": text}] + [
-            image_part(run.store.get(i, ImageArtifact).image) for i in run.image_ids
-        ]
-    messages = [SystemMessage(content=prompt(system)), HumanMessage(content=content)]
+    # a served LMM sees the images themselves too
+    messages = [SystemMessage(content=prompt(system)), HumanMessage(content=with_images(run, llm, text, run.image_ids))]
 
     def check(reply: AnswerReply) -> list[str]:
         unknown = [e for e in reply.evidence if e not in run.store]
@@ -60,9 +54,8 @@ def compose_answer(run: RunContext, evidence_by_part: list[tuple[str, list[str]]
     if len(evidence_by_part) == 1:
         evidence_by_part = [(run.question, evidence_by_part[0][1])]
     answers = [answer_part(run, q, obs) for q, obs in evidence_by_part]
-    sentences = [a.answer if a.answer.endswith((".", "!", "?")) else a.answer + "." for a in answers]
     return FinalAnswer(
-        answer=" ".join(sentences),
+        answer=" ".join(as_sentence(a.answer) for a in answers),
         evidence=list(dict.fromkeys(e for a in answers for e in a.evidence)),
         notes=[n for a in answers for n in a.notes],
         ok=all(a.ok for a in answers),

@@ -21,6 +21,21 @@ def prompt(name: str, **values: Any) -> str:
     return Template((PROMPTS / name).read_text()).substitute(**values)
 
 
+def as_sentence(text: str) -> str:
+    """An answer ending like a sentence (answers are joined and shown as sentences)."""
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def with_images(run: "RunContext", llm: "LLMClient", text: str, image_ids: list[str]) -> str | list[dict[str, Any]]:
+    """Message content: the text, plus the images themselves for a model that accepts images."""
+    from agent.artifacts import ImageArtifact
+    from agent.llm.messages import image_part
+
+    if not image_ids or not llm.vision:
+        return text
+    return [{"type": "text", "text": text}] + [image_part(run.store.get(i, ImageArtifact).image) for i in image_ids]
+
+
 def normalized(text: str) -> str:
     """Lower-case words and numbers only, for comparing answers across rounds."""
     return " ".join(re.findall(r"[a-z0-9]+(?:\.[0-9]+)?", text.lower()))

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from agent.artifacts import ImageArtifact, OcrArtifact, TextArtifact
 from agent.runner import ToolCallResult
 from planners.base import RunContext
+from tools.ask_image import answer_of
 
 How = Literal["look", "read", "read_below", "count", "find", "calculate"]
 _WORD = re.compile(r"[a-z0-9]+")
@@ -114,13 +115,7 @@ class GroundedAnswerer:
         return (self._text(r), cited + [ocr.primary] + self._ids(r)) if r.ok else (r.observation, cited)
 
     def _count(self, sub: SubQuestion) -> tuple[str, list[str]]:
-        from tools.detect import COCO_NAMES, normalize_class
-
-        cls = normalize_class(sub.about)
-        if cls in COCO_NAMES:
-            r = self._call("detect", image=sub.image, classes=[cls])
-        else:
-            r = self._call("ground", image=sub.image, phrase=sub.about)
+        r = self._boxes_of(sub.about, sub.image)
         if not r.ok:
             return r.observation, []
         n = len(self.run.store.get(r.primary).class_names)  # type: ignore[attr-defined]
@@ -135,15 +130,20 @@ class GroundedAnswerer:
         return (self._text(r), self._ids(r)) if r.ok else (r.observation, [])
 
     # -- helpers --------------------------------------------------------------------------
-    def _locate(self, about: str, image: str) -> ToolCallResult | None:
+    def _boxes_of(self, about: str, image: str) -> ToolCallResult:
         """Boxes of `about`: the detector for a detector class, else open-vocabulary grounding."""
         from tools.detect import COCO_NAMES, normalize_class
 
+        cls = normalize_class(about)
+        if cls in COCO_NAMES:
+            return self._call("detect", image=image, classes=[cls])
+        return self._call("ground", image=image, phrase=about)
+
+    def _locate(self, about: str, image: str) -> ToolCallResult | None:
+        """The boxes of `about` when there are any."""
         if not about.strip():
             return None
-        cls = normalize_class(about)
-        r = self._call("detect", image=image, classes=[cls]) if cls in COCO_NAMES else \
-            self._call("ground", image=image, phrase=about)
+        r = self._boxes_of(about, image)
         if r.ok and r.primary and self.run.store.get(r.primary).class_names:  # type: ignore[attr-defined]
             return r
         return None
@@ -164,7 +164,7 @@ class GroundedAnswerer:
     def _text(self, r: ToolCallResult) -> str:
         art = self.run.store.get(r.primary) if r.primary else None
         if isinstance(art, TextArtifact):
-            return art.text.split("': ", 1)[-1] if art.text.startswith("answer about") else art.text
+            return answer_of(art)
         return r.observation
 
     @staticmethod

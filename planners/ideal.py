@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from agent.artifacts import ImageArtifact
 from agent.errors import StructuredOutputError
 from agent.events import Thought
-from planners.base import FinalAnswer, RunContext, normalized, prompt
+from planners.base import FinalAnswer, RunContext, as_sentence, normalized, prompt
 from planners.grounded import Finding, GroundedAnswerer, SubQuestion, numbers_note
 from planners.ideal_paper import caption_images
 
@@ -172,6 +172,6 @@ class IdealPlanner:
                    "findings": [{**f.sub.model_dump(), "answer": f.answer, "artifacts": f.artifacts}
                                 for f in state["findings"]]}
         answer = latest.answer.strip()
-        return FinalAnswer(answer if answer.endswith((".", "!", "?")) else answer + ".",
+        return FinalAnswer(as_sentence(answer),
                            [e for e in latest.evidence if e in run.store], notes,
                            ok=latest.answer != "not sure", rounds=state["round"], details=details)

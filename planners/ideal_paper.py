@@ -20,7 +20,8 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from agent.artifacts import TextArtifact
 from agent.errors import MMAgentError
 from agent.events import Thought
-from planners.base import FinalAnswer, RunContext, prompt
+from planners.base import FinalAnswer, RunContext, as_sentence, prompt
+from tools.ask_image import answer_of
 
 RETRIES = 3  # attempts per call when the reply cannot be parsed
 MAX_SUB_QUESTIONS = 6  # per round; the paper sets none, this bounds the answerer's work
@@ -195,7 +196,7 @@ class IdealPaperPlanner:
                 result = run.runner.call("ask_image", {"image": image_id, "question": question}, step="answerer")
                 if result.ok and result.primary:
                     evidence.append(result.primary)
-                    text = run.store.get(result.primary, TextArtifact).text.split("': ", 1)[-1]
+                    text = answer_of(run.store.get(result.primary, TextArtifact))
                 else:
                     text = result.observation
                 parts.append(f"{image_id}: {text}" if len(run.image_ids) > 1 else text)
@@ -217,7 +218,7 @@ class IdealPaperPlanner:
         if forced:
             notes.append(f"not confident within {limit} rounds: the last round forced a best guess")
         answer = state["answer"] or "not sure"
-        return FinalAnswer(answer if answer.endswith((".", "!", "?")) else answer + ".", evidence, notes,
+        return FinalAnswer(as_sentence(answer), evidence, notes,
                            ok=state["answer"] is not None, rounds=state["round"], details=details)
 
 

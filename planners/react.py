@@ -20,9 +20,8 @@ from agent.artifacts import ImageArtifact
 from agent.errors import StructuredOutputError
 from agent.events import Thought
 from agent.llm.client import LLMClient
-from agent.llm.messages import image_part
 from agent.runner import ToolCallResult
-from planners.base import FinalAnswer, RunContext, prompt
+from planners.base import FinalAnswer, RunContext, prompt, with_images
 from planners.plan import tool_args_schema
 
 FINAL = "final_answer"
@@ -119,7 +118,7 @@ class ReActPlanner:
         images = ", ".join(run.store.get(i).summary() for i in run.image_ids)
         first: list[BaseMessage] = [
             SystemMessage(content=prompt("react_system.md", tools="\n".join(f"- {t.signature()}" for t in tools))),
-            HumanMessage(content=user_content(run, llm, f"Images: {images}\nQuestion: {run.question}", run.image_ids)),
+            HumanMessage(content=with_images(run, llm, f"Images: {images}\nQuestion: {run.question}", run.image_ids)),
         ]
         t0 = time.perf_counter()
         graph.compile().invoke({"messages": first, "steps": 0, "action": None, "tool_call_id": None},
@@ -156,13 +155,6 @@ class ReActPlanner:
         return action, AIMessage(content=json.dumps(action.model_dump(exclude_defaults=True)))
 
 
-def user_content(run: RunContext, llm: LLMClient, text: str, image_ids: list[str]) -> str | list[dict[str, Any]]:
-    """Text, plus the images themselves for a model that accepts images."""
-    if not llm.vision or not image_ids:
-        return text
-    return [{"type": "text", "text": text}] + [image_part(run.store.get(i, ImageArtifact).image) for i in image_ids]
-
-
 def observation_messages(run: RunContext, llm: LLMClient, result: ToolCallResult,
                          tool_call_id: str | None) -> list[BaseMessage]:
     text = result.observation if len(result.observation) <= MAX_OBSERVATION \
@@ -172,7 +164,7 @@ def observation_messages(run: RunContext, llm: LLMClient, result: ToolCallResult
     if tool_call_id:
         out.append(ToolMessage(content=text, tool_call_id=tool_call_id))
         if made_images and llm.vision:
-            out.append(HumanMessage(content=user_content(run, llm, f"The image(s) {', '.join(made_images)}:", made_images)))
+            out.append(HumanMessage(content=with_images(run, llm, f"The image(s) {', '.join(made_images)}:", made_images)))
     else:
-        out.append(HumanMessage(content=user_content(run, llm, f"Observation: {text}", made_images)))
+        out.append(HumanMessage(content=with_images(run, llm, f"Observation: {text}", made_images)))
     return out

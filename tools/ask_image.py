@@ -9,6 +9,15 @@ from tools.base import ToolContext, ToolOutput, VisionTool
 from tools.vlm import no_vlm_reason, run_vlm
 
 
+def answer_record(image_id: str, question: str, answer: str) -> str:
+    return f"answer about {image_id} to '{question}': {answer}"
+
+
+def answer_of(art: TextArtifact) -> str:
+    """The model's own words in an ask_image artifact (its text also names the image and question)."""
+    return art.text.split("': ", 1)[-1] if art.provenance.tool == "ask_image" else art.text
+
+
 class AskImageArgs(BaseModel):
     image: str = Field(description="image or crop id")
     question: str = Field(description="a short question about that image")
@@ -30,5 +39,5 @@ class AskImageTool(VisionTool):
         text, model = run_vlm("answerer", ctx.settings.answerer, ctx.settings, ctx.models, ctx.llm,
                               img.image, prompt, vqa=True)
         art = ctx.new(TextArtifact, inputs=(img.id,), params={"question": args.question}, model=model,
-                      text=f"answer about {img.id} to '{args.question}': {text}")
+                      text=answer_record(img.id, args.question, text))
         return ToolOutput(art.summary(), [art])

@@ -115,7 +115,7 @@ class LLMClient:
             except Exception as exc:
                 if type(exc).__name__ != "LengthFinishReasonError":  # langchain-openai, on a cut-off reply
                     raise
-                text, problem = "", "the reply ran to the token limit without finishing the JSON; be brief"
+                problem = "the reply ran to the token limit without finishing the JSON; be brief"
                 history = list(messages) + [HumanMessage(content=f"Your last reply was invalid: {problem}.")]
                 continue
             try:

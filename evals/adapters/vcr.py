@@ -7,12 +7,11 @@ class name.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from agent.errors import UserInputError
-from evals.adapters.common import field
+from evals.adapters.common import field, load_json
 from evals.schema import Question
 
 Token = str | list[int]
@@ -70,10 +69,7 @@ def vcr(cfg: Any) -> list[Question]:
         meta_file = root / field(d, "metadata_fn", where)
         if not meta_file.is_file():
             raise UserInputError(f"{where}: metadata file not found: {meta_file}")
-        try:
-            meta = json.loads(meta_file.read_text())
-        except json.JSONDecodeError as exc:
-            raise UserInputError(f"{meta_file} is not valid JSON: {exc}") from None
+        meta = load_json(str(meta_file), "metadata")
         objects, boxes = field(d, "objects", where), field(meta, "boxes", str(meta_file))
         question, choices = field(d, "question", where), field(d, "answer_choices", where)
         refs = referenced(question + [t for c in choices for t in c])
