@@ -2,7 +2,6 @@
 accuracy per family and per step count, accuracy vs tokens, latency distribution."""
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -14,13 +13,9 @@ def load_run(run: Path) -> tuple[str, list[dict[str, Any]]]:
     results = run / "results.jsonl" if run.is_dir() else run
     if not results.is_file():
         raise UserInputError(f"no results.jsonl in {run}")
-    rows = []
-    for line in results.read_text().splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a torn last line of a killed run
-    return (run.name if run.is_dir() else run.stem), rows
+    from evals.runner import read_results
+
+    return (run.name if run.is_dir() else run.stem), read_results(results)
 
 
 def _acc(rows: list[dict]) -> float:

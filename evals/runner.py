@@ -17,6 +17,19 @@ from evals.schema import Question
 AnswerFn = Callable[[Question], dict[str, Any]]
 
 
+def read_results(results: Path) -> list[dict[str, Any]]:
+    """The recorded rows of a results file; a torn line (a run killed mid-write) is skipped."""
+    rows = []
+    for line in results.read_text().splitlines() if results.is_file() else []:
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and "id" in row:
+            rows.append(row)
+    return rows
+
+
 def finished_ids(results: Path) -> set[str]:
     """Ids already recorded; a torn last line (killed mid-write) is ignored and rewritten later."""
     if not results.is_file():
@@ -90,7 +103,7 @@ def run_questions(questions: list[Question], answer: AnswerFn, results: Path, wo
 
 
 def summarize(results: Path) -> dict[str, Any]:
-    rows = [json.loads(ln) for ln in results.read_text().splitlines() if ln.strip()] if results.is_file() else []
+    rows = read_results(results)
     by_family: dict[str, list[float]] = {}
     for r in rows:
         by_family.setdefault(r.get("family") or "all", []).append(r["score"])
@@ -139,13 +152,7 @@ def agent_answerer(agent: Any, prompt_suffix: str = "") -> AnswerFn:
 def replay(source: Path, questions: list[Question], results: Path) -> dict[str, Any]:
     """Reproduce a run from its recorded results and traces, without any model: each recorded
     prediction (and its trace) is re-scored with the current metrics into a new results file."""
-    rows = {}
-    for line in source.read_text().splitlines():
-        try:
-            row = json.loads(line)
-            rows[row["id"]] = row
-        except (json.JSONDecodeError, KeyError):
-            continue
+    rows = {row["id"]: row for row in read_results(source)}
     missing = [q.id for q in questions if q.id not in rows]
     results.parent.mkdir(parents=True, exist_ok=True)
     with open(results, "w") as f:
