@@ -99,10 +99,20 @@ class DetectionsArtifact(Artifact):
 
 
 @dataclass(frozen=True)
+class OcrWord:
+    """One text segment as the OCR detector boxed it (a word, or words set close together)."""
+
+    text: str
+    box: Box
+    score: float
+
+
+@dataclass(frozen=True)
 class OcrLine:
     text: str
     box: Box
     score: float
+    words: tuple[OcrWord, ...] = ()  # the segments joined into this line, left to right (tables need them)
 
 
 @dataclass(frozen=True)
@@ -124,7 +134,19 @@ class OcrArtifact(Artifact):
 
 @dataclass(frozen=True)
 class TableArtifact(Artifact):
-    """Rows of typed cells extracted from text (receipt items, table rows, key-value pairs)."""
+    """Rows of typed cells: receipt items, a printed table, chart bars, collage panels, shapes,
+    positioned text lines, detected objects. One container for every structure a tool builds
+    from pixels and OCR, so one query tool computes on all of them.
+
+    `label` names the column that says what a row is (item, Name, category, panel ...);
+    `row_boxes` / `field_boxes` are where each row / field is on `image_id` (the evidence a
+    value points at); `vocab` lists the closed set of values a categorical column can take
+    (object classes, colour and shape names, position words), including values no row has,
+    so "is there a dog?" can be asked of a table with no dog in it.
+
+    >>> tab.rows[0], tab.row_boxes[0]
+    ({'item': 'Honey', 'price': 20.17}, (30.0, 130.0, 490.0, 158.0))
+    """
 
     prefix: ClassVar[str] = "tab"
     kind: str = "rows"
@@ -132,9 +154,31 @@ class TableArtifact(Artifact):
     rows: tuple[dict[str, Any], ...] = ()
     fields: dict[str, Any] = field(default_factory=dict)  # document-level values, e.g. total
     source: str | None = None
+    image_id: str = ""
+    label: str = ""
+    row_boxes: tuple[Box | None, ...] = ()
+    field_boxes: dict[str, Box] = field(default_factory=dict)
+    vocab: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def label_column(self) -> str:
+        return self.label or (self.columns[0] if self.columns else "")
+
+    def numeric_columns(self) -> list[str]:
+        """Columns whose non-empty cells are all numbers."""
+        out = []
+        for c in self.columns:
+            cells = [r.get(c) for r in self.rows if r.get(c) not in (None, "")]
+            if cells and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in cells):
+                out.append(c)
+        return out
+
+    def row_box(self, index: int) -> Box | None:
+        return self.row_boxes[index] if 0 <= index < len(self.row_boxes) else None
 
     def summary(self) -> str:
-        head = f"{self.id}: {self.kind} table from {self.source} with {len(self.rows)} rows"
+        on = f" on {self.image_id}" if self.image_id else ""
+        head = f"{self.id}: {self.kind} table{on} from {self.source} with {len(self.rows)} rows"
         rows = "\n".join(f"  row {i}: {r}" for i, r in enumerate(self.rows))
         extra = f"\n  fields: {self.fields}" if self.fields else ""
         return f"{head} (columns {list(self.columns)}):\n{rows}{extra}"
@@ -147,9 +191,15 @@ class ValueArtifact(Artifact):
     prefix: ClassVar[str] = "val"
     value: Any = None
     statement: str = ""
+    # The exact rows and fields the value came from ("tab-4#2", "tab-4:total"): what the UI
+    # draws and `--json` lists as evidence, rather than every line of the table.
+    evidence: tuple[str, ...] = ()
 
     def summary(self) -> str:
         return f"{self.id}: {self.statement}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "value": self.value, "evidence": list(self.evidence)}
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,66 @@ ITEM_NAMES = ["Coffee Beans", "Green Tea", "Bagel", "Orange Juice", "Pasta", "Ol
 STORES = ["CORNER MARKET", "FRESH FOODS", "CITY GROCER", "GREEN BASKET"]
 
 
-@lru_cache(maxsize=8)
-def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """DejaVu Sans from matplotlib (installed with ultralytics), else Pillow's bundled font."""
+# Fonts that ship with matplotlib (installed with ultralytics): sans, bold, serif, mono, STIX.
+FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf",
+              "STIXGeneral.ttf", "DejaVuSerif-Bold.ttf")
+
+
+@lru_cache(maxsize=64)
+def font(size: int, name: str = "DejaVuSans.ttf") -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """A matplotlib-shipped TrueType font (DejaVu Sans by default), else Pillow's bundled font."""
     try:
         import matplotlib
 
-        path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+        path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name
         return ImageFont.truetype(str(path), size)
     except (ImportError, OSError):
         return ImageFont.load_default(size=size)
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a synthetic image is rendered, so a benchmark is not one renderer's copy: font
+    family and scale, page and ink colours, and after drawing a slight rotation, blur and
+    JPEG compression. `Style()` is the plain default (DejaVu Sans, white, no noise)."""
+
+    typeface: str = "DejaVuSans.ttf"
+    scale: float = 1.0
+    page: tuple[int, int, int] = (255, 255, 255)
+    ink: tuple[int, int, int] = (0, 0, 0)
+    rotation: float = 0.0  # degrees
+    blur: float = 0.0  # Gaussian radius in px
+    jpeg: int | None = None  # JPEG quality, None for lossless
+
+    def font(self, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+        return font(max(8, round(size * self.scale)), self.typeface)
+
+    def finish(self, img: Image.Image) -> Image.Image:
+        """Apply rotation, blur and JPEG noise to a finished drawing."""
+        from io import BytesIO
+
+        from PIL import ImageFilter
+
+        if self.rotation:
+            img = img.rotate(self.rotation, resample=Image.BICUBIC, expand=True, fillcolor=self.page)
+        if self.blur:
+            img = img.filter(ImageFilter.GaussianBlur(self.blur))
+        if self.jpeg:
+            buf = BytesIO()
+            img.save(buf, "JPEG", quality=self.jpeg)
+            img = Image.open(BytesIO(buf.getvalue())).convert("RGB")
+        return img
+
+
+def random_style(rng: random.Random) -> Style:
+    """A varied but readable style: any shipped font, 0.85-1.15 scale, a light page, dark ink,
+    up to 2 degrees of rotation, mild blur and JPEG noise on some images."""
+    page = rng.choice([(255, 255, 255), (250, 248, 240), (240, 242, 245), (252, 250, 228), (236, 244, 236)])
+    ink = rng.choice([(0, 0, 0), (30, 30, 40), (20, 30, 80), (60, 40, 30)])
+    return Style(typeface=rng.choice(FONT_FILES), scale=rng.uniform(0.85, 1.15), page=page, ink=ink,
+                 rotation=rng.choice([0.0, 0.0, rng.uniform(-2.0, 2.0)]),
+                 blur=rng.choice([0.0, 0.0, rng.uniform(0.3, 0.9)]),
+                 jpeg=rng.choice([None, None, rng.randint(45, 85)]))
 
 
 @dataclass(frozen=True)
@@ -33,41 +83,62 @@ class Receipt:
     image: Image.Image
     store: str
     items: tuple[tuple[str, float], ...]
+    tax: float = 0.0
 
     @property
     def total(self) -> float:
-        return round(sum(p for _, p in self.items), 2)
+        return round(sum(p for _, p in self.items) + self.tax, 2)
 
     @property
     def most_expensive(self) -> tuple[str, float]:
         return max(self.items, key=lambda it: it[1])
 
 
-def render_receipt(seed: int = 0, n_items: int = 5) -> Receipt:
+def render_receipt(seed: int = 0, n_items: int = 5, style: Style | None = None, extras: bool = False) -> Receipt:
+    """A receipt with distinct item prices and its TOTAL. `extras` adds what real receipts
+    print besides items (an address and date under the store name, SUBTOTAL and TAX lines
+    before the TOTAL, a footer); the total then includes the tax (`Receipt.tax`)."""
     rng = random.Random(seed)
     names = rng.sample(ITEM_NAMES, n_items)
     # Distinct prices so "most expensive" has one answer.
     cents = rng.sample(range(150, 2500, 5), n_items)
     items = tuple((n, c / 100) for n, c in zip(names, cents))
     store = rng.choice(STORES)
-    width, line_h = 520, 46
-    height = 170 + line_h * (n_items + 2)
-    img = Image.new("RGB", (width, height), "white")
+    st = style or Style()
+    width, line_h = round(520 * st.scale), round(46 * st.scale)
+    tax = round(sum(p for _, p in items) * rng.choice([0.05, 0.07, 0.08]), 2) if extras else 0.0
+    head = [f"Receipt #{rng.randint(1000, 9999)}"]
+    if extras:
+        head = [f"{rng.randint(10, 999)} {rng.choice(['Main St', 'Oak Ave', 'Park Rd'])}",
+                f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/2024 {rng.randint(8, 20)}:{rng.randint(0, 59):02d}"]
+    tail = [("SUBTOTAL", round(sum(p for _, p in items), 2)), ("TAX", tax)] if extras else []
+    height = round(170 * st.scale) + line_h * (n_items + 2 + len(head) - 1 + len(tail) + extras)
+    img = Image.new("RGB", (width, height), st.page)
     d = ImageDraw.Draw(img)
-    big, body = font(34), font(28)
-    d.text((width // 2, 40), store, font=big, fill="black", anchor="mm")
-    d.text((width // 2, 85), f"Receipt #{rng.randint(1000, 9999)}", font=body, fill="black", anchor="mm")
-    y = 130
-    for name, price in items:
-        d.text((30, y), name, font=body, fill="black")
-        d.text((width - 30, y), f"${price:.2f}", font=body, fill="black", anchor="ra")
+    big, body = st.font(34), st.font(28)
+    pad = round(30 * st.scale)
+    d.text((width // 2, round(40 * st.scale)), store, font=big, fill=st.ink, anchor="mm")
+    y = round(85 * st.scale)
+    for line in head:
+        d.text((width // 2, y), line, font=body, fill=st.ink, anchor="mm")
         y += line_h
-    d.line((30, y + 8, width - 30, y + 8), fill="black", width=2)
+    y += round(45 * st.scale) - line_h
+    for name, price in items:
+        d.text((pad, y), name, font=body, fill=st.ink)
+        d.text((width - pad, y), f"${price:.2f}", font=body, fill=st.ink, anchor="ra")
+        y += line_h
+    d.line((pad, y + 8, width - pad, y + 8), fill=st.ink, width=2)
     y += 24
-    total = round(sum(p for _, p in items), 2)
-    d.text((30, y), "TOTAL", font=big, fill="black")
-    d.text((width - 30, y), f"${total:.2f}", font=big, fill="black", anchor="ra")
-    return Receipt(img, store, items)
+    for label, value in tail:
+        d.text((pad, y), label, font=body, fill=st.ink)
+        d.text((width - pad, y), f"${value:.2f}", font=body, fill=st.ink, anchor="ra")
+        y += line_h
+    total = round(sum(p for _, p in items) + tax, 2)
+    d.text((pad, y), "TOTAL", font=big, fill=st.ink)
+    d.text((width - pad, y), f"${total:.2f}", font=big, fill=st.ink, anchor="ra")
+    if extras:
+        d.text((width // 2, y + line_h + 10), "THANK YOU", font=body, fill=st.ink, anchor="mt")
+    return Receipt(st.finish(img), store, items, tax)
 
 
 def packaged_photo(name: str) -> Path:

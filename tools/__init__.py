@@ -16,13 +16,14 @@ def all_tools() -> list[VisionTool]:
     from tools.edit_image import EditImageTool
     from tools.extract import ExtractTool
     from tools.generate_image import GenerateImageTool
+    from tools.layout import LayoutTool
     from tools.ground import GroundTool
     from tools.ocr import OcrTool
     from tools.query import QueryTool
     from tools.relate import RelateTool
     from tools.segment import SegmentTool
 
-    return [DetectTool(), OcrTool(), CropTool(), ExtractTool(), QueryTool(), RelateTool(), CalculateTool(),
+    return [DetectTool(), OcrTool(), LayoutTool(), CropTool(), ExtractTool(), QueryTool(), RelateTool(), CalculateTool(),
             CaptionTool(), GroundTool(), ClassifyTool(), AskImageTool(), SegmentTool(), GenerateImageTool(),
             EditImageTool(), DrawTool()]
 

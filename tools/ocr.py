@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from agent.artifacts import ImageArtifact, OcrArtifact, OcrLine
+from agent.artifacts import ImageArtifact, OcrArtifact, OcrLine, OcrWord
 from agent.config import RoleConfig
 from agent.errors import ToolError
 from agent.models import ModelManager
@@ -45,7 +45,8 @@ def join_lines(words: list[Word]) -> list[OcrLine]:
         row.sort(key=lambda w: w[1][0])
         box = (min(w[1][0] for w in row), min(w[1][1] for w in row),
                max(w[1][2] for w in row), max(w[1][3] for w in row))
-        lines.append(OcrLine(" ".join(w[0] for w in row), box, float(min(w[2] for w in row))))
+        lines.append(OcrLine(" ".join(w[0] for w in row), box, float(min(w[2] for w in row)),
+                             tuple(OcrWord(*w) for w in row)))
     lines.sort(key=lambda ln: (ln.box[1], ln.box[0]))
     return lines
 

@@ -1,0 +1,128 @@
+"""`layout`: the structure of an image, read deterministically from its OCR and pixels.
+
+Each structure found becomes a table artifact (one container, so `query` computes on all):
+- items: a receipt's key-value rows (item, price) with TOTAL / SUBTOTAL / TAX as fields;
+- table: a printed table, columns named by its header row, numbers typed;
+- bars: a bar chart's bars (category, value), values from printed labels or the axis;
+- panels: the photos of a collage or grid (panel position, the text under it, the objects
+  the detector found inside it);
+- shapes: flat-coloured shapes (shape and colour names, the text in or under them, position);
+- text: every OCR phrase with its position in the image;
+- objects: the detector's boxes (class, position), when detections are given.
+No model runs here: OpenCV and geometry on what OCR and the detector already found.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from agent.artifacts import DetectionsArtifact, ImageArtifact, OcrArtifact, TableArtifact
+from tools.base import ToolContext, ToolOutput, VisionTool
+from tools.detect import COCO_NAMES
+from tools.structure.chart import parse_chart
+from tools.structure.colour import COLOUR_NAMES
+from tools.structure.geometry import POSITION_NAMES, Box, center, contains_point, overlap_1d, position_name
+from tools.structure.phrases import Phrase, phrases_of
+from tools.structure.receipt import parse_receipt
+from tools.structure.regions import find_panels, find_shapes
+from tools.structure.shape import SHAPE_NAMES
+from tools.structure.table import parse_table
+
+
+class LayoutArgs(BaseModel):
+    image: str = Field(description="image artifact id")
+    ocr: str = Field(description="ocr artifact of that image")
+    detections: str | None = Field(default=None, description="det artifact of that image (objects, panels)")
+
+
+def text_below(box: Box, phrases: list[Phrase], inside_first: bool = False) -> Phrase | None:
+    """The phrase a thing is labelled with: inside it (signs), else the nearest one under it in
+    its column, else the nearest one above it."""
+    if inside_first:
+        inside = [p for p in phrases if contains_point(box, *center(p.box))]
+        if inside:
+            return min(inside, key=lambda p: p.box[1])
+    width = box[2] - box[0]
+    column = [p for p in phrases if overlap_1d(box[0], box[2], p.box[0], p.box[2]) > 0.3 * min(width, p.box[2] - p.box[0])
+              and not contains_point(box, *center(p.box))]
+    below = [p for p in column if p.box[1] >= box[3] - 0.25 * (box[3] - box[1])]
+    if below:
+        return min(below, key=lambda p: p.box[1] - box[3])
+    above = [p for p in column if p.box[3] <= box[1] + 0.25 * (box[3] - box[1])]
+    return min(above, key=lambda p: box[1] - p.box[3]) if above else None
+
+
+class LayoutTool(VisionTool):
+    name: str = "layout"
+    description: str = ("structure of an image from its OCR and pixels: receipt items and total, tables, "
+                        "bar charts, collage panels, coloured shapes, text positions, objects")
+    args_schema: type[BaseModel] = LayoutArgs
+
+    def forward(self, args: LayoutArgs, ctx: ToolContext) -> ToolOutput:
+        img = ctx.store.get(args.image, ImageArtifact)
+        ocr = ctx.store.get(args.ocr, OcrArtifact)
+        dets = ctx.store.get(args.detections, DetectionsArtifact) if args.detections else None
+        arr = np.asarray(img.image.convert("RGB"))
+        h, w = arr.shape[:2]
+        phrases = phrases_of(ocr.lines)
+        inputs = tuple(i for i in (img.id, ocr.id, dets.id if dets else None) if i)
+        made: list[TableArtifact] = []
+
+        def table(kind: str, columns: tuple[str, ...], rows: list[dict[str, Any]], boxes: list[Box | None],
+                  label: str, **extra: Any) -> None:
+            made.append(ctx.new(TableArtifact, inputs=inputs, params={"view": kind}, kind=kind, columns=columns,
+                                rows=tuple(rows), row_boxes=tuple(boxes), label=label, source=ocr.id,
+                                image_id=img.id, **extra))
+
+        pos = lambda b: position_name(b, w, h)  # noqa: E731
+        receipt = parse_receipt(ocr.lines)
+        grid = parse_table(phrases)
+        if grid is not None:
+            cols = tuple(grid.header)
+            label = next((c for c, num in zip(cols, grid.numeric) if not num), cols[0])
+            table("table", cols, [dict(zip(cols, r)) for r in grid.rows], list(grid.row_boxes), label)
+        elif len(receipt.items) >= 2 or (receipt.items and receipt.fields):
+            table("items", ("item", "price"), [{"item": r.label, "price": r.amount} for r in receipt.items],
+                  [r.box for r in receipt.items], "item",
+                  fields={k: r.amount for k, r in receipt.fields.items()},
+                  field_boxes={k: r.box for k, r in receipt.fields.items()})
+        chart = parse_chart(arr, phrases)
+        if chart is not None:
+            table("bars", ("category", "value"), [{"category": b.category, "value": b.value} for b in chart.bars],
+                  [b.box for b in chart.bars], "category")
+        text_boxes = [p.box for p in phrases]
+        panels = find_panels(arr, text_boxes) if chart is None else []
+        labels = [text_below(b, phrases) for b in panels]
+        if len(panels) >= 2 and sum(1 for p in labels if p) >= len(panels) / 2:  # a collage labels its panels
+            rows, boxes = [], []
+            for b, label_phrase in zip(panels, labels):
+                inside = [n for n, db in zip(dets.class_names, dets.detections.xyxy)
+                          if contains_point(b, *center(tuple(map(float, db))))] if dets else []
+                rows.append({"panel": pos(b), "text": label_phrase.text if label_phrase else "",
+                             "objects": ", ".join(sorted(set(inside)))})
+                boxes.append(b)
+            table("panels", ("panel", "text", "objects"), rows, boxes, "panel",
+                  vocab={"panel": POSITION_NAMES, "objects": tuple(sorted(COCO_NAMES))})
+        shapes = find_shapes(arr, text_boxes) if chart is None and not any(t.kind == "panels" for t in made) else []
+        if len(shapes) >= 2:
+            rows = []
+            for s in shapes:
+                label_phrase = text_below(s.box, phrases, inside_first=True)
+                rows.append({"shape": s.shape, "colour": s.colour, "text": label_phrase.text if label_phrase else "",
+                             "position": pos(s.box)})
+            order = sorted(range(len(shapes)), key=lambda i: (shapes[i].box[1] // max(1, h / 3), shapes[i].box[0]))
+            table("shapes", ("shape", "colour", "text", "position"), [rows[i] for i in order],
+                  [shapes[i].box for i in order], "shape",
+                  vocab={"shape": SHAPE_NAMES, "colour": COLOUR_NAMES, "position": POSITION_NAMES})
+        if phrases:
+            table("text", ("text", "position"), [{"text": p.text, "position": pos(p.box)} for p in phrases],
+                  [p.box for p in phrases], "text", vocab={"position": POSITION_NAMES})
+        if dets is not None:
+            table("objects", ("object", "position"),
+                  [{"object": n, "position": pos(tuple(map(float, b)))} for n, b in zip(dets.class_names, dets.detections.xyxy)],
+                  [tuple(map(float, b)) for b in dets.detections.xyxy], "object",
+                  vocab={"object": tuple(sorted(COCO_NAMES)), "position": POSITION_NAMES})
+        observation = "\n".join(t.summary() for t in made) or f"no structure found in {img.id}"
+        return ToolOutput(observation, made)

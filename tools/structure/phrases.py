@@ -1,0 +1,52 @@
+"""OCR segments grouped into phrases: words set close together on one line.
+
+OCR lines join everything at one height ("North  South  East" under a bar chart, or two
+signs side by side), while the structure parsers need the separate pieces: a phrase ends
+where the gap to the next segment is wider than about one character height."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent.artifacts import OcrLine
+from tools.structure.geometry import Box, union
+
+GAP = 0.9  # a gap wider than this many text heights starts a new phrase
+
+
+@dataclass(frozen=True)
+class Phrase:
+    text: str
+    box: Box
+    score: float
+    line: int  # index of the OCR line it belongs to
+
+    @property
+    def height(self) -> float:
+        return self.box[3] - self.box[1]
+
+
+def phrases_of(lines: tuple[OcrLine, ...] | list[OcrLine], gap: float = GAP) -> list[Phrase]:
+    """Phrases in reading order; symbol-only reads ("■" read off a drawn diamond) are dropped."""
+    return [p for p in _split(lines, gap) if any(ch.isalnum() for ch in p.text)]
+
+
+def _split(lines: tuple[OcrLine, ...] | list[OcrLine], gap: float) -> list[Phrase]:
+    out: list[Phrase] = []
+    for li, line in enumerate(lines):
+        words = sorted(line.words, key=lambda w: w.box[0]) if line.words else []
+        if not words:
+            out.append(Phrase(line.text, line.box, line.score, li))
+            continue
+        group = [words[0]]
+        for w in words[1:]:
+            h = max(min(w.box[3] - w.box[1], group[-1].box[3] - group[-1].box[1]), 1.0)
+            if w.box[0] - group[-1].box[2] > gap * h:
+                out.append(_phrase(group, li))
+                group = []
+            group.append(w)
+        out.append(_phrase(group, li))
+    return out
+
+
+def _phrase(words: list, line: int) -> Phrase:
+    return Phrase(" ".join(w.text for w in words), union([w.box for w in words]), min(w.score for w in words), line)
