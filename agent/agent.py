@@ -21,6 +21,7 @@ from agent.result import Result, Step, Timings
 from agent.session import ChatSession
 from agent.runner import ToolRunner
 from planners import make_planner
+from planners.answer_format import split_format
 from planners.base import ENTAILMENT, RunContext, task_text
 from tools import ToolContext, VisionTool, all_tools
 
@@ -146,6 +147,8 @@ class Agent:
             unavailable,
             self._tool_cache,
         )
+        # "Answer with a single word ..." is how to answer, not what to find: planners never see it
+        asked, (question, answer_format) = question, split_format(question)
         task = task_text(question, choice_list, mode)
         if session and session.turns:
             task = f"Earlier in this chat:\n{session.history()}\nNow: {task}"
@@ -158,11 +161,14 @@ class Agent:
             events.emit(ErrorRaised(message=str(exc), where="planner"))
             events.emit(RunFinished(ok=False, wall_s=time.perf_counter() - t0))
             raise
+        if answer_format and final.short:
+            final.answer = final.short
+            final.notes.append(f"answer-format instruction honoured: {answer_format!r}")
         events.emit(AnswerGiven(answer=final.answer, evidence=final.evidence))
         if session is not None:
             session.record(question, final.answer, final.evidence, image_ids,
                            [i for i in store.ids() if i not in known_before])
-        result = self._result(question, planner.name, final, store, events,
+        result = self._result(asked, planner.name, final, store, events,
                               time.perf_counter() - t0, run.phase_seconds)
         events.emit(RunFinished(ok=result.ok, wall_s=result.timings.wall_s, result=result.model_dump()))
         return result
@@ -211,5 +217,5 @@ class Agent:
             timings=Timings(wall_s=wall, llm_s=llm_s, tool_s=tool_s,
                             orchestration_s=max(0.0, wall - llm_s - tool_s)),
             tokens=tokens, planner=planner, plan_source=plan_source, notes=final.notes,
-            ok=final.ok, rounds=final.rounds, details=final.details,
+            ok=final.ok, rounds=final.rounds, details=final.details, short_answer=final.short or final.answer,
         )

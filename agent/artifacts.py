@@ -159,6 +159,7 @@ class TableArtifact(Artifact):
     row_boxes: tuple[Box | None, ...] = ()
     field_boxes: dict[str, Box] = field(default_factory=dict)
     vocab: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    image_size: tuple[int, int] | None = None  # (width, height) of image_id, for position words
 
     @property
     def label_column(self) -> str:
@@ -198,8 +199,13 @@ class ValueArtifact(Artifact):
     def summary(self) -> str:
         return f"{self.id}: {self.statement}"
 
+    @property
+    def short(self) -> str:
+        """The value as a short answer (see format_value)."""
+        return format_value(self.value)
+
     def to_json(self) -> dict[str, Any]:
-        return {**super().to_json(), "value": self.value, "evidence": list(self.evidence)}
+        return {**super().to_json(), "value": self.value, "short": self.short, "evidence": list(self.evidence)}
 
 
 @dataclass(frozen=True)
@@ -245,6 +251,24 @@ class TextArtifact(Artifact):
 
 
 A = TypeVar("A", bound=Artifact)
+
+
+def format_value(value: Any) -> str:
+    """A computed value as a short answer: 3 (not 3.0), 20.17, names as printed, lists joined
+    by ", ", None as "not found". The one formatting every short answer and statement uses."""
+    if value is None:
+        return "not found"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(format_value(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {format_value(v)}" for k, v in value.items())
+    return str(value).strip()
 
 
 def fmt_box(box: Box | np.ndarray | None) -> str:

@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     planner: RoleConfig = EMBEDDED_LLM
     reasoner: RoleConfig | None = None  # None: the served LMM if lmm_url, else the planner's model
     answerer: RoleConfig | None = None  # None: same as reasoner (issue 3 adds VQA backends)
-    detector: RoleConfig = RoleConfig(backend="yolo", model="yolo11n")
+    detector: RoleConfig = RoleConfig(backend="yolo", model="yolov8n")
     ocr: RoleConfig = RoleConfig(backend="rapidocr")  # PP-OCR ONNX models ship inside rapidocr
     # Roles the full toolset adds; named here so one config covers every role.
     captioner: RoleConfig = RoleConfig(backend="scene-summary")
@@ -81,6 +81,8 @@ class Settings(BaseSettings):
 
     planner_kind: Literal["plan", "direct", "react", "ideal-paper", "ideal"] = "plan"
     max_plan_tasks: int = 12
+    # `plan`: how many times the planner picks a program (>1: reversed order, majority vote)
+    plan_votes: int = Field(default=1, ge=1, le=3)
     # Loop budgets (react: steps; ideal / ideal-paper: rounds; ideal also tool calls and tokens).
     max_steps: int = Field(default=8, ge=1)
     max_rounds: int = Field(default=4, ge=1)

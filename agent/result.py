@@ -25,7 +25,7 @@ class Timings(BaseModel):
 
 class Result(BaseModel):
     question: str
-    answer: str
+    answer: str  # the answer as a sentence (or the short answer, when the question asked for one)
     evidence: list[str]
     steps: list[Step]
     artifacts: list[dict[str, Any]]
@@ -36,4 +36,7 @@ class Result(BaseModel):
     notes: list[str] = Field(default_factory=list)
     ok: bool = True
     rounds: int = 1  # reasoning rounds the planner used (loops); 1 for one-shot planners
+    # The short answer: the computed value (a number, a name, a time, a position word, yes/no, a
+    # choice) as VQA benchmarks score it; the sentence when no value was computed.
+    short_answer: str = ""
     details: dict[str, Any] = Field(default_factory=dict)  # planner-specific record, e.g. sub-questions

@@ -136,7 +136,7 @@ def agent_answerer(agent: Any, prompt_suffix: str = "") -> AnswerFn:
         else:
             result = agent.run(f"{q.question} {prompt_suffix}".strip(), q.images, on_event=events.append,
                                choices=q.choices)
-        prediction: Any = result.answer
+        prediction: Any = result.short_answer or result.answer  # short answers are scored, as VQA does
         if q.metric == "iou" and box_in(result.answer) is None:
             prediction = box_answer(result) or result.answer
         return {

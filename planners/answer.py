@@ -17,6 +17,7 @@ MAX_EVIDENCE = 8
 
 class AnswerReply(BaseModel):
     answer: str = Field(min_length=1)
+    short: str = ""  # the answer as a single word, number or short phrase
     evidence: list[str] = Field(default_factory=list)
 
 
@@ -43,10 +44,12 @@ def answer_part(run: RunContext, question: str, observations: list[str],
         if isinstance(exc.last_valid, AnswerReply) and exc.last_valid.answer.strip():
             kept = [e for e in exc.last_valid.evidence if e in run.store]
             return FinalAnswer(exc.last_valid.answer.strip(), kept,
-                               [f"reasoner cited unknown artifacts; dropped them ({exc})"])
+                               [f"reasoner cited unknown artifacts; dropped them ({exc})"],
+                               short=exc.last_valid.short.strip())
         return FinalAnswer(f"No answer to '{question}': the reasoner's output was invalid twice.",
                            [], [f"reasoner failed: {exc}"], ok=False)
-    return FinalAnswer(reply.answer.strip(), reply.evidence, ["reasoner reply repaired once"] if repaired else [])
+    return FinalAnswer(reply.answer.strip(), reply.evidence, ["reasoner reply repaired once"] if repaired else [],
+                       short=reply.short.strip())
 
 
 def compose_answer(run: RunContext, evidence_by_part: list[tuple[str, list[str]]]) -> FinalAnswer:
@@ -59,4 +62,5 @@ def compose_answer(run: RunContext, evidence_by_part: list[tuple[str, list[str]]
         evidence=list(dict.fromkeys(e for a in answers for e in a.evidence)),
         notes=[n for a in answers for n in a.notes],
         ok=all(a.ok for a in answers),
+        short="; ".join(a.short for a in answers if a.short),
     )

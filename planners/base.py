@@ -82,6 +82,7 @@ class FinalAnswer:
     ok: bool = True  # False when no real answer could be given
     rounds: int = 1
     details: dict[str, Any] = field(default_factory=dict)
+    short: str = ""  # the short answer (a number, a name, yes/no, a choice); "" if none was computed
 
 
 class Planner(Protocol):

@@ -1,125 +1,95 @@
-"""Plan as a task graph (HuggingGPT style).
+"""`plan`: perceive, then choose a program over the structure, then compute (the default).
 
-1. split: the question is split into its parts ("the total" / "the most expensive item").
-2. plan: for each part the planner LLM writes {"tasks": [...]} under a JSON schema built
-   from the tools' argument schemas; the plan is checked (tools, args, artifact ids,
-   reference types, cycles), repaired once with the problems quoted, then pruned of broken
-   tasks; a part that yields nothing usable gets the fallback plan (OCR + detection).
-3. merge + execute: identical tasks run once, independent tasks concurrently.
-4. answer: the reasoner states the answer to every part from the results, citing ids.
+1. perceive: every image is read by OCR and the detector, and `layout` turns what they found
+   (and the pixels) into tables: receipt items and fields, printed tables, chart bars, collage
+   panels, shapes, positioned text, objects. No LLM.
+2. split: a compound question ("the total and the most expensive item") is split into parts.
+3. choose: for each part, `programs.candidate_programs` lists the computations the structure
+   supports for the rows, values and numbers the question names; the planner LLM picks one
+   gloss from that list (constrained decoding: it cannot spell anything else).
+4. compute: the `query` tool computes the chosen program; the value is the short answer, and
+   the sentence states exactly that value, citing the value artifact (which cites its rows).
+A part no candidate answers ("none of these", or no structure) goes to the free task graph
+(`task_graph.TaskGraph`: the LLM plans tool calls under a schema, the reasoner answers).
 """
 from __future__ import annotations
 
-import json
-import re
 import time
-from functools import lru_cache
 
-from langchain_core.messages import HumanMessage, SystemMessage
-from pydantic import BaseModel, Field
-
-from agent.errors import StructuredOutputError
+from agent.artifacts import TableArtifact, ValueArtifact
 from agent.events import PlanMade
-from planners.answer import compose_answer
-from planners.base import PROMPTS, FinalAnswer, RunContext, prompt
+from planners.base import FinalAnswer, RunContext
+from planners.choose import choose_program
 from planners.executor import PlanExecutor
-from planners.plan import Plan, fallback_plan, merge, normalize, plan_json_schema, prune, task_problems
-
-MAX_PARTS = 4
-N_EXAMPLES = 1
-_WORD = re.compile(r"[a-z]+")
-_STOP = frozenset("a an the is are was what which who how in on of to and or this that there do does "
-                  "photo picture image".split())
+from planners.plan import Plan, Task, normalize
+from planners.programs import candidate_programs, sentence
+from planners.task_graph import TaskGraph, split_question
 
 
-@lru_cache(maxsize=1)
-def plan_examples() -> list[dict]:
-    lines = (PROMPTS / "plan_examples.jsonl").read_text().splitlines()
-    return [json.loads(ln) for ln in lines if ln.strip()]
+def perception_plan(image_ids: list[str]) -> Plan:
+    """OCR and detection of every image (concurrently), then its layout from both."""
+    tasks = []
+    for img in image_ids:
+        n = len(tasks)
+        tasks += [Task(id=f"t{n + 1}", tool="ocr", args={"image": img}),
+                  Task(id=f"t{n + 2}", tool="detect", args={"image": img}),
+                  Task(id=f"t{n + 3}", tool="layout",
+                       args={"image": img, "ocr": f"$t{n + 1}", "detections": f"$t{n + 2}"})]
+    return normalize(Plan(tasks=tasks))
 
 
-def _words(text: str) -> set[str]:
-    return {w.rstrip("s") for w in _WORD.findall(text.lower()) if w not in _STOP}
-
-
-def pick_examples(question: str, k: int = N_EXAMPLES) -> list[dict]:
-    """The k examples most like the question (word overlap): a 0.5B planner copies the
-    structure of what it is shown, so show it the closest patterns, not a fixed pair."""
-    q = _words(question)
-    scored = sorted(plan_examples(), key=lambda ex: -len(q & _words(ex["q"])) / (1 + len(_words(ex["q"]))))
-    best = [ex for ex in scored[:k] if q & _words(ex["q"])] or scored[:1]
-    return best[::-1]  # the closest example last, right before the question: small models copy the nearest
-
-
-class QuestionParts(BaseModel):
-    parts: list[str] = Field(min_length=1, max_length=MAX_PARTS)
-
-
-def split_question(run: RunContext) -> list[str]:
-    schema = QuestionParts.model_json_schema()
-    schema["properties"]["parts"]["items"] = {"type": "string", "minLength": 3}
-    messages = [SystemMessage(content=prompt("split_system.md")),
-                HumanMessage(content=f"Question: {run.question}")]
-    try:
-        reply, _ = run.llm("planner").structured(messages, QuestionParts, purpose="split", json_schema=schema)
-    except StructuredOutputError:
-        return [run.question]
-    parts = [p.strip() for p in reply.parts if p.strip()]
-    return list(dict.fromkeys(parts)) or [run.question]
+def perceive(run: RunContext) -> tuple[Plan, list[list[TableArtifact]]]:
+    """The perception plan and, per image, the tables its layout made (empty if it failed)."""
+    plan = perception_plan(run.image_ids)
+    results = PlanExecutor(run).execute(plan)
+    tables = []
+    for k in range(len(run.image_ids)):
+        layout = results.get(f"t{3 * k + 3}")
+        ids = layout.artifact_ids if layout is not None and layout.ok else []
+        tables.append([run.store.get(a, TableArtifact) for a in ids])
+    return plan, tables
 
 
 class PlanGraphPlanner:
     name = "plan"
 
-    def plan_part(self, run: RunContext, part: str) -> tuple[Plan, str]:
-        """A checked plan for one question part, and how it was obtained."""
-        tools = "\n".join(f"- {t.signature()}" for t in run.runner.tools.values() if t.plannable)
-        images = ", ".join(run.store.get(i).summary() for i in run.image_ids)
-        # The system prompt stays byte-identical across calls (llama.cpp reuses its cached
-        # prefix); the examples picked for this part go in the user message.
-        shots = "\n".join(
-            f"Example. Images: img-1. Question: {ex['q']}\n" + json.dumps({"tasks": ex["tasks"]})
-            for ex in pick_examples(part)
-        )
-        messages = [
-            SystemMessage(content=prompt("plan_system.md", tools=tools)),
-            HumanMessage(content=f"{shots}\nNow plan. Images: {images}\nQuestion: {part}"),
-        ]
-        schema = plan_json_schema(run.runner, run.settings.max_plan_tasks, run.image_ids)
-
-        def check(plan: Plan) -> list[str]:
-            return [m for msgs in task_problems(plan, run.runner, run.store).values() for m in msgs]
-
-        try:
-            plan, repaired = run.llm("planner").structured(
-                messages, Plan, purpose="plan", check=check, json_schema=schema)
-            return normalize(plan), "llm-repaired" if repaired else "llm"
-        except StructuredOutputError as exc:
-            if isinstance(exc.last_valid, Plan):
-                plan = normalize(exc.last_valid)
-                pruned = prune(plan, task_problems(plan, run.runner, run.store))
-                if pruned is not None and not task_problems(pruned, run.runner, run.store):
-                    return pruned, "llm-pruned"
-            return fallback_plan(run.image_ids), "fallback"
-
     def solve(self, run: RunContext) -> FinalAnswer:
         t0 = time.perf_counter()
-        parts = split_question(run)
-        planned = [self.plan_part(run, p) for p in parts]
-        plan, members = merge([p for p, _ in planned])
-        sources = [s for _, s in planned]
-        source = "fallback" if "fallback" in sources else max(sources, key=["llm", "llm-repaired", "llm-pruned"].index)
-        run.emit(PlanMade(tasks=[t.model_dump() for t in plan.tasks], source=source,
-                          note="parts: " + " | ".join(f"{p} [{s}]" for p, s in zip(parts, sources))))
+        perception, tables = perceive(run)
         t1 = time.perf_counter()
-        results = PlanExecutor(run).execute(plan)
-        run.phase_seconds.update(plan=t1 - t0, execute=time.perf_counter() - t1)
-        by_id = {t.id: t for t in plan.tasks}
-        evidence_by_part = [
-            (part, [f"{tid} {by_id[tid].tool}: {results[tid].observation}" for tid in tids])
-            for part, tids in zip(parts, members)
-        ]
-        answer = compose_answer(run, evidence_by_part)
-        if source == "fallback":
-            answer.notes.append("planner output unusable for some part; fallback plan (OCR + detection) used")
-        return answer
+        # tool time (perception and queries) vs. planning time, for Result.timings
+        run.phase_seconds["execute"] = t1 - t0
+        parts = split_question(run, run.main_question or run.question)
+        answers: list[FinalAnswer | None] = []
+        tasks = [t.model_dump() for t in perception.tasks]
+        notes: list[str] = []
+        for k, part in enumerate(parts, 1):
+            candidates = candidate_programs(part, tables)
+            program, how = choose_program(run, part, candidates) if candidates else (None, "no structure to compute on")
+            notes.append(f"part {k}: {how}" if len(parts) > 1 else how)
+            if program is None:
+                answers.append(None)
+                continue
+            step = f"q{k}"
+            tasks.append({"id": step, "tool": "query", "args": program.args, "deps": [], "gloss": program.gloss})
+            result = run.runner.call("query", program.args, step=step)
+            run.phase_seconds["execute"] += result.duration_s
+            if not result.ok or result.primary is None:
+                notes.append(f"the chosen program failed ({result.observation}); planning tools instead")
+                answers.append(None)
+                continue
+            value = run.store.get(result.primary, ValueArtifact)
+            answers.append(FinalAnswer(sentence(program, value.short), [value.id], short=value.short))
+        free = [p for p, a in zip(parts, answers) if a is None]
+        run.emit(PlanMade(tasks=tasks, source="choice" if not free else "choice+llm",
+                          note=" | ".join(f"{p} [{'program' if a else 'free plan'}]" for p, a in zip(parts, answers))))
+        run.phase_seconds["plan"] = time.perf_counter() - t1 - run.phase_seconds["execute"] + (t1 - t0)
+        if free:  # one free plan serves every part without a program; its answer goes in the first one's place
+            answers[answers.index(None)] = TaskGraph().solve(run, free)
+        return FinalAnswer(
+            answer=" ".join(a.answer for a in answers if a),
+            evidence=list(dict.fromkeys(e for a in answers if a for e in a.evidence)),
+            notes=notes + [n for a in answers if a for n in a.notes],
+            ok=all(a.ok for a in answers if a),
+            short="; ".join(a.short for a in answers if a and a.short),
+        )

@@ -37,16 +37,20 @@ class LayoutArgs(BaseModel):
     detections: str | None = Field(default=None, description="det artifact of that image (objects, panels)")
 
 
-def text_below(box: Box, phrases: list[Phrase], inside_first: bool = False) -> Phrase | None:
+def text_below(box: Box, phrases: list[Phrase], inside_first: bool = False, others: list[Box] = ()) -> Phrase | None:
     """The phrase a thing is labelled with: inside it (signs), else the nearest one under it in
-    its column, else the nearest one above it."""
+    its column, else the nearest one above it; never one with another thing (`others`) in between."""
     if inside_first:
         inside = [p for p in phrases if contains_point(box, *center(p.box))]
         if inside:
             return min(inside, key=lambda p: p.box[1])
     width = box[2] - box[0]
+    def blocked(p: Phrase) -> bool:
+        lo, hi = sorted((center(box)[1], center(p.box)[1]))
+        return any(o != box and overlap_1d(o[0], o[2], p.box[0], p.box[2]) > 0 and lo < center(o)[1] < hi for o in others)
+
     column = [p for p in phrases if overlap_1d(box[0], box[2], p.box[0], p.box[2]) > 0.3 * min(width, p.box[2] - p.box[0])
-              and not contains_point(box, *center(p.box))]
+              and not contains_point(box, *center(p.box)) and not blocked(p)]
     below = [p for p in column if p.box[1] >= box[3] - 0.25 * (box[3] - box[1])]
     if below:
         return min(below, key=lambda p: p.box[1] - box[3])
@@ -66,7 +70,7 @@ class LayoutTool(VisionTool):
         dets = ctx.store.get(args.detections, DetectionsArtifact) if args.detections else None
         arr = np.asarray(img.image.convert("RGB"))
         h, w = arr.shape[:2]
-        phrases = phrases_of(ocr.lines)
+        phrases = phrases_of(ocr.lines, image_height=h)
         inputs = tuple(i for i in (img.id, ocr.id, dets.id if dets else None) if i)
         made: list[TableArtifact] = []
 
@@ -74,11 +78,11 @@ class LayoutTool(VisionTool):
                   label: str, **extra: Any) -> None:
             made.append(ctx.new(TableArtifact, inputs=inputs, params={"view": kind}, kind=kind, columns=columns,
                                 rows=tuple(rows), row_boxes=tuple(boxes), label=label, source=ocr.id,
-                                image_id=img.id, **extra))
+                                image_id=img.id, image_size=(w, h), **extra))
 
         pos = lambda b: position_name(b, w, h)  # noqa: E731
         receipt = parse_receipt(ocr.lines)
-        grid = parse_table(phrases)
+        grid = parse_table(phrases, phrases_of(ocr.lines, gap=float("-inf"), image_height=h))
         if grid is not None:
             cols = tuple(grid.header)
             label = next((c for c, num in zip(cols, grid.numeric) if not num), cols[0])
@@ -94,7 +98,7 @@ class LayoutTool(VisionTool):
                   [b.box for b in chart.bars], "category")
         text_boxes = [p.box for p in phrases]
         panels = find_panels(arr, text_boxes) if chart is None else []
-        labels = [text_below(b, phrases) for b in panels]
+        labels = [text_below(b, phrases, others=panels) for b in panels]
         if len(panels) >= 2 and sum(1 for p in labels if p) >= len(panels) / 2:  # a collage labels its panels
             rows, boxes = [], []
             for b, label_phrase in zip(panels, labels):
@@ -109,7 +113,7 @@ class LayoutTool(VisionTool):
         if len(shapes) >= 2:
             rows = []
             for s in shapes:
-                label_phrase = text_below(s.box, phrases, inside_first=True)
+                label_phrase = text_below(s.box, phrases, inside_first=True, others=[t.box for t in shapes])
                 rows.append({"shape": s.shape, "colour": s.colour, "text": label_phrase.text if label_phrase else "",
                              "position": pos(s.box)})
             order = sorted(range(len(shapes)), key=lambda i: (shapes[i].box[1] // max(1, h / 3), shapes[i].box[0]))

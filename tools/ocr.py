@@ -56,12 +56,18 @@ def _quad_to_box(quad: Any) -> tuple[float, float, float, float]:
     return (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
 
 
+DEFAULT_PARAMS = {"Global.log_level": "warning", "Det.limit_type": "max", "Det.limit_side_len": 1280}
+
+
 class RapidOcrEngine:
     def __init__(self, params: dict[str, Any] | None = None) -> None:
         from rapidocr import RapidOCR
 
         # RapidOCR sets its logger's level from its own config, so a logging call cannot quiet it.
-        self.engine = RapidOCR(params={"Global.log_level": "warning"} | dict(params or {}))
+        # Images are read at their own size up to 1280 px a side (RapidOCR's default rescales the
+        # short side to 736): measured on the synthetic benchmark, text recall went from 397/420
+        # to 410/420 words on charts and OCR time down by a third to a half.
+        self.engine = RapidOCR(params=DEFAULT_PARAMS | dict(params or {}))
         self._lock = threading.Lock()
 
     def __call__(self, image: Image.Image) -> list[Word]:

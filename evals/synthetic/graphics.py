@@ -61,6 +61,7 @@ def chart_question(rng: random.Random, qid: str, out_dir: Path) -> Question:
     common = dict(images=[path], family="chart", tools=["layout", "query"],
                   meta={"vertical": vertical, "printed": printed})
     read = [{"op": "ocr"}, {"op": "layout", "view": "bars"}]
+    common["meta"]["values"] = dict(zip(labels, values))
     kind = rng.choice(["max", "min", "difference", "value"])
     if kind in ("max", "min"):
         best = labels[values.index(max(values) if kind == "max" else min(values))]

@@ -25,13 +25,20 @@ class Bar:
 
 
 @dataclass
+class _Solid:
+    box: Box
+    along_y: float  # extent of the shape down its middle column (a tilted bar's true height)
+    along_x: float  # extent along its middle row
+
+
+@dataclass
 class Chart:
     bars: list[Bar]
     orientation: str  # vertical | horizontal
     axis_ticks: list[tuple[float, Box]]
 
 
-def _bar_boxes(arr: np.ndarray, text_boxes: list[Box]) -> list[Box]:
+def _bar_boxes(arr: np.ndarray, text_boxes: list[Box]) -> list[_Solid]:
     import cv2
 
     h, w = arr.shape[:2]
@@ -48,7 +55,16 @@ def _bar_boxes(arr: np.ndarray, text_boxes: list[Box]) -> list[Box]:
         x, y, bw, bh, a = stats[i]
         if a < 0.75 * bw * bh or min(bw, bh) < k:  # not a filled rectangle (a slight tilt leaves corners empty)
             continue
-        out.append((float(x), float(y), float(x + bw), float(y + bh)))
+        # its length down the middle, counting pixels past half the bar's contrast with the page
+        # (blur and JPEG smear edges by a pixel or two, a unit on a fine axis)
+        mask = labels[y:y + bh, x:x + bw] == i
+        colour = np.median(arr[y:y + bh, x:x + bw][mask], axis=0)
+        half = 0.5 * float(np.abs(colour - bg).sum())
+        pad = k  # the component was shrunk by the opening; look a little beyond it
+        ya, yb, xa, xb = max(0, y - pad), min(h, y + bh + pad), max(0, x - pad), min(w, x + bw + pad)
+        column = np.abs(arr[ya:yb, x + bw // 2].astype(np.int16) - bg).sum(axis=1) > half
+        row = np.abs(arr[y + bh // 2, xa:xb].astype(np.int16) - bg).sum(axis=1) > half
+        out.append(_Solid((float(x), float(y), float(x + bw), float(y + bh)), float(column.sum()), float(row.sum())))
     return out
 
 
@@ -63,30 +79,82 @@ def _aligned(values: list[float], tol: float) -> list[int]:
 
 
 def _tick_marks(arr: np.ndarray, strip: Box, vertical_axis: bool) -> list[float]:
-    """Pixel positions of the short tick lines in a strip beside the value axis: the exact
-    places tick labels stand for (OCR boxes are a few pixels off, which is a unit or more)."""
+    """Pixel positions of the tick marks on the value axis: the axis line is found in the strip
+    beside the bars and fitted (it may be tilted), then sampled a few pixels off its label side;
+    each run of ink there is a tick. Tick marks are pixel-exact, OCR boxes of the labels are not."""
     import cv2
 
     x1, y1, x2, y2 = (int(round(v)) for v in strip)
-    crop = arr[max(0, y1):max(0, y2), max(0, x1):max(0, x2)]
+    x1, y1 = max(0, x1), max(0, y1)
+    crop = arr[y1:max(y1, y2), x1:max(x1, x2)]
     if crop.size == 0:
         return []
     bg = border_colour(arr)
-    fg = (np.abs(crop.astype(np.int16) - bg.astype(np.int16)).sum(axis=2) > 120).astype(np.uint8)
-    kernel = np.ones((1, 4), np.uint8) if vertical_axis else np.ones((4, 1), np.uint8)
-    lines = cv2.morphologyEx(fg, cv2.MORPH_OPEN, kernel)
-    n, _, stats, cents = cv2.connectedComponentsWithStats(lines, connectivity=8)
-    out = []
-    for i in range(1, n):
-        x, y, w, h, _ = stats[i]
-        if (vertical_axis and h <= 6 and w <= 30) or (not vertical_axis and w <= 6 and h <= 30):
-            out.append(float(cents[i][1] + y1) if vertical_axis else float(cents[i][0] + x1))
-    return out
+    fg = (np.abs(crop.astype(np.int16) - bg.astype(np.int16)).sum(axis=2) > 90).astype(np.uint8)
+    along = crop.shape[0] if vertical_axis else crop.shape[1]
+    k = max(30, int(0.3 * along))
+    kernel = np.ones((k, 1), np.uint8) if vertical_axis else np.ones((1, k), np.uint8)
+    line = cv2.morphologyEx(fg, cv2.MORPH_OPEN, kernel)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(line, connectivity=8)
+    if n < 2:
+        return []
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    ys, xs = np.nonzero(labels == biggest)
+    a_, b_ = (ys, xs) if vertical_axis else (xs, ys)  # fit across = slope * along + offset
+    slope, offset = np.polyfit(a_, b_, 1)
+    half = 0.5 * (stats[biggest, cv2.CC_STAT_WIDTH if vertical_axis else cv2.CC_STAT_HEIGHT])
+    side = -1 if vertical_axis else 1  # labels sit left of a value axis on the left, below one at the bottom
+    marks, run = [], []
+    for t in range(int(a_.min()), int(a_.max()) + 1):
+        c = int(round(slope * t + offset + side * (half + 3)))
+        r_, c_ = (t, c) if vertical_axis else (c, t)
+        inked = 0 <= r_ < fg.shape[0] and 0 <= c_ < fg.shape[1] and fg[r_, c_]
+        if inked:
+            run.append(t)
+        elif run:
+            marks.append(float(np.mean(run)) + (y1 if vertical_axis else x1))
+            run = []
+    if run:
+        marks.append(float(np.mean(run)) + (y1 if vertical_axis else x1))
+    return marks
 
 
 def _snap(position: float, marks: list[float], tolerance: float) -> float:
     near = [m for m in marks if abs(m - position) <= tolerance]
     return min(near, key=lambda m: abs(m - position)) if near else position
+
+
+def _refine(cal: tuple[float, float, int] | None, marks: list[float], ticks: list[tuple[float, float]]
+            ) -> tuple[float, float, int] | None:
+    """Sharpen a calibration with the tick marks' spacing: marks are pixel-exact and evenly
+    spaced, label boxes are off by a pixel or two (a unit at the far end of the axis)."""
+    if cal is None or len(marks) < 3 or len(ticks) < 2:
+        return cal
+    slope, intercept, decimals = cal
+    values = sorted({v for _, v in ticks})
+    step = float(np.median(np.diff(values)))
+    expected = abs(step / slope)
+    gaps = [g for g in np.diff(sorted(marks)) if abs(g - expected) <= 0.15 * expected]
+    if len(gaps) < 2:
+        return cal
+    slope = float(np.sign(slope) * step / np.median(gaps))
+    intercept = float(np.median([v - slope * p for p, v in ticks]))
+    return slope, intercept, decimals
+
+
+def _axis(labels: list[tuple[float, float]], marks: list[float], tolerances: list[float]
+          ) -> tuple[tuple[float, float, int] | None, list[tuple[float, float]]]:
+    """Calibration from tick labels at their OCR centres or snapped to the tick marks, whichever
+    lies straighter (a blurred tick can be missed and a digit's stroke taken for one)."""
+    snapped = [(_snap(px, marks, tol), v) for (px, v), tol in zip(labels, tolerances)]
+    best: tuple[tuple[float, float, int] | None, list[tuple[float, float]], float] = (None, labels, float("inf"))
+    for points in (snapped, labels):
+        cal = _calibrate(points)
+        if cal is not None:
+            err = max(abs(cal[0] * px + cal[1] - v) for px, v in points)
+            if err < best[2]:
+                best = (cal, points, err)
+    return _refine(best[0], marks, best[1]), best[1]
 
 
 def _calibrate(ticks: list[tuple[float, float]]) -> tuple[float, float, int] | None:
@@ -113,10 +181,56 @@ def parse_tick(text: str) -> float | None:
     return parse_number(text.strip().rstrip("-–—|_ ").lstrip("|_ "))
 
 
+def _pieces(p: Phrase, runs: list[str]) -> list[Phrase]:
+    """A phrase cut into consecutive runs of its text, each boxed by its share of the characters."""
+    out, pos = [], 0
+    x0, width = p.box[0], p.box[2] - p.box[0]
+    for text in runs:
+        a, b = pos, pos + len(text)
+        out.append(Phrase(text, (x0 + width * a / len(p.text), p.box[1], x0 + width * b / len(p.text), p.box[3]),
+                          p.score, p.line))
+        pos = b + 1
+    return out
+
+
+def split_numbers(phrases: list[Phrase]) -> list[Phrase]:
+    """Numbers apart from each other and from words: tick labels read as one phrase ("0 25 50
+    75 100"), or the axis' "0" read together with the first category ("0 Metro")."""
+    out = []
+    for p in phrases:
+        tokens = p.text.split()
+        if len(tokens) < 2 or all(parse_tick(t) is None for t in tokens):
+            out.append(p)
+            continue
+        runs: list[list[str]] = []
+        for t in tokens:  # numbers each on their own, words kept together
+            if parse_tick(t) is not None or not runs or parse_tick(runs[-1][-1]) is not None:
+                runs.append([t])
+            else:
+                runs[-1].append(t)
+        out += _pieces(p, [" ".join(r) for r in runs])
+    return out
+
+
+def split_across(phrases: list[Phrase], bars: list[Box], vertical: bool) -> list[Phrase]:
+    """Category names read as one phrase ("Lakes Metro South" under three bars) cut into words
+    when the phrase spans several bars."""
+    out = []
+    for p in phrases:
+        spanned = [b for b in bars if (overlap_1d(b[0], b[2], p.box[0], p.box[2]) if vertical
+                                       else overlap_1d(b[1], b[3], p.box[1], p.box[3])) > 0]
+        tokens = p.text.split()
+        out += _pieces(p, tokens) if vertical and len(spanned) >= 2 and len(tokens) >= 2 else [p]
+    return out
+
+
 def parse_chart(arr: np.ndarray, phrases: list[Phrase]) -> Chart | None:
-    boxes = _bar_boxes(arr, [p.box for p in phrases])
-    if len(boxes) < 2:
+    solids = _bar_boxes(arr, [p.box for p in phrases])
+    if len(solids) < 2:
         return None
+    phrases = split_numbers(phrases)
+    length = {s.box: s for s in solids}
+    boxes = [s.box for s in solids]
     typical = float(np.median([min(b[2] - b[0], b[3] - b[1]) for b in boxes]))
     vertical = _aligned([b[3] for b in boxes], 0.15 * typical)
     horizontal = _aligned([b[0] for b in boxes], 0.15 * typical)
@@ -135,32 +249,42 @@ def parse_chart(arr: np.ndarray, phrases: list[Phrase]) -> Chart | None:
     bars = [b for b, t in zip(bars, thick) if 0.6 * med <= t <= 1.6 * med]
     if len(bars) < 2:
         return None
+    phrases = split_across(phrases, bars, v := orientation == "vertical")
     numbers = [(p, parse_tick(p.text)) for p in phrases]
     words = [p for p, v in numbers if v is None]
-    nums = [(p, v) for p, v in numbers if v is not None]
-    v = orientation == "vertical"
+    nums = [(p, val) for p, val in numbers if val is not None]
     base = max(b[3] for b in bars) if v else min(b[0] for b in bars)
     # tick labels: numbers outside the bars' span, beside the value axis
     if v:
         left = min(b[0] for b in bars)
         ticks = [(p, val) for p, val in nums if p.box[2] <= left + 2]
-        marks = _tick_marks(arr, (max(p.box[0] for p, _ in ticks), 0, left, arr.shape[0]), True) if ticks else []
-        cal = _calibrate([(_snap(center(p.box)[1], marks, 0.6 * p.height), val) for p, val in ticks])
+        marks = _tick_marks(arr, (min(p.box[0] for p, _ in ticks), 0, left, arr.shape[0]), True) if ticks else []
+        cal, points = _axis([(center(p.box)[1], val) for p, val in ticks], marks, [0.6 * p.height for p, _ in ticks])
     else:
         bottom = max(b[3] for b in bars)
         ticks = [(p, val) for p, val in nums if p.box[1] >= bottom - 2]
-        marks = _tick_marks(arr, (0, bottom, arr.shape[1], min(p.box[1] for p, _ in ticks) + 2), False) if ticks else []
-        cal = _calibrate([(_snap(center(p.box)[0], marks, 0.6 * p.height), val) for p, val in ticks])
+        marks = _tick_marks(arr, (0, bottom, arr.shape[1], max(p.box[3] for p, _ in ticks)), False) if ticks else []
+        cal, points = _axis([(center(p.box)[0], val) for p, val in ticks], marks, [0.6 * p.height for p, _ in ticks])
     tick_ids = {id(p) for p, _ in ticks} if cal else set()
     out = []
+    # The bars stand on the axis origin, one of the tick values (the one their base is nearest
+    # to); each bar's value is then its length down its middle times the scale: robust to a
+    # slightly tilted scan, where bases and tick labels are a few pixels apart.
+    if cal is not None:
+        slope, intercept, decimals = cal
+        near = bars[0]
+        at_base = slope * (near[3] if v else near[0]) + intercept
+        values = sorted({val for _, val in points})
+        step = float(np.median(np.diff(values)))  # the origin may have no label of its own
+        base_value = values[0] + step * round((at_base - values[0]) / step)
     for b in bars:
         cat = _category(b, words, v)
         label = _value_label(b, [(p, val) for p, val in nums if id(p) not in tick_ids], v)
         if label is not None:
             value, source = label, "label"
         elif cal is not None:
-            slope, intercept, decimals = cal
-            raw = slope * (b[1] if v else b[2]) + intercept  # the axis value at the bar's end
+            extent = length[b].along_y - 1 if v else length[b].along_x - 1  # a filled rectangle spans n+1 pixels
+            raw = base_value + abs(slope) * extent
             value, source = (round(raw, decimals) if decimals else float(round(raw))), "axis"
         else:
             value, source = None, "none"

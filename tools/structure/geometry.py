@@ -54,6 +54,9 @@ def position_word(text: str) -> str | None:
     from tools.structure.text import words
 
     ws = [_SYNONYMS.get(w, w) for w in words(text)]
+    named = {w for w in ws if w in POSITION_WORDS}
+    if {"left", "right"} <= named or {"top", "bottom"} <= named:
+        return None  # a list of options ("left, middle or right"), not a place
     row = next((w for w in ws if w in ("top", "bottom")), "")
     col = next((w for w in ws if w in ("left", "right")), "")
     if row or col:

@@ -25,9 +25,17 @@ class Phrase:
         return self.box[3] - self.box[1]
 
 
-def phrases_of(lines: tuple[OcrLine, ...] | list[OcrLine], gap: float = GAP) -> list[Phrase]:
-    """Phrases in reading order; symbol-only reads ("■" read off a drawn diamond) are dropped."""
-    return [p for p in _split(lines, gap) if any(ch.isalnum() for ch in p.text)]
+def phrases_of(lines: tuple[OcrLine, ...] | list[OcrLine], gap: float = GAP,
+               image_height: float | None = None) -> list[Phrase]:
+    """Phrases in reading order, without what OCR reads into pictures: symbol-only reads ("■"
+    off a drawn diamond), and a few characters in a box far too big for them ("8" across a
+    photo of a cup: wider than 2.5 heights a character, or taller than a fifth of the image)."""
+    return [p for p in _split(lines, gap) if any(ch.isalnum() for ch in p.text) and not _oversized(p, image_height)]
+
+
+def _oversized(p: Phrase, image_height: float | None) -> bool:
+    w, h = p.box[2] - p.box[0], p.box[3] - p.box[1]
+    return w > 2.5 * h * max(1, len(p.text)) or (image_height is not None and h > 0.2 * image_height)
 
 
 def _split(lines: tuple[OcrLine, ...] | list[OcrLine], gap: float) -> list[Phrase]:

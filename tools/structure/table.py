@@ -46,7 +46,14 @@ def _aligned(a: list[Phrase], b: list[Phrase]) -> bool:
     return True
 
 
-def parse_table(phrases: list[Phrase]) -> Table | None:
+def parse_table(phrases: list[Phrase], segments: list[Phrase] | None = None) -> Table | None:
+    """The table among the phrases; with `segments` (the OCR's own boxes, one cell each) also
+    tried, for columns set closer than the phrase gap ("Age  Score"); the larger table wins."""
+    found = [t for t in (_parse(phrases), _parse(segments) if segments else None) if t is not None]
+    return max(found, key=lambda t: (len(t.rows) * len(t.header))) if found else None
+
+
+def _parse(phrases: list[Phrase]) -> Table | None:
     lines = _cells_by_line(phrases)
     best: tuple[int, int] | None = None  # (start, end) of the longest aligned run
     start = 0

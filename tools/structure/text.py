@@ -17,7 +17,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 def parse_number(text: str) -> float | None:
     """The number a cell prints, or None when the text is not just a number."""
-    t = text.strip().replace(" ", "")
+    t = re.sub(r"(?<=[$€£])\s+", "", text.strip())  # "$ 12.50"; other spaces separate numbers
     if not t:
         return None
     t = t.replace("O", "0") if re.fullmatch(r"[$€£]?[\dO.,]+%?", t) else t  # OCR reads 0 as O in digit runs

@@ -1,0 +1,222 @@
+"""Candidate programs: every computation over the perceived structure that a question could be
+asking for, each with a gloss the planner LLM reads and picks from.
+
+The structure (tables the `layout` tool built from OCR and pixels) says what can be computed;
+the question says which rows, values and numbers are involved (found deterministically:
+OCR-tolerant name matching, colour / shape / object / position words, numbers). What is left
+to the model is the choice a small model is good at: which operation, which column. So it
+never spells a row, an operation or a position; it picks one gloss from an enum.
+
+>>> [p.gloss for p in candidate_programs("What is the price of the Honey?", [items_table])][:2]
+['the price of Honey', 'the item with the highest price']
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.artifacts import TableArtifact
+from tools.structure.colour import colour_word
+from tools.structure.geometry import position_word
+from tools.structure.text import mentioned, numbers_in, words
+
+NONE = "none of these"
+NOUNS = {"items": "item", "line_items": "item", "table": "row", "bars": "bar", "panels": "panel", "shapes": "shape",
+         "text": "text", "objects": "object", "key_values": "row", "attributes": "region"}
+ORDINAL_WORDS = ["first", "second", "third", "fourth", "fifth", "sixth"]
+DOCUMENT_KINDS = ("items", "table", "bars", "line_items", "key_values")
+MAX_CANDIDATES = 10  # a 0.5B model picks well among a handful, poorly among dozens
+
+
+INTENTS = ("value", "highest", "lowest", "difference", "count_above", "count_below", "count", "yes_no", "sum")
+OTHER = "other"  # an intent no program serves: the question goes to the free task graph
+
+
+@dataclass(frozen=True)
+class Program:
+    gloss: str  # what the planner reads and picks
+    args: dict[str, Any] = field(hash=False)  # query tool arguments
+    table: str = ""  # the table it computes on ("" for compare)
+
+    @property
+    def intent(self) -> str:
+        """The kind of question it answers (one of INTENTS): the planner's first, coarse choice."""
+        a = self.args
+        op = a.get("op")
+        if op in ("max", "min") or op == "compare":
+            return "highest" if op == "max" or a.get("which") == "max" else "lowest"
+        if op == "count_where":
+            return "count_above" if a.get("where") in ("gt", "ge") else "count_below"
+        return {"lookup": "value", "exists": "yes_no", "mean": "sum"}.get(op, op)
+
+
+def _vocab_mentions(tab: TableArtifact, column: str, question: str) -> list[str]:
+    """Values of a closed-vocabulary column the question names (colour, shape, object, position)."""
+    from tools.detect import COCO_NAMES, normalize_class
+
+    qw = words(question)
+    vocab = set(tab.vocab.get(column, ()))
+    found: list[str] = []
+    if column in ("position", "panel"):
+        p = position_word(question)
+        return [p] if p else []
+    for k, w in enumerate(qw):
+        for cand in (f"{w} {qw[k + 1]}" if k + 1 < len(qw) else None, w):
+            if cand is None:
+                continue
+            value = colour_word(cand) or (cand if cand in vocab else None)
+            if value is None and (column in ("object", "objects") or vocab & COCO_NAMES):
+                n = normalize_class(cand)
+                value = n if n in vocab else None
+            if value is None and cand.rstrip("s") in vocab:  # "circles" names circle
+                value = cand.rstrip("s")
+            if value is not None and value in vocab and value not in found:
+                found.append(value)
+                break
+    return found
+
+
+def _cell_mentions(tab: TableArtifact, column: str, question: str) -> list[str]:
+    """Printed cell values of a text column the question names ("the number 42", "Paris")."""
+    cells = [str(r.get(column, "")) for r in tab.rows if str(r.get(column, "")).strip()]
+    unique = list(dict.fromkeys(cells))
+    return [unique[i] for i in mentioned(unique, question)]
+
+
+def _describe(tab: TableArtifact, filters: dict[str, str]) -> str:
+    parts = []
+    for col, v in filters.items():
+        if col in ("position", "panel"):
+            parts.append(f"at the {v}")
+        elif col == "objects":
+            parts.append(f"showing a {v}")
+        elif col == tab.label_column:
+            parts.append(f"that is a {v}")
+        else:
+            parts.append(f"with {col} {v}")
+    return " and ".join(parts)
+
+
+def table_programs(tab: TableArtifact, question: str, where: str = "", seen_only: bool = False) -> list[Program]:
+    """Candidates over one table; `where` qualifies glosses when there are several images;
+    `seen_only`: filter only on values some row has (not on the whole vocabulary)."""
+    noun = NOUNS.get(tab.kind, "row")
+    label = tab.label_column
+    numeric = tab.numeric_columns()
+    text_cols = [c for c in tab.columns if c not in numeric and c != label]
+    out: list[Program] = []
+
+    def add(gloss: str, **args: Any) -> None:
+        out.append(Program(gloss + where, {"table": tab.id, **args}, tab.id))
+
+    for f in tab.fields:
+        add(f"the {f}", op="lookup", key=f)
+    # rows the question names (by their label), unless the label is a closed vocabulary or
+    # free text (the text view is asked about by position, not by what it says)
+    rows = [] if label in tab.vocab or tab.kind == "text" else mentioned([str(r.get(label, "")) for r in tab.rows], question)
+    names = list(dict.fromkeys(str(tab.rows[i].get(label)) for i in rows))
+    for name in names[:3]:
+        for c in (c for c in tab.columns if c != label):
+            add(f"the {c} of {name}", op="lookup", key=name, answer=c)
+    if len(names) >= 2:
+        for n in numeric:
+            add(f"the difference between the {n} of {names[0]} and of {names[1]}", op="difference",
+                key=names[0], key2=names[1], column=n)
+    if tab.kind != "text":
+        for n in numeric:
+            for op, word in (("max", "highest"), ("min", "lowest")):
+                add(f"the {label} in the row with the {word} {n}" if tab.kind == "table" else
+                    f"the {noun} with the {word} {n}", op=op, column=n, answer=label)
+                add(f"the {word} {n}", op=op, column=n, answer=n)
+                for a in text_cols:
+                    add(f"the {a} in the {noun} with the {word} {n}", op=op, column=n, answer=a)
+        for x in numbers_in(question):
+            for n in numeric:
+                add(f"the number of {noun}s with {n} more than {x:g}", op="count_where", column=n, where="gt", value=x)
+                add(f"the number of {noun}s with {n} less than {x:g}", op="count_where", column=n, where="lt", value=x)
+        if tab.kind in ("items", "line_items", "table", "bars") or any(w.startswith(noun) for w in words(question)):
+            add(f"the number of {noun}s", op="count")
+        for n in numeric:
+            add(f"the sum of all {n}s", op="sum", column=n)
+    # values the question names in categorical columns -> filters
+    mentions: dict[str, list[str]] = {}
+    for col in tab.columns:
+        if col in numeric:
+            continue
+        vals = _vocab_mentions(tab, col, question) if col in tab.vocab else \
+            (_cell_mentions(tab, col, question) if col != label else [])
+        if seen_only:
+            vals = [v for v in vals if any(str(r.get(col)) == v for r in tab.rows)]
+        if vals:
+            mentions[col] = vals
+    single = [{c: v} for c, vs in mentions.items() for v in vs[:2]]
+    combos = single + ([{c: vs[0] for c, vs in mentions.items()}] if len(mentions) > 1 else [])
+    for flt in combos:
+        desc = _describe(tab, flt)
+        for a in (c for c in tab.columns if c not in flt):
+            if a == label and label in ("panel", "position"):
+                add(f"the position of the {noun} {desc}", op="lookup", filters=flt, answer=a)
+            elif a == label:
+                add(f"the text {desc}" if tab.kind == "text" else f"the kind of {noun} {desc}",
+                    op="lookup", filters=flt, answer=a)
+            elif a == "text" and tab.kind in ("panels", "shapes"):  # the label printed under (or on) it
+                add(f"the text under the {noun} {desc}", op="lookup", filters=flt, answer=a)
+            else:
+                add(f"the {a} of the {noun} {desc}", op="lookup", filters=flt, answer=a)
+        if tab.kind != "text":
+            add(f"the number of {noun}s {desc}", op="count", filters=flt)
+            add(f"whether there is a {noun} {desc}", op="exists", filters=flt)
+    return out
+
+
+def compare_programs(tables: list[list[TableArtifact]]) -> list[Program]:
+    """Which image's table has the larger / smaller field (two receipts' totals)."""
+    per_image = [{f: t for t in tabs for f in t.fields} for tabs in tables]
+    common = set.intersection(*(set(p) for p in per_image)) if len(per_image) >= 2 else set()
+    out = []
+    for f in sorted(common, key=lambda f: f != "total"):
+        ids = [p[f].id for p in per_image]
+        for which, word in (("max", "larger"), ("min", "smaller")):
+            out.append(Program(f"which image has the {word} {f} ({', '.join(ORDINAL_WORDS[:len(ids)])})",
+                               {"table": ids[0], "op": "compare", "tables": ids, "key": f, "which": which}))
+    return out
+
+
+_STOP = frozenset("a an the is are was what which who how of to in on and or does do this that there it its".split())
+
+
+def _overlap(gloss: str, question: str) -> int:
+    q = {w.rstrip("s") for w in words(question) if w not in _STOP}
+    return len(q & {w.rstrip("s") for w in words(gloss) if w not in _STOP})
+
+
+def candidate_programs(question: str, tables_by_image: list[list[TableArtifact]]) -> list[Program]:
+    """The candidates for a question over the tables of each image: the MAX_CANDIDATES sharing
+    the most words with the question (ties keep their order), without duplicates, listed with
+    the closest last (a small model leans to the options nearest its reply)."""
+    several = len(tables_by_image) > 1
+    found: list[Program] = []
+    for k, tabs in enumerate(tables_by_image):
+        where = f" in the {ORDINAL_WORDS[k]} image" if several and k < len(ORDINAL_WORDS) else ""
+        document = any(t.kind in DOCUMENT_KINDS for t in tabs)
+        for tab in tabs:
+            # on a receipt, table or chart, "person" names a row unless the detector saw one
+            found += table_programs(tab, question, where, seen_only=document and tab.kind == "objects")
+    if several:
+        found += compare_programs(tables_by_image)
+    unique = list({p.gloss: p for p in found}.values())
+    ranked = sorted(range(len(unique)), key=lambda i: (-_overlap(unique[i].gloss, question), i))
+    return [unique[i] for i in ranked[:MAX_CANDIDATES]][::-1]
+
+
+def sentence(program: Program, short: str) -> str:
+    """The answer as a sentence built from the gloss and the computed value (no LLM: the value
+    stated is exactly the value computed)."""
+    g = program.gloss
+    if program.args.get("op") == "exists":
+        yes = short == "yes"
+        return f"{'Yes' if yes else 'No'}, {g.replace('whether there is', 'there is' if yes else 'there is no', 1)}."
+    if program.args.get("op") == "compare":
+        what = g.split(" (")[0].replace("which image has", "has", 1)
+        return f"The {short} image {what}."
+    return f"{g[0].upper()}{g[1:]} is {short}."
