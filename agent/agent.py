@@ -12,6 +12,7 @@ from PIL import Image
 from agent.artifacts import ArtifactStore, ImageArtifact, Provenance
 from agent.config import Settings, load_settings
 from agent.errors import MMAgentError, RunCancelled, UserInputError
+from agent.evidence import evidence_regions
 from agent.events import (AnswerGiven, ErrorRaised, EventStream, LLMCalled, PlanMade, RunFinished,
                           RunStarted, ToolCalled, ToolResult)
 from agent.images import load_image, normalize_mode
@@ -218,4 +219,5 @@ class Agent:
                             orchestration_s=max(0.0, wall - llm_s - tool_s)),
             tokens=tokens, planner=planner, plan_source=plan_source, notes=final.notes,
             ok=final.ok, rounds=final.rounds, details=final.details, short_answer=final.short or final.answer,
+            evidence_regions=[r.to_json() for r in evidence_regions(store, final.evidence)],
         )

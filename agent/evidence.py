@@ -1,12 +1,64 @@
 """Evidence shown, not just told: the boxes, OCR lines and masks behind an answer drawn on the
-images they belong to (supervision annotators, via tools.draw)."""
+images they belong to (supervision annotators, via tools.draw).
+
+A computed value names the exact rows, fields, lines and boxes it came from
+(`ValueArtifact.evidence`: "tab-4#2", "tab-4:total", "det-3#0", "ocr-2#5"); those, and only
+those, are the evidence regions. Artifacts without such refs fall back to every box they hold."""
 from __future__ import annotations
 
 from PIL import Image
 
-from agent.artifacts import Artifact, ArtifactStore, DetectionsArtifact, ImageArtifact, MaskArtifact, OcrArtifact
+from dataclasses import dataclass
+
+from agent.artifacts import (Artifact, ArtifactStore, DetectionsArtifact, ImageArtifact, MaskArtifact, OcrArtifact,
+                             TableArtifact, ValueArtifact, format_value)
 
 BOXED = (DetectionsArtifact, OcrArtifact, MaskArtifact)
+
+
+@dataclass(frozen=True)
+class Region:
+    ref: str  # "tab-4#2", "tab-4:total", "det-3#0", "ocr-2#5"
+    image_id: str
+    box: tuple[float, float, float, float]
+    label: str
+
+    def to_json(self) -> dict:
+        return {"ref": self.ref, "image": self.image_id, "box": [round(float(v), 1) for v in self.box],
+                "label": self.label}
+
+
+def resolve_ref(store: ArtifactStore, ref: str) -> Region | None:
+    """The image region a row / field / line / box reference points at, if it has one."""
+    aid, sep, key = ref.partition("#") if "#" in ref else ref.partition(":")
+    if not sep or aid not in store:
+        return None
+    art = store.get(aid)
+    if isinstance(art, TableArtifact):
+        if sep == ":":
+            box, label = art.field_boxes.get(key), f"{key} {format_value(art.fields.get(key))}"
+        else:
+            i = int(key)
+            box = art.row_box(i)
+            label = " ".join(format_value(v) for v in art.rows[i].values()) if i < len(art.rows) else ""
+        return Region(ref, art.image_id, box, label) if box and art.image_id else None
+    if isinstance(art, DetectionsArtifact) and key.isdigit() and int(key) < len(art.detections):
+        i = int(key)
+        return Region(ref, art.image_id, tuple(map(float, art.detections.xyxy[i])), art.class_names[i])  # type: ignore[arg-type]
+    if isinstance(art, OcrArtifact) and key.isdigit() and int(key) < len(art.lines):
+        line = art.lines[int(key)]
+        return Region(ref, art.image_id, line.box, line.text)
+    return None
+
+
+def evidence_regions(store: ArtifactStore, artifact_ids: list[str]) -> list[Region]:
+    """The exact regions cited values came from (empty when no cited value names any)."""
+    out = []
+    for aid in artifact_ids:
+        art = store.get(aid) if aid in store else None
+        if isinstance(art, ValueArtifact):
+            out += [r for r in (resolve_ref(store, ref) for ref in art.evidence) if r is not None]
+    return out
 
 
 def boxed_sources(store: ArtifactStore, artifact_ids: list[str], depth: int = 3) -> list[Artifact]:
@@ -27,9 +79,25 @@ def boxed_sources(store: ArtifactStore, artifact_ids: list[str], depth: int = 3)
 
 
 def evidence_views(store: ArtifactStore, artifact_ids: list[str]) -> list[tuple[str, Image.Image]]:
-    """(image id, annotated image) for every image the evidence has boxes on."""
+    """(image id, annotated image) for every image the evidence has boxes on: the exact regions
+    when the cited values name them, else every box of the artifacts behind the evidence."""
+    import numpy as np
+    import supervision as sv
+
     from tools.draw import annotate, as_detections
 
+    regions = evidence_regions(store, artifact_ids)
+    if regions:
+        grouped: dict[str, list[Region]] = {}
+        for r in regions:
+            grouped.setdefault(r.image_id, []).append(r)
+        views = []
+        for image_id, rs in grouped.items():
+            dets = sv.Detections(xyxy=np.array([r.box for r in rs], dtype=np.float32).reshape(-1, 4),
+                                 class_id=np.zeros(len(rs), dtype=int),
+                                 data={"class_name": np.array([r.label for r in rs], dtype=object)})
+            views.append((image_id, annotate(store.get(image_id, ImageArtifact).image, [dets])))
+        return views
     by_image: dict[str, list[Artifact]] = {}
     for art in boxed_sources(store, artifact_ids):
         image_id = getattr(art, "image_id", "")

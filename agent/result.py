@@ -39,4 +39,7 @@ class Result(BaseModel):
     # The short answer: the computed value (a number, a name, a time, a position word, yes/no, a
     # choice) as VQA benchmarks score it; the sentence when no value was computed.
     short_answer: str = ""
+    # The exact rows, fields, lines and boxes the cited values came from:
+    # [{"ref": "tab-4#2", "image": "img-1", "box": [x1, y1, x2, y2], "label": "Honey 20.17"}]
+    evidence_regions: list[dict[str, Any]] = Field(default_factory=list)
     details: dict[str, Any] = Field(default_factory=dict)  # planner-specific record, e.g. sub-questions

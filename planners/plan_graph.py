@@ -71,8 +71,8 @@ class PlanGraphPlanner:
                 answers.append(None)
                 continue
             step = f"q{k}"
-            tasks.append({"id": step, "tool": "query", "args": program.args, "deps": [], "gloss": program.gloss})
-            result = run.runner.call("query", program.args, step=step)
+            tasks.append({"id": step, "tool": program.tool, "args": program.args, "deps": [], "gloss": program.gloss})
+            result = run.runner.call(program.tool, program.args, step=step)
             run.phase_seconds["execute"] += result.duration_s
             if not result.ok or result.primary is None:
                 notes.append(f"the chosen program failed ({result.observation}); planning tools instead")

@@ -28,25 +28,28 @@ DOCUMENT_KINDS = ("items", "table", "bars", "line_items", "key_values")
 MAX_CANDIDATES = 10  # a 0.5B model picks well among a handful, poorly among dozens
 
 
-INTENTS = ("value", "highest", "lowest", "difference", "count_above", "count_below", "count", "yes_no", "sum")
+INTENTS = ("value", "most_or_least", "difference", "count_above", "count_below", "count", "yes_no", "sum")
 OTHER = "other"  # an intent no program serves: the question goes to the free task graph
 
 
 @dataclass(frozen=True)
 class Program:
     gloss: str  # what the planner reads and picks
-    args: dict[str, Any] = field(hash=False)  # query tool arguments
+    args: dict[str, Any] = field(hash=False)  # the tool's arguments
     table: str = ""  # the table it computes on ("" for compare)
+    tool: str = "query"  # query computes on tables; relate finds text on a detected object
 
     @property
     def intent(self) -> str:
         """The kind of question it answers (one of INTENTS): the planner's first, coarse choice."""
         a = self.args
         op = a.get("op")
-        if op in ("max", "min") or op == "compare":
-            return "highest" if op == "max" or a.get("which") == "max" else "lowest"
+        if op in ("max", "min", "compare"):
+            return "most_or_least"  # which way is the gloss's word, chosen in the second step
         if op == "count_where":
             return "count_above" if a.get("where") in ("gt", "ge") else "count_below"
+        if self.tool == "relate":
+            return "value"
         return {"lookup": "value", "exists": "yes_no", "mean": "sum"}.get(op, op)
 
 
@@ -83,23 +86,29 @@ def _cell_mentions(tab: TableArtifact, column: str, question: str) -> list[str]:
     return [unique[i] for i in mentioned(unique, question)]
 
 
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
 def _describe(tab: TableArtifact, filters: dict[str, str]) -> str:
     parts = []
     for col, v in filters.items():
         if col in ("position", "panel"):
             parts.append(f"at the {v}")
         elif col == "objects":
-            parts.append(f"showing a {v}")
+            parts.append(f"showing {_a(v)}")
         elif col == tab.label_column:
-            parts.append(f"that is a {v}")
+            parts.append(f"that is {_a(v)}")
         else:
             parts.append(f"with {col} {v}")
     return " and ".join(parts)
 
 
-def table_programs(tab: TableArtifact, question: str, where: str = "", seen_only: bool = False) -> list[Program]:
+def table_programs(tab: TableArtifact, question: str, where: str = "", seen_only: bool = False,
+                   lookups: bool = True) -> list[Program]:
     """Candidates over one table; `where` qualifies glosses when there are several images;
-    `seen_only`: filter only on values some row has (not on the whole vocabulary)."""
+    `seen_only`: filter only on values some row has (not on the whole vocabulary); `lookups`:
+    offer reading a filtered row's other columns (off for objects when panels say more)."""
     noun = NOUNS.get(tab.kind, "row")
     label = tab.label_column
     numeric = tab.numeric_columns()
@@ -153,7 +162,9 @@ def table_programs(tab: TableArtifact, question: str, where: str = "", seen_only
     combos = single + ([{c: vs[0] for c, vs in mentions.items()}] if len(mentions) > 1 else [])
     for flt in combos:
         desc = _describe(tab, flt)
-        for a in (c for c in tab.columns if c not in flt):
+        seen = any(all(str(r.get(c)) == v or c in ("position", "panel", "objects") for c, v in flt.items())
+                   for r in tab.rows)
+        for a in (c for c in tab.columns if c not in flt and lookups and (seen or tab.kind != "objects")):
             if a == label and label in ("panel", "position"):
                 add(f"the position of the {noun} {desc}", op="lookup", filters=flt, answer=a)
             elif a == label:
@@ -165,19 +176,40 @@ def table_programs(tab: TableArtifact, question: str, where: str = "", seen_only
                 add(f"the {a} of the {noun} {desc}", op="lookup", filters=flt, answer=a)
         if tab.kind != "text":
             add(f"the number of {noun}s {desc}", op="count", filters=flt)
-            add(f"whether there is a {noun} {desc}", op="exists", filters=flt)
+            add(f"whether there is {_a(noun)} {desc}", op="exists", filters=flt)
     return out
+
+
+def text_on_objects(tab: TableArtifact, question: str, where: str = "") -> list[Program]:
+    """"What is written on the bus?": the text inside a detected object's box (relate)."""
+    det = next((i for i in tab.provenance.inputs if i.startswith("det-")), None)
+    if det is None or not tab.source:
+        return []
+    present = {str(r.get("object")) for r in tab.rows}
+    return [Program(f"the text written on the {v}{where}", {"relation": "inside", "subject": det, "class_name": v,
+                                                          "target": tab.source}, tab.id, tool="relate")
+            for v in _vocab_mentions(tab, "object", question) if v in present]
+
+
+IMAGE_NOUNS = {"items": "receipt", "line_items": "receipt", "table": "table", "bars": "chart"}
+
+
+def image_noun(tabs: list[TableArtifact]) -> str:
+    """What an image is, by its main structure: a receipt, a table, a chart, else an image."""
+    return next((IMAGE_NOUNS[t.kind] for t in tabs if t.kind in IMAGE_NOUNS), "image")
 
 
 def compare_programs(tables: list[list[TableArtifact]]) -> list[Program]:
     """Which image's table has the larger / smaller field (two receipts' totals)."""
     per_image = [{f: t for t in tabs for f in t.fields} for tabs in tables]
     common = set.intersection(*(set(p) for p in per_image)) if len(per_image) >= 2 else set()
+    nouns = {image_noun(tabs) for tabs in tables}
+    noun = nouns.pop() if len(nouns) == 1 else "image"
     out = []
     for f in sorted(common, key=lambda f: f != "total"):
         ids = [p[f].id for p in per_image]
         for which, word in (("max", "larger"), ("min", "smaller")):
-            out.append(Program(f"which image has the {word} {f} ({', '.join(ORDINAL_WORDS[:len(ids)])})",
+            out.append(Program(f"which {noun} has the {word} {f} ({', '.join(ORDINAL_WORDS[:len(ids)])})",
                                {"table": ids[0], "op": "compare", "tables": ids, "key": f, "which": which}))
     return out
 
@@ -197,11 +229,15 @@ def candidate_programs(question: str, tables_by_image: list[list[TableArtifact]]
     several = len(tables_by_image) > 1
     found: list[Program] = []
     for k, tabs in enumerate(tables_by_image):
-        where = f" in the {ORDINAL_WORDS[k]} image" if several and k < len(ORDINAL_WORDS) else ""
+        where = f" on the {ORDINAL_WORDS[k]} {image_noun(tabs)}" if several and k < len(ORDINAL_WORDS) else ""
         document = any(t.kind in DOCUMENT_KINDS for t in tabs)
+        panels = any(t.kind == "panels" for t in tabs)
         for tab in tabs:
             # on a receipt, table or chart, "person" names a row unless the detector saw one
-            found += table_programs(tab, question, where, seen_only=document and tab.kind == "objects")
+            found += table_programs(tab, question, where, seen_only=document and tab.kind == "objects",
+                                    lookups=not (panels and tab.kind == "objects"))
+            if tab.kind == "objects" and not panels:  # in a collage, a panel's label is under it
+                found += text_on_objects(tab, question, where)
     if several:
         found += compare_programs(tables_by_image)
     unique = list({p.gloss: p for p in found}.values())
@@ -215,8 +251,9 @@ def sentence(program: Program, short: str) -> str:
     g = program.gloss
     if program.args.get("op") == "exists":
         yes = short == "yes"
-        return f"{'Yes' if yes else 'No'}, {g.replace('whether there is', 'there is' if yes else 'there is no', 1)}."
+        rest = g.removeprefix("whether there is ").removeprefix("a ").removeprefix("an ")
+        return f"Yes, there is {_a(rest)}." if yes else f"No, there is no {rest}."
     if program.args.get("op") == "compare":
-        what = g.split(" (")[0].replace("which image has", "has", 1)
-        return f"The {short} image {what}."
+        noun, what = g.split(" (")[0].removeprefix("which ").split(" ", 1)
+        return f"The {short} {noun} {what}."
     return f"{g[0].upper()}{g[1:]} is {short}."

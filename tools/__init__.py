@@ -7,6 +7,7 @@ from tools.base import ToolContext, ToolOutput, VisionTool
 
 def all_tools() -> list[VisionTool]:
     from tools.ask_image import AskImageTool
+    from tools.attributes import AttributesTool
     from tools.calculate import CalculateTool
     from tools.caption import CaptionTool
     from tools.classify import ClassifyTool
@@ -23,7 +24,7 @@ def all_tools() -> list[VisionTool]:
     from tools.relate import RelateTool
     from tools.segment import SegmentTool
 
-    return [DetectTool(), OcrTool(), LayoutTool(), CropTool(), ExtractTool(), QueryTool(), RelateTool(), CalculateTool(),
+    return [DetectTool(), OcrTool(), LayoutTool(), CropTool(), ExtractTool(), QueryTool(), RelateTool(), CalculateTool(), AttributesTool(),
             CaptionTool(), GroundTool(), ClassifyTool(), AskImageTool(), SegmentTool(), GenerateImageTool(),
             EditImageTool(), DrawTool()]
 

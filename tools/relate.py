@@ -103,6 +103,7 @@ class RelateTool(VisionTool):
                 "largest": lambda it: -(it.box[2] - it.box[0]) * (it.box[3] - it.box[1]),
             }[args.relation]
             best = min(subjects, key=key)
+            used = [best.ref]
             value, statement = best.label, f"the {args.relation} in {args.subject} is {best.label} ({best.ref}, box {fmt_box(best.box)})"
         else:
             if not args.target:
@@ -118,6 +119,7 @@ class RelateTool(VisionTool):
                 key=lambda gt: gt[0],
             )
             where = f"the {subject.label} ({subject.ref})"
+            used = [subject.ref] + [t.ref for _, t in (found if args.relation in ("inside", "count_inside") else found[:1])]
             if args.relation == "count_inside":
                 value = len(found)
                 statement = f"{value} items of {args.target} inside {where}"
@@ -133,5 +135,5 @@ class RelateTool(VisionTool):
                 value = t.label
                 statement = f"'{t.label}' ({t.ref}) is {args.relation.replace('_', ' ')} {where}"
         art = ctx.new(ValueArtifact, inputs=inputs, params=args.model_dump(exclude_none=True),
-                      value=value, statement=statement)
+                      value=value, statement=statement, evidence=tuple(used))
         return ToolOutput(art.summary(), [art])
