@@ -22,7 +22,7 @@ from planners.base import FinalAnswer, RunContext
 from planners.choose import choose_program
 from planners.executor import PlanExecutor
 from planners.plan import Plan, Task, normalize
-from planners.programs import candidate_programs, sentence
+from planners.programs import Program, candidate_programs, sentence
 from planners.task_graph import TaskGraph, split_question
 
 
@@ -60,30 +60,24 @@ class PlanGraphPlanner:
         # tool time (perception and queries) vs. planning time, for Result.timings
         run.phase_seconds["execute"] = t1 - t0
         parts = split_question(run, run.main_question or run.question)
-        answers: list[FinalAnswer | None] = []
-        tasks = [t.model_dump() for t in perception.tasks]
+        chosen: list[Program | None] = []
         notes: list[str] = []
         for k, part in enumerate(parts, 1):
             candidates = candidate_programs(part, tables)
             program, how = choose_program(run, part, candidates) if candidates else (None, "no structure to compute on")
             notes.append(f"part {k}: {how}" if len(parts) > 1 else how)
-            if program is None:
-                answers.append(None)
-                continue
-            step = f"q{k}"
-            tasks.append({"id": step, "tool": program.tool, "args": program.args, "deps": [], "gloss": program.gloss})
-            result = run.runner.call(program.tool, program.args, step=step)
-            run.phase_seconds["execute"] += result.duration_s
-            if not result.ok or result.primary is None:
-                notes.append(f"the chosen program failed ({result.observation}); planning tools instead")
-                answers.append(None)
-                continue
-            value = run.store.get(result.primary, ValueArtifact)
-            answers.append(FinalAnswer(sentence(program, value.short), [value.id], short=value.short))
+            chosen.append(program)
+        run.emit(PlanMade(
+            tasks=[t.model_dump() for t in perception.tasks] + [
+                {"id": f"q{k}", "tool": p.tool, "args": p.args, "deps": [], "gloss": p.gloss}
+                for k, p in enumerate(chosen, 1) if p is not None],
+            source="choice" if all(chosen) else "choice+llm",
+            note=" | ".join(f"{q} [{p.gloss if p else 'free plan'}]" for q, p in zip(parts, chosen))))
+        run.phase_seconds["plan"] = time.perf_counter() - t1
+        answers: list[FinalAnswer | None] = []
+        for k, program in enumerate(chosen, 1):
+            answers.append(self.compute(run, program, f"q{k}", notes) if program is not None else None)
         free = [p for p, a in zip(parts, answers) if a is None]
-        run.emit(PlanMade(tasks=tasks, source="choice" if not free else "choice+llm",
-                          note=" | ".join(f"{p} [{'program' if a else 'free plan'}]" for p, a in zip(parts, answers))))
-        run.phase_seconds["plan"] = time.perf_counter() - t1 - run.phase_seconds["execute"] + (t1 - t0)
         if free:  # one free plan serves every part without a program; its answer goes in the first one's place
             answers[answers.index(None)] = TaskGraph().solve(run, free)
         return FinalAnswer(
@@ -93,3 +87,14 @@ class PlanGraphPlanner:
             ok=all(a.ok for a in answers if a),
             short="; ".join(a.short for a in answers if a and a.short),
         )
+
+    @staticmethod
+    def compute(run: RunContext, program: Program, step: str, notes: list[str]) -> FinalAnswer | None:
+        """Run the chosen program; its value is the short answer and the sentence states it."""
+        result = run.runner.call(program.tool, program.args, step=step)
+        run.phase_seconds["execute"] += result.duration_s
+        if not result.ok or result.primary is None:
+            notes.append(f"the chosen program failed ({result.observation}); planning tools instead")
+            return None
+        value = run.store.get(result.primary, ValueArtifact)
+        return FinalAnswer(sentence(program, value.short), [value.id], short=value.short)

@@ -15,8 +15,9 @@ ROWS = [{"name": "Tea", "amount": 3.5}, {"name": "Steak", "amount": 24.0}, {"nam
 
 
 @pytest.mark.parametrize("args,value", [
-    ({"op": "max"}, {"name": "Steak", "amount": 24.0}),
-    ({"op": "min"}, {"name": "Bread", "amount": 2.25}),
+    ({"op": "max"}, "Steak"),
+    ({"op": "min"}, "Bread"),
+    ({"op": "max", "answer": "amount"}, 24.0),
     ({"op": "sum"}, 29.75),
     ({"op": "mean"}, 9.92),
     ({"op": "count"}, 3),

@@ -8,16 +8,6 @@ from agent.session import ChatSession
 from ui.render import ChatRenderer
 
 Q = "Which item is most expensive?"
-PLAN = {"tasks": [{"id": "t1", "tool": "ocr", "args": {"image": "img-1"}},
-                  {"id": "t2", "tool": "extract", "args": {"source": "$t1", "kind": "line_items"}},
-                  {"id": "t3", "tool": "query", "args": {"table": "$t2", "op": "max"}}]}
-
-
-def plan_replies(receipt):
-    return ({"parts": [Q]}, PLAN, {"items": [{"name": n, "amount": p} for n, p in receipt.items], "total": receipt.total},
-            {"answer": "Coffee Beans is the most expensive item.", "evidence": ["val-4"]})
-
-
 def saver(tmp_path):
     def save(image, name):
         path = tmp_path / name
@@ -27,22 +17,28 @@ def saver(tmp_path):
 
 
 def test_events_render_as_thoughts_tool_steps_answer_and_evidence_image(settings, scripted, receipt, tmp_path):
-    chat = scripted(*plan_replies(receipt))
+    chat = scripted({"intent": "most_or_least"}, {"choice": "the item with the highest price"})
     session = ChatSession()
     history = []
     renderer = ChatRenderer(history, session.store, saver(tmp_path))
     for event in Agent(settings, chat_models={"planner": chat, "reasoner": chat}).stream(Q, [receipt.image], session=session):
         renderer.apply(event)
     titles = [m["metadata"]["title"] for m in history if "metadata" in m]
-    assert titles[0] == "📋 Plan (llm)" and titles[1:] == ["🛠️ ocr (t1)", "🛠️ extract (t2)", "🛠️ query (t3)"]
+    assert titles[:3] == ["🛠️ ocr (t1)", "🛠️ detect (t2)", "🛠️ layout (t3)"] or \
+        titles[:3] == ["🛠️ detect (t2)", "🛠️ ocr (t1)", "🛠️ layout (t3)"]  # OCR and detection run at once
+    assert titles[3:] == ["📋 Plan (choice)", "🛠️ query (q1)"]  # the plan shows before its step runs
     assert all(m["metadata"]["status"] == "done" for m in history if "metadata" in m)
-    query = history[3]
-    assert "args:" in query["content"] and "→ val-4: max amount in tab-3: Coffee Beans" in query["content"]
-    answer = next(m for m in history if isinstance(m["content"], str) and m["content"].startswith("Coffee Beans"))
-    assert "*evidence: val-4*" in answer["content"]
-    # the evidence (val-4 <- tab-3 <- ocr-2) is drawn: OCR boxes on the receipt
+    query = next(m for m in history if m.get("metadata", {}).get("title") == "🛠️ query (q1)")
+    assert "args:" in query["content"] and "max price in tab-4: Coffee Beans (21.55)" in query["content"]
+    answer = next(m for m in history if isinstance(m["content"], str) and m["content"].startswith("The item"))
+    assert "Coffee Beans" in answer["content"] and "*evidence: val-7*" in answer["content"]
+    # the evidence is exactly the receipt line the value came from (val-7 -> tab-4#4), drawn on the receipt
     image = history[-1]["content"]
     assert image["alt_text"] == "evidence on img-1" and (tmp_path / image["path"].split("/")[-1]).stat().st_size > 1000
+    from agent.evidence import evidence_regions
+
+    regions = evidence_regions(session.store, ["val-7"])
+    assert [r.ref for r in regions] == ["tab-4#4"] and regions[0].label == "Coffee Beans 21.55"
 
 
 def test_failed_tool_and_error_messages(settings, scripted, chelsea, tmp_path):

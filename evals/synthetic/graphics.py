@@ -130,6 +130,7 @@ def shapes_question(rng: random.Random, qid: str, out_dir: Path) -> Question:
     kind = rng.choice(["count", "under", "colour", "shape"])
     if kind == "count":
         colour = rng.choice(list(SHAPE_COLOURS))
+        common["meta"].update(kind="count", colour=colour)
         count = sum(s["colour"] == colour for s in shapes)
         q = phrase(rng, ["How many {c} shapes are there?", "How many shapes are {c}?"], c=colour)
         return Question(id=qid, question=q, answer=count, metric="numeric", answer_type="count", steps=2,
@@ -137,7 +138,10 @@ def shapes_question(rng: random.Random, qid: str, out_dir: Path) -> Question:
                         **common)
     target = rng.choice(shapes)
     same = [s for s in shapes if s["shape"] == target["shape"] and s["colour"] == target["colour"]]
-    if kind == "under" and len(same) == 1:
+    if kind == "under" and len(same) > 1:
+        kind = "colour"  # "the red circle" must name one shape
+    common["meta"].update(kind=kind, target=shapes.index(target))
+    if kind == "under":
         q = phrase(rng, ["What number is written under the {c} {s}?", "Which number is below the {c} {s}?"],
                    c=target["colour"], s=target["shape"])
         return Question(id=qid, question=q, answer=str(target["number"]), steps=3,
