@@ -8,6 +8,8 @@ from agent.session import ChatSession
 from ui.render import ChatRenderer
 
 Q = "Which item is most expensive?"
+
+
 def saver(tmp_path):
     def save(image, name):
         path = tmp_path / name

@@ -55,8 +55,8 @@ def similarity(a: str, b: str) -> float:
 def _word_match(label_word: str, question_words: list[str]) -> float:
     if label_word in question_words:
         return 1.0
-    if len(label_word) < 4 or label_word.isdigit():
-        return 0.0  # short words and numbers must match exactly
+    if len(label_word) < 3 or label_word.isdigit():
+        return 0.0  # very short words and numbers must match exactly ("Kof" read for "Kofi" may not)
     best = max((SequenceMatcher(None, label_word, q).ratio() for q in question_words if abs(len(q) - len(label_word)) <= 3),
                default=0.0)
     # singular / plural: "buses" names "bus"
@@ -67,7 +67,7 @@ def _word_match(label_word: str, question_words: list[str]) -> float:
 
 def mention_score(label: str, question: str) -> float:
     """How well the question names the label (0..1): every word of the label must appear in
-    the question, exactly or (for words of 4+ letters) with an OCR-sized difference."""
+    the question, exactly or (for words of 3+ letters) with an OCR-sized difference."""
     lw = words(label)
     qw = words(question)
     if not lw or not qw:
