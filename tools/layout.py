@@ -92,7 +92,7 @@ class LayoutTool(VisionTool):
                   [r.box for r in receipt.items], "item",
                   fields={k: r.amount for k, r in receipt.fields.items()},
                   field_boxes={k: r.box for k, r in receipt.fields.items()})
-        chart = parse_chart(arr, phrases)
+        chart = parse_chart(arr, phrases, reread=lambda box: self._reread(img.image, box, ctx))
         if chart is not None:
             table("bars", ("category", "value"), [{"category": b.category, "value": b.value} for b in chart.bars],
                   [b.box for b in chart.bars], "category")
@@ -130,3 +130,19 @@ class LayoutTool(VisionTool):
                   vocab={"object": tuple(sorted(COCO_NAMES)), "position": POSITION_NAMES})
         observation = "\n".join(t.summary() for t in made) or f"no structure found in {img.id}"
         return ToolOutput(observation, made)
+
+    @staticmethod
+    def _reread(image: Any, box: Box, ctx: ToolContext, zoom: float = 2.0) -> str:
+        """Read a small region again, enlarged: where a chart label must be but OCR of the whole
+        image missed it (small text next to a strong edge is often skipped)."""
+        from PIL import Image
+
+        from tools.ocr import load_ocr
+
+        x1, y1, x2, y2 = (int(round(v)) for v in box)
+        if x2 - x1 < 4 or y2 - y1 < 4:
+            return ""
+        crop = image.crop((x1, y1, x2, y2)).convert("RGB")
+        crop = crop.resize((int(crop.width * zoom), int(crop.height * zoom)), Image.LANCZOS)
+        engine, _ = load_ocr(ctx.settings.ocr, ctx.models)
+        return " ".join(w[0] for w in sorted(engine(crop), key=lambda w: w[1][0]) if w[2] >= 0.5)

@@ -6,11 +6,12 @@ and value labels are how values are read, never data rows themselves."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from tools.structure.colour import border_colour
-from tools.structure.geometry import Box, center, overlap_1d
+from tools.structure.geometry import Box, center, intersection, overlap_1d
 from tools.structure.phrases import Phrase
 from tools.structure.text import parse_number
 
@@ -44,9 +45,6 @@ def _bar_boxes(arr: np.ndarray, text_boxes: list[Box]) -> list[_Solid]:
     h, w = arr.shape[:2]
     bg = border_colour(arr)
     fg = (np.abs(arr.astype(np.int16) - bg.astype(np.int16)).sum(axis=2) > 60).astype(np.uint8)
-    for b in text_boxes:  # bold glyphs are thick enough to pass for small bars
-        x1, y1, x2, y2 = (int(round(v)) for v in b)
-        fg[max(0, y1 - 1):y2 + 1, max(0, x1 - 1):x2 + 1] = 0
     k = max(5, int(0.015 * min(h, w)))  # wider than text strokes, axis and grid lines
     solid = cv2.morphologyEx(fg, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=4)
@@ -55,6 +53,9 @@ def _bar_boxes(arr: np.ndarray, text_boxes: list[Box]) -> list[_Solid]:
         x, y, bw, bh, a = stats[i]
         if a < 0.75 * bw * bh or min(bw, bh) < k:  # not a filled rectangle (a slight tilt leaves corners empty)
             continue
+        box = (float(x), float(y), float(x + bw), float(y + bh))
+        if any(intersection(box, t) >= 0.8 * bw * bh for t in text_boxes):
+            continue  # a bold glyph, thick enough to pass for a small bar
         # its length down the middle, counting pixels past half the bar's contrast with the page
         # (blur and JPEG smear edges by a pixel or two, a unit on a fine axis)
         mask = labels[y:y + bh, x:x + bw] == i
@@ -177,8 +178,10 @@ def _calibrate(ticks: list[tuple[float, float]]) -> tuple[float, float, int] | N
 
 
 def parse_tick(text: str) -> float | None:
-    """A number beside an axis; OCR reads the tick mark next to it as a dash or a bar ("80-")."""
-    return parse_number(text.strip().rstrip("-–—|_ ").lstrip("|_ "))
+    """A number beside an axis; OCR reads the tick mark next to it as a dash or a bar ("80-"),
+    and a lone zero as the letter o."""
+    t = text.strip().rstrip("-–—|_ ").lstrip("|_ ")
+    return 0.0 if t in ("o", "O") else parse_number(t)
 
 
 def _pieces(p: Phrase, runs: list[str]) -> list[Phrase]:
@@ -224,7 +227,9 @@ def split_across(phrases: list[Phrase], bars: list[Box], vertical: bool) -> list
     return out
 
 
-def parse_chart(arr: np.ndarray, phrases: list[Phrase]) -> Chart | None:
+def parse_chart(arr: np.ndarray, phrases: list[Phrase], reread: Callable[[Box], str] | None = None) -> Chart | None:
+    """The chart in an image, if there is one. `reread(box)` reads a region again (zoomed in):
+    asked for a bar's missing name or printed value when the other bars have theirs."""
     solids = _bar_boxes(arr, [p.box for p in phrases])
     if len(solids) < 2:
         return None
@@ -277,9 +282,15 @@ def parse_chart(arr: np.ndarray, phrases: list[Phrase]) -> Chart | None:
         values = sorted({val for _, val in points})
         step = float(np.median(np.diff(values)))  # the origin may have no label of its own
         base_value = values[0] + step * round((at_base - values[0]) / step)
-    for b in bars:
-        cat = _category(b, words, v)
-        label = _value_label(b, [(p, val) for p, val in nums if id(p) not in tick_ids], v)
+    found = [(b, _category(b, words, v), _value_label(b, [(p, val) for p, val in nums if id(p) not in tick_ids], v))
+             for b in bars]
+    printed = sum(1 for _, _, lab in found if lab is not None) > len(bars) / 2
+    for b, cat, label in found:
+        if reread is not None and cat is None:  # zoom in where the name must be
+            text = reread(_name_region(b, v, arr.shape)).strip()
+            cat = Phrase(text, _name_region(b, v, arr.shape), 0.5, -1) if text else None
+        if reread is not None and label is None and printed:  # and where the value must be
+            label = parse_tick(reread(_value_region(b, v, arr.shape)))
         if label is not None:
             value, source = label, "label"
         elif cal is not None:
@@ -292,6 +303,22 @@ def parse_chart(arr: np.ndarray, phrases: list[Phrase]) -> Chart | None:
     if sum(1 for b in out if b.category) < 2 or sum(1 for b in out if b.value is not None) < 2:
         return None  # filled boxes without names and values (signs, table rules) are not a chart
     return Chart(out, orientation, [(val, p.box) for p, val in ticks] if cal else [])
+
+
+def _name_region(bar: Box, vertical: bool, shape: tuple[int, ...]) -> Box:
+    h, w = shape[:2]
+    if vertical:
+        pad = 0.3 * (bar[2] - bar[0])
+        return max(0, bar[0] - pad), bar[3], min(w, bar[2] + pad), min(h, bar[3] + 0.15 * h)
+    return 0, max(0, bar[1] - 5), bar[0], min(h, bar[3] + 5)
+
+
+def _value_region(bar: Box, vertical: bool, shape: tuple[int, ...]) -> Box:
+    h, w = shape[:2]
+    if vertical:
+        pad = 0.3 * (bar[2] - bar[0])
+        return max(0, bar[0] - pad), max(0, bar[1] - 0.12 * h), min(w, bar[2] + pad), bar[1] + 4
+    return bar[2] - 4, max(0, bar[1] - 5), min(w, bar[2] + 0.2 * w), min(h, bar[3] + 5)
 
 
 def _category(bar: Box, words: list[Phrase], vertical: bool) -> Phrase | None:
