@@ -12,7 +12,7 @@ from PIL import Image
 from agent.artifacts import ArtifactStore, ImageArtifact, Provenance
 from agent.config import Settings, load_settings
 from agent.errors import MMAgentError, RunCancelled, UserInputError
-from agent.evidence import evidence_regions
+from agent.evidence import cited_value, evidence_regions, unsupported_numbers
 from agent.events import (AnswerGiven, ErrorRaised, EventStream, LLMCalled, PlanMade, RunFinished,
                           RunStarted, ToolCalled, ToolResult)
 from agent.images import load_image, normalize_mode
@@ -162,6 +162,11 @@ class Agent:
             events.emit(ErrorRaised(message=str(exc), where="planner"))
             events.emit(RunFinished(ok=False, wall_s=time.perf_counter() - t0))
             raise
+        if not final.short and (value := cited_value(store, final.evidence)) is not None:
+            final.short = value.short  # a loop's answer cites the value it computed
+        if final.evidence and (unsupported := unsupported_numbers(final.answer, final.evidence, store, question)):
+            final.notes.append(f"unsupported: the answer states {', '.join(unsupported)}, "
+                               f"which none of its evidence ({', '.join(final.evidence)}) holds")
         if answer_format and final.short:
             final.answer = final.short
             final.notes.append(f"answer-format instruction honoured: {answer_format!r}")

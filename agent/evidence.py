@@ -105,3 +105,28 @@ def evidence_views(store: ArtifactStore, artifact_ids: list[str]) -> list[tuple[
             by_image.setdefault(image_id, []).append(art)
     return [(image_id, annotate(store.get(image_id, ImageArtifact).image, [as_detections(a) for a in arts]))
             for image_id, arts in by_image.items()]
+
+
+def cited_value(store: ArtifactStore, artifact_ids: list[str]) -> ValueArtifact | None:
+    """The last computed value among the cited artifacts (its value is the short answer)."""
+    values = [store.get(a) for a in artifact_ids if a in store and isinstance(store.get(a), ValueArtifact)]
+    return values[-1] if values else None  # type: ignore[return-value]
+
+
+def unsupported_numbers(answer: str, artifact_ids: list[str], store: ArtifactStore, question: str = "") -> list[str]:
+    """Numbers an answer states that none of the artifacts it cites holds (nor the question):
+    a value said but not computed or read is flagged, never passed off as evidence."""
+    import re
+
+    def numbers(text: str) -> set[float]:
+        return {round(float(n.replace(",", "")), 2) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)}
+
+    held = numbers(question)
+    for aid in artifact_ids:
+        if aid in store:
+            art = store.get(aid)
+            held |= numbers(art.summary())
+            if isinstance(art, ValueArtifact):
+                held |= numbers(art.short)
+    stated = re.findall(r"\d[\d,]*(?:\.\d+)?", answer)
+    return [n for n in stated if round(float(n.replace(",", "")), 2) not in held]

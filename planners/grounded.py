@@ -10,6 +10,8 @@ lines, crops) that support it:
 - count:      detect objects of class `about` (grounding when it is not a detector class)
 - find:       ground `about`: its box
 - calculate:  exact arithmetic on `about` (numbers from earlier answers)
+- compute:    the `plan` planner's structured path on that image: its layout tables, the
+              candidate programs for the sub-question, the planner's choice, the computed value
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from agent.runner import ToolCallResult
 from planners.base import RunContext
 from tools.ask_image import answer_of
 
-How = Literal["look", "read", "read_below", "count", "find", "calculate"]
+How = Literal["look", "read", "read_below", "count", "find", "calculate", "compute"]
 _WORD = re.compile(r"[a-z0-9]+")
 _GENERIC = {"the", "a", "an", "of", "in", "on", "image", "picture", "text", "number", "value", "written"}
 
@@ -52,6 +54,7 @@ class GroundedAnswerer:
     def __init__(self, run: RunContext) -> None:
         self.run = run
         self.vlm = "ask_image" in run.runner.tools
+        self._tables: list[list] | None = None  # the layout tables of every image, read once
 
     def answer(self, sub: SubQuestion, step: str) -> Finding:
         self._calls: list[ToolCallResult] = []
@@ -59,7 +62,8 @@ class GroundedAnswerer:
         if sub.image not in self.run.store:
             return Finding(sub, f"ERROR: no image {sub.image}; images are {', '.join(self.run.image_ids)}")
         program = {"look": self._look, "read": self._read, "read_below": self._read_below,
-                   "count": self._count, "find": self._find, "calculate": self._calculate}[sub.how]
+                   "count": self._count, "find": self._find, "calculate": self._calculate,
+                   "compute": self._compute}[sub.how]
         text, cited = program(sub)
         return Finding(sub, text, cited, len(self._calls))
 
@@ -124,6 +128,21 @@ class GroundedAnswerer:
     def _find(self, sub: SubQuestion) -> tuple[str, list[str]]:
         r = self._call("ground", image=sub.image, phrase=sub.about or sub.question)
         return (r.observation, self._ids(r)) if r.ok else (r.observation, [])
+
+    def _compute(self, sub: SubQuestion) -> tuple[str, list[str]]:
+        from planners.choose import choose_program
+        from planners.plan_graph import perceive
+        from planners.programs import candidate_programs
+
+        if self._tables is None:
+            self._tables = perceive(self.run)[1]
+        tables = self._tables[self.run.image_ids.index(sub.image)] if sub.image in self.run.image_ids else []
+        candidates = candidate_programs(sub.question, [tables])
+        program, _ = choose_program(self.run, sub.question, candidates) if candidates else (None, "")
+        if program is None:
+            return self._read(sub)  # nothing the structure computes: read the text instead
+        r = self._call(program.tool, **program.args)
+        return (self._text(r), self._ids(r)) if r.ok else (r.observation, [])
 
     def _calculate(self, sub: SubQuestion) -> tuple[str, list[str]]:
         r = self._call("calculate", expression=sub.about)

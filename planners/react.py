@@ -16,7 +16,7 @@ from typing import Any, TypedDict
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from pydantic import BaseModel, Field
 
-from agent.artifacts import ImageArtifact
+from agent.artifacts import ImageArtifact, ValueArtifact
 from agent.errors import StructuredOutputError
 from agent.events import Thought
 from agent.llm.client import LLMClient
@@ -48,6 +48,7 @@ class ReActState(TypedDict):
     steps: int
     action: Action | None
     tool_call_id: str | None
+    computed: str | None  # the id of a value the last tool computed: the loop then answers
 
 
 def action_schema(run: RunContext, final_only: bool = False) -> dict[str, Any]:
@@ -77,9 +78,12 @@ class ReActPlanner:
         made: list[FinalAnswer] = []
 
         def think(state: ReActState) -> dict[str, Any]:
-            forced = state["steps"] >= limit
-            msgs = state["messages"] + ([HumanMessage(content=(
-                f"Step limit ({limit}) reached: give the final answer now from the observations."))] if forced else [])
+            # The answer is offered as the one action once a tool computed a value (small models
+            # otherwise keep calling tools to the step limit), and at the step limit.
+            forced = state["steps"] >= limit or state["computed"] is not None
+            note = (f"{state['computed']} holds the computed value: give the final answer now, citing it."
+                    if state["computed"] else f"Step limit ({limit}) reached: give the final answer now from the observations.")
+            msgs = state["messages"] + ([HumanMessage(content=note)] if forced else [])
             action, reply = self._decide(run, llm, msgs, tools, native, forced)
             if forced and action.tool != FINAL:
                 action = Action(tool=FINAL, answer="", thought="no final answer at the step limit")
@@ -93,13 +97,15 @@ class ReActPlanner:
             assert action is not None
             step = f"s{state['steps'] + 1}"
             result = run.runner.call(action.tool, action.args, step=step)
+            values = [a for a in result.artifact_ids if isinstance(run.store.get(a), ValueArtifact)]
             return {"messages": state["messages"] + observation_messages(run, llm, result, state["tool_call_id"]),
-                    "steps": state["steps"] + 1}
+                    "steps": state["steps"] + 1, "computed": values[-1] if values else None}
 
         def finish(state: ReActState) -> dict[str, Any]:
             action = state["action"]
             assert action is not None
-            notes = [f"step limit {limit} reached; answer forced"] if state["steps"] >= limit else []
+            notes = [f"step limit {limit} reached; answer forced"] if state["steps"] >= limit else \
+                [f"answered once {state['computed']} was computed"] if state["computed"] else []
             ok = bool(action.answer.strip())
             made.append(FinalAnswer(
                 action.answer.strip() or f"No answer within {limit} steps.",
@@ -121,7 +127,7 @@ class ReActPlanner:
             HumanMessage(content=with_images(run, llm, f"Images: {images}\nQuestion: {run.question}", run.image_ids)),
         ]
         t0 = time.perf_counter()
-        graph.compile().invoke({"messages": first, "steps": 0, "action": None, "tool_call_id": None},
+        graph.compile().invoke({"messages": first, "steps": 0, "action": None, "tool_call_id": None, "computed": None},
                                {"recursion_limit": 2 * limit + 6})
         run.phase_seconds["execute"] = time.perf_counter() - t0
         return made[0]
