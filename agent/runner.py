@@ -69,7 +69,7 @@ class ToolRunner:
             key = None
             if self.cache is not None and tool.cache_roles:
                 models = {r: ctx.settings.role(r).model_dump() for r in tool.cache_roles}
-                key = self.cache.key(tool_name, models, args.model_dump(), ctx.store)
+                key = self.cache.key(f"{tool_name}@{tool.cache_version}", models, args.model_dump(), ctx.store)
             hit = self.cache.load(key, ctx.store, getattr(args, "image", "")) if key else None
             if hit is not None:
                 art, suffix = hit

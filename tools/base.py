@@ -59,6 +59,7 @@ class VisionTool(BaseTool):
     runner: Any = None  # agent.runner.ToolRunner, bound when an agent run starts
     plannable: bool = True  # offered to planners (False: used by the UI / code directly)
     cache_roles: tuple[str, ...] = ()  # perception tools: the roles whose models make the output (cacheable)
+    cache_version: str = "1"  # bump when the tool's output changes for the same model and arguments
 
     def forward(self, args: Any, ctx: ToolContext) -> ToolOutput:
         raise NotImplementedError

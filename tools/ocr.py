@@ -118,6 +118,7 @@ class OcrTool(VisionTool):
     description: str = "read the text in an image as lines with boxes"
     args_schema: type[BaseModel] = OcrArgs
     cache_roles: tuple[str, ...] = ("ocr",)
+    cache_version: str = "2"  # lines keep their word segments; images read at native size up to 1280 px
 
     def forward(self, args: OcrArgs, ctx: ToolContext) -> ToolOutput:
         img = ctx.store.get(args.image, ImageArtifact)

@@ -285,6 +285,8 @@ def parse_chart(arr: np.ndarray, phrases: list[Phrase], reread: Callable[[Box], 
     found = [(b, _category(b, words, v), _value_label(b, [(p, val) for p, val in nums if id(p) not in tick_ids], v))
              for b in bars]
     printed = sum(1 for _, _, lab in found if lab is not None) > len(bars) / 2
+    if sum(1 for _, cat, _ in found if cat is not None) < max(2, len(bars) / 2):
+        return None  # most bars must be named by what OCR read; zooming in only fills gaps
     for b, cat, label in found:
         if reread is not None and cat is None:  # zoom in where the name must be
             text = reread(_name_region(b, v, arr.shape)).strip()
