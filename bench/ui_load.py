@@ -86,11 +86,13 @@ def main() -> None:
         wall = time.perf_counter() - t0
     finally:
         proc.terminate()
+    from evals.metrics import numeric_match
+
     rows = []
     for r, (latency, answer) in zip(receipts, done):
-        own = f"{r.total:.2f}" in answer
-        others = [f"{o.total:.2f}" for o in receipts if o is not r and f"{o.total:.2f}" in answer
-                  and f"{o.total:.2f}" != f"{r.total:.2f}"]
+        own = bool(numeric_match(answer, r.total))  # 58.9 and $58.90 state the same total
+        others = [f"{o.total:.2f}" for o in receipts if o is not r and numeric_match(answer, o.total)
+                  and o.total != r.total]
         rows.append({"total": r.total, "answer": answer, "latency_s": round(latency, 1), "correct": own,
                      "error": answer.startswith("⚠️") or not answer, "other_sessions_totals": others})
     lat = sorted(r["latency_s"] for r in rows)

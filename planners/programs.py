@@ -86,6 +86,25 @@ def _cell_mentions(tab: TableArtifact, column: str, question: str) -> list[str]:
     return [unique[i] for i in mentioned(unique, question)]
 
 
+# Words a question uses for a column it asks for, right after its question word ("What colour
+# is ...", "Which shape ...", "What number is under ...", "Where is ...").
+ASKED = {"colour": ("colour", "color"), "shape": ("shape",), "text": ("number", "text", "word", "label"),
+         "position": ("position", "side", "corner", "panel"), "panel": ("panel", "side", "position", "corner"),
+         "objects": ("object", "animal", "thing")}
+
+
+def asked_column(question: str, columns: tuple[str, ...]) -> str | None:
+    """The column a "what X / which X / where" question asks for, when the structure has it."""
+    ws = words(question)
+    for k, w in enumerate(ws[:-1]):
+        if w in ("what", "which"):
+            nxt = ws[k + 1]
+            return next((c for c in columns if nxt in ASKED.get(c, ()) or nxt.rstrip("s") == c.lower()), None)
+        if w == "where":
+            return next((c for c in ("position", "panel") if c in columns), None)
+    return None
+
+
 def _a(noun: str) -> str:
     return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
@@ -145,8 +164,9 @@ def table_programs(tab: TableArtifact, question: str, where: str = "", seen_only
                 add(f"the number of {noun}s with {n} less than {x:g}", op="count_where", column=n, where="lt", value=x)
         if tab.kind in ("items", "line_items", "table", "bars") or any(w.startswith(noun) for w in words(question)):
             add(f"the number of {noun}s", op="count")
-        for n in numeric:
-            add(f"the sum of all {n}s", op="sum", column=n)
+        if "total" not in tab.fields:  # a printed total is the sum the document means
+            for n in numeric:
+                add(f"the sum of all {n}s", op="sum", column=n)
     # values the question names in categorical columns -> filters
     mentions: dict[str, list[str]] = {}
     for col in tab.columns:
@@ -160,11 +180,13 @@ def table_programs(tab: TableArtifact, question: str, where: str = "", seen_only
             mentions[col] = vals
     single = [{c: v} for c, vs in mentions.items() for v in vs[:2]]
     combos = single + ([{c: vs[0] for c, vs in mentions.items()}] if len(mentions) > 1 else [])
+    asked = asked_column(question, tab.columns)
     for flt in combos:
         desc = _describe(tab, flt)
         seen = any(all(str(r.get(c)) == v or c in ("position", "panel", "objects") for c, v in flt.items())
                    for r in tab.rows)
-        for a in (c for c in tab.columns if c not in flt and lookups and (seen or tab.kind != "objects")):
+        for a in (c for c in tab.columns if c not in flt and lookups and (seen or tab.kind != "objects")
+                  and asked in (None, c)):  # "What colour is the shape ..." reads the colour column
             if a == label and label in ("panel", "position"):
                 add(f"the position of the {noun} {desc}", op="lookup", filters=flt, answer=a)
             elif a == label:

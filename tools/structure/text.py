@@ -57,8 +57,9 @@ def _word_match(label_word: str, question_words: list[str]) -> float:
         return 1.0
     if len(label_word) < 3 or label_word.isdigit():
         return 0.0  # very short words and numbers must match exactly ("Kof" read for "Kofi" may not)
-    best = max((SequenceMatcher(None, label_word, q).ratio() for q in question_words if abs(len(q) - len(label_word)) <= 3),
-               default=0.0)
+    # OCR slips a letter inside a word, rarely the first: "Rice" is not a misread "price"
+    best = max((SequenceMatcher(None, label_word, q).ratio() for q in question_words
+                if abs(len(q) - len(label_word)) <= 3 and q[:1] == label_word[:1]), default=0.0)
     # singular / plural: "buses" names "bus"
     if any(q.rstrip("s").rstrip("e") == label_word.rstrip("s").rstrip("e") for q in question_words):
         best = max(best, 0.95)
