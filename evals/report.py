@@ -56,6 +56,19 @@ def group_tables(data: list[tuple[str, list[dict]]]) -> list[str]:
     return lines
 
 
+def write_rows(data: list[tuple[str, list[dict]]], path: Path) -> None:
+    """One CSV row per question and run: what was asked, the gold answer, the prediction, the score."""
+    import csv
+
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["run", "id", "family", "question", "gold", "prediction", "score", "wall_s", "error"])
+        for name, rows in data:
+            for r in rows:
+                w.writerow([name, r.get("id"), r.get("family"), r.get("question"), r.get("gold"), r.get("prediction"),
+                            r.get("score"), round(float(r.get("wall_s") or 0), 2), r.get("error", "")])
+
+
 def write_report(runs: list[Path], out_dir: Path) -> Path:
     import matplotlib
 
@@ -111,7 +124,9 @@ def write_report(runs: list[Path], out_dir: Path) -> Path:
     fig.tight_layout()
     fig.savefig(out_dir / "latency_tokens.png", dpi=110)
     plt.close(fig)
-    lines += ["", "![Latency and tokens](latency_tokens.png)", ""]
+    lines += ["", "![Latency and tokens](latency_tokens.png)", "",
+              "Per-question rows of every run: [rows.csv](rows.csv).", ""]
+    write_rows(data, out_dir / "rows.csv")
     report = out_dir / "report.md"
     report.write_text("\n".join(lines))
     return report

@@ -96,6 +96,11 @@ def test_report_compares_runs(tmp_path):
     assert "| IMG | 1.000 (n=6) | 0.500 (n=6) |" in text and "| TXT | 1.000 (n=2) | 0.000 (n=2) |" in text
     for png in ("accuracy_by_family.png", "accuracy_by_steps.png", "accuracy_by_rounds.png", "latency_tokens.png"):
         assert (tmp_path / "rep" / png).stat().st_size > 1000
+    import csv
+
+    rows = list(csv.DictReader((tmp_path / "rep" / "rows.csv").open()))
+    assert len(rows) == 12 and {r["run"] for r in rows} == {"a", "b"}
+    assert sum(float(r["score"]) for r in rows if r["run"] == "b") == 3
 
 
 def test_replay_rescores_a_recorded_run_without_models(tmp_path):
