@@ -116,10 +116,10 @@ def cited_value(store: ArtifactStore, artifact_ids: list[str]) -> ValueArtifact 
 def unsupported_numbers(answer: str, artifact_ids: list[str], store: ArtifactStore, question: str = "") -> list[str]:
     """Numbers an answer states that none of the artifacts it cites holds (nor the question):
     a value said but not computed or read is flagged, never passed off as evidence."""
-    import re
+    from tools.structure.text import numbers_in
 
     def numbers(text: str) -> set[float]:
-        return {round(float(n.replace(",", "")), 2) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)}
+        return {round(abs(n), 2) for n in numbers_in(text)}
 
     held = numbers(question)
     for aid in artifact_ids:
@@ -128,5 +128,4 @@ def unsupported_numbers(answer: str, artifact_ids: list[str], store: ArtifactSto
             held |= numbers(art.summary())
             if isinstance(art, ValueArtifact):
                 held |= numbers(art.short)
-    stated = re.findall(r"\d[\d,]*(?:\.\d+)?", answer)
-    return [n for n in stated if round(float(n.replace(",", "")), 2) not in held]
+    return [format_value(n) for n in sorted(numbers(answer) - held)]

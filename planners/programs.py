@@ -7,8 +7,8 @@ OCR-tolerant name matching, colour / shape / object / position words, numbers). 
 to the model is the choice a small model is good at: which operation, which column. So it
 never spells a row, an operation or a position; it picks one gloss from an enum.
 
->>> [p.gloss for p in candidate_programs("What is the price of the Honey?", [items_table])][:2]
-['the price of Honey', 'the item with the highest price']
+>>> "the price of Honey" in [p.gloss for p in candidate_programs("What does the Honey cost?", [[items]])]
+True
 """
 from __future__ import annotations
 
@@ -20,13 +20,11 @@ from tools.structure.colour import colour_word
 from tools.structure.geometry import position_word
 from tools.structure.text import mentioned, numbers_in, words
 
-NONE = "none of these"
 NOUNS = {"items": "item", "line_items": "item", "table": "row", "bars": "bar", "panels": "panel", "shapes": "shape",
          "text": "text", "objects": "object", "key_values": "row", "attributes": "region"}
 ORDINAL_WORDS = ["first", "second", "third", "fourth", "fifth", "sixth"]
 DOCUMENT_KINDS = ("items", "table", "bars", "line_items", "key_values")
-MAX_CANDIDATES = 10  # a 0.5B model picks well among a handful, poorly among dozens
-
+MAX_CANDIDATES = 10  # small models pick well among a handful, poorly among dozens
 
 INTENTS = ("value", "most_or_least", "difference", "count_above", "count_below", "count", "yes_no", "sum")
 OTHER = "other"  # an intent no program serves: the question goes to the free task graph
@@ -36,7 +34,6 @@ OTHER = "other"  # an intent no program serves: the question goes to the free ta
 class Program:
     gloss: str  # what the planner reads and picks
     args: dict[str, Any] = field(hash=False)  # the tool's arguments
-    table: str = ""  # the table it computes on ("" for compare)
     tool: str = "query"  # query computes on tables; relate finds text on a detected object
 
     @property
@@ -135,7 +132,7 @@ def table_programs(tab: TableArtifact, question: str, where: str = "", seen_only
     out: list[Program] = []
 
     def add(gloss: str, **args: Any) -> None:
-        out.append(Program(gloss + where, {"table": tab.id, **args}, tab.id))
+        out.append(Program(gloss + where, {"table": tab.id, **args}))
 
     for f in tab.fields:
         add(f"the {f}", op="lookup", key=f)
@@ -209,7 +206,7 @@ def text_on_objects(tab: TableArtifact, question: str, where: str = "") -> list[
         return []
     present = {str(r.get("object")) for r in tab.rows}
     return [Program(f"the text written on the {v}{where}", {"relation": "inside", "subject": det, "class_name": v,
-                                                          "target": tab.source}, tab.id, tool="relate")
+                                                          "target": tab.source}, tool="relate")
             for v in _vocab_mentions(tab, "object", question) if v in present]
 
 
