@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from functools import lru_cache
 
 from langchain_core.messages import HumanMessage, SystemMessage
-from pydantic import BaseModel
+from pydantic import BaseModel, create_model
 
 from agent.errors import StructuredOutputError
 from planners.base import RunContext, prompt
 from planners.programs import INTENTS, OTHER, Program
-
-
-class Reply(BaseModel):
-    choice: str
 
 
 def _enum_choice(run: RunContext, system: str, user: str, key: str, options: list[str], purpose: str) -> str | None:
@@ -41,9 +38,9 @@ def _enum_choice(run: RunContext, system: str, user: str, key: str, options: lis
     return getattr(value, key)
 
 
+@lru_cache(maxsize=None)
 def _model(key: str) -> type[BaseModel]:
-    from pydantic import create_model
-
+    """The reply's pydantic model: one string field named `key` (intent, choice)."""
     return create_model(f"{key.capitalize()}Reply", **{key: (str, ...)})
 
 
