@@ -32,10 +32,12 @@ class Asked(BaseModel):
 
 
 class Reasoned(BaseModel):
-    analysis: str = ""
+    # The answer comes first: measured, the 1.5B model that writes its analysis first argues
+    # itself out of a reading it was given ("text below the cat: 76" -> "not provided").
     answer: str = Field(min_length=1)
     confident: bool = False
     evidence: list[str] = Field(default_factory=list)
+    analysis: str = ""
 
 
 class IdealState(TypedDict):
@@ -152,7 +154,7 @@ class IdealPlanner:
         schema["properties"]["evidence"] = {"type": "array", "items": {"type": "string", "enum": made}, "maxItems": 8}
         if run.choices:  # the answer is one of the choices, by construction
             schema["properties"]["answer"] = {"type": "string", "enum": run.choices}
-        schema["required"] = ["analysis", "answer", "confident", "evidence"]
+        schema["required"] = ["answer", "confident", "evidence", "analysis"]
         messages = [SystemMessage(content=prompt("ideal/reason_system.md")),
                     HumanMessage(content=self._context(run, state))]
         try:
