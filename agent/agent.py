@@ -16,6 +16,7 @@ from agent.evidence import cited_value, evidence_regions, unsupported_numbers
 from agent.events import (AnswerGiven, ErrorRaised, EventStream, LLMCalled, PlanMade, RunFinished,
                           RunStarted, ToolCalled, ToolResult)
 from agent.images import load_image, normalize_mode
+from agent.question import clean_question
 from agent.llm.client import LLMClient
 from agent.models import ModelManager, shared_manager
 from agent.result import Result, Step, Timings
@@ -113,9 +114,7 @@ class Agent:
              choices: Sequence[str] | None = None, mode: Mode = "question",
              session: ChatSession | None = None) -> Result:
         t0 = time.perf_counter()
-        question = (question or "").strip()
-        if not question:
-            raise UserInputError("the question is empty; ask something about the image(s)")
+        question = clean_question(question)
         if not images and not (session and session.current_images):
             raise UserInputError("no image given; pass at least one image")
         if mode not in ("question", "hypothesis"):

@@ -12,6 +12,10 @@ from agent.errors import UserInputError
 # Larger than any camera photo (a 200 MP image), small enough that a crafted PNG cannot
 # expand into gigabytes: Pillow's own limit only warns below 2x its default.
 MAX_PIXELS = 200_000_000
+# Images are kept at most this many pixels a side: every model reads far less (OCR 1280,
+# detector 640), and a 12000x12000 photo would otherwise be copied (432 MB each) by crops and
+# tools. The original size is kept in `img.info["original_size"]`.
+MAX_SIDE = 4096
 
 
 def normalize_mode(img: Image.Image) -> Image.Image:
@@ -32,6 +36,38 @@ def normalize_mode(img: Image.Image) -> Image.Image:
         background.paste(img.convert("RGBA"), mask=img.convert("RGBA").getchannel("A"))
         return background
     return img.convert("RGB")
+
+
+def fit_side(img: Image.Image, max_side: int = MAX_SIDE) -> Image.Image:
+    """The image shrunk so its longer side is at most `max_side` (aspect kept), else itself."""
+    w, h = img.size
+    if max(w, h) <= max_side:
+        return img
+    factor = max(w, h) // max_side
+    small = img.reduce(factor) if factor > 1 else img  # box filter by an integer factor: fast, low memory
+    small.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    small.info["original_size"] = (w, h)
+    return small
+
+
+Box = tuple[int, int, int, int]
+
+
+def strip_tiles(size: tuple[int, int], limit: int, min_short: int = 64, overlap: int = 256) -> list[Box] | None:
+    """Overlapping tiles along the long side of an image a model would shrink to `limit` px a
+    side until its short side is under `min_short` px (a 4000x51 strip read at 1280 px is 16 px
+    tall: its text is gone); None when the image is read whole. Each tile is `limit` long, so
+    it is read at full resolution.
+
+    >>> strip_tiles((4000, 51), 1280)
+    [(0, 0, 1280, 51), (1024, 0, 2304, 51), (2048, 0, 3328, 51), (2720, 0, 4000, 51)]
+    """
+    w, h = size
+    long_side, short_side = max(w, h), min(w, h)
+    if long_side <= limit or short_side * limit / long_side >= min_short:
+        return None
+    starts = list(range(0, long_side - limit, limit - overlap)) + [long_side - limit]
+    return [(a, 0, a + limit, h) if w >= h else (0, a, w, a + limit) for a in starts]
 
 
 def _pil_open(path: Path) -> Image.Image:
@@ -57,7 +93,8 @@ def load_image(path: str | Path) -> Image.Image:
     ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Our own limit (checked before decoding) replaces Pillow's warning, which fires at 89 MP.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with _pil_open(p) as img:
                 w, h = img.size
                 if w * h > MAX_PIXELS:
@@ -66,7 +103,7 @@ def load_image(path: str | Path) -> Image.Image:
                         "downscale it first"
                     )
                 img.load()
-                return normalize_mode(img)
+                return fit_side(normalize_mode(img))
     except UserInputError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

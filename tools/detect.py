@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from agent.artifacts import DetectionsArtifact, ImageArtifact
 from agent.config import RoleConfig, Settings
 from agent.errors import ModelNotFoundError, ToolError
+from agent.images import strip_tiles
 from agent.models import ModelManager, pick_device, size_on_disk
 from agent.resolve import resolve_model
 from tools.base import ToolContext, ToolOutput, VisionTool
@@ -151,16 +152,33 @@ def load_detector(cfg: RoleConfig, settings: Settings, manager: ModelManager) ->
     return manager.get(key, load, lambda: size_on_disk(resolve_detector(cfg, settings)[1]))
 
 
+DETECTOR_SIDE = 640  # YOLO and SSD read at most 640 px a side (YOLO letterboxes, SSD stretches)
+
+
+def detect_tiled(detector: Any, image: Image.Image, conf: float) -> sv.Detections:
+    """Detections in the image; a long strip (4000x51) is read in overlapping tiles by
+    supervision's InferenceSlicer (merged by NMS), since read whole it would be 8 px tall."""
+    tiles = strip_tiles(image.size, DETECTOR_SIDE)
+    if tiles is None:
+        return detector(image, conf)
+    x0, y0, x1, y1 = tiles[0]
+    slicer = sv.InferenceSlicer(lambda part: detector(Image.fromarray(part), conf), slice_wh=(x1 - x0, y1 - y0),
+                                overlap_wh=(128, 0) if image.width >= image.height else (0, 128),
+                                overlap_metric="IOS")  # a box cut at a tile edge lies inside its whole box
+    return slicer(np.asarray(image))
+
+
 class DetectTool(VisionTool):
     name: str = "detect"
     description: str = "find COCO objects (person, car, cat, bus ...) with boxes; counts them"
     args_schema: type[BaseModel] = DetectArgs
     cache_roles: tuple[str, ...] = ("detector",)
+    cache_version: str = "2"  # 2: long strips read in tiles
 
     def forward(self, args: DetectArgs, ctx: ToolContext) -> ToolOutput:
         img = ctx.store.get(args.image, ImageArtifact)
         detector, model_name = load_detector(ctx.settings.detector, ctx.settings, ctx.models)
-        dets = detector(img.image, args.min_confidence)
+        dets = detect_tiled(detector, img.image, args.min_confidence)
         wanted = sorted({normalize_class(c) for c in args.classes or [] if c.strip()})
         if wanted:
             dets = keep_classes(dets, wanted)

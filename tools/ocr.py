@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from agent.artifacts import ImageArtifact, OcrArtifact, OcrLine, OcrWord
 from agent.config import RoleConfig
 from agent.errors import ToolError
+from agent.images import strip_tiles
 from agent.models import ModelManager
 from tools.base import ToolContext, ToolOutput, VisionTool
 
@@ -57,6 +58,33 @@ def _quad_to_box(quad: Any) -> tuple[float, float, float, float]:
 
 
 DEFAULT_PARAMS = {"Global.log_level": "warning", "Det.limit_type": "max", "Det.limit_side_len": 1280}
+SIDE_LIMIT = DEFAULT_PARAMS["Det.limit_side_len"]
+
+
+def read_words(engine: Any, image: Image.Image) -> list[Word]:
+    """The engine's words; a long strip (4000x51) is read in full-resolution tiles, since read
+    whole it is shrunk until its text is a few pixels tall. A word read twice where tiles
+    overlap is kept once: the longer read (the other may be cut at a tile edge)."""
+    tiles = strip_tiles(image.size, SIDE_LIMIT)
+    if tiles is None:
+        return engine(image)
+    words: list[Word] = []
+    for x0, y0, x1, y1 in tiles:
+        for text, (a, b, c, d), score in engine(image.crop((x0, y0, x1, y1))):
+            words.append((text, (a + x0, b + y0, c + x0, d + y0), score))
+    kept: list[Word] = []
+    for w in sorted(words, key=lambda w: (-(w[1][2] - w[1][0]) * (w[1][3] - w[1][1]), -w[2])):
+        if all(_overlap(w[1], k[1]) < 0.5 for k in kept):
+            kept.append(w)
+    return kept
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """Intersection over the smaller box: a word cut at a tile edge lies inside its whole read."""
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return iw * ih / smaller if smaller > 0 else 0.0
 
 
 class RapidOcrEngine:
@@ -118,12 +146,12 @@ class OcrTool(VisionTool):
     description: str = "read the text in an image as lines with boxes"
     args_schema: type[BaseModel] = OcrArgs
     cache_roles: tuple[str, ...] = ("ocr",)
-    cache_version: str = "2"  # lines keep their word segments; images read at native size up to 1280 px
+    cache_version: str = "3"  # 3: long strips read in tiles; 2: word segments, native size up to 1280 px
 
     def forward(self, args: OcrArgs, ctx: ToolContext) -> ToolOutput:
         img = ctx.store.get(args.image, ImageArtifact)
         engine, model_name = load_ocr(ctx.settings.ocr, ctx.models)
-        words = [w for w in engine(img.image) if w[2] >= args.min_score and w[0].strip()]
+        words = [w for w in read_words(engine, img.image) if w[2] >= args.min_score and w[0].strip()]
         art = ctx.new(OcrArtifact, inputs=(img.id,), params={"min_score": args.min_score},
                       model=model_name, image_id=img.id, lines=tuple(join_lines(words)))
         return ToolOutput(art.summary(), [art])

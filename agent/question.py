@@ -1,0 +1,35 @@
+"""Taking a user's question safely: whatever bytes arrive, the planners get printable text.
+
+Python decodes argv bytes that are not UTF-8 into lone surrogates ("\\udcff"), which no
+tokenizer or JSON encoder accepts; terminals' escape sequences, other control characters and
+bidirectional overrides (which make text display in another order than it is read) carry no
+meaning for a question. They are replaced or dropped here, once, for the CLI, the UI and the API.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from agent.errors import UserInputError
+
+MAX_QUESTION_CHARS = 4000  # a long question is a paragraph; 20,000 characters is a paste gone wrong
+_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # ANSI/VT100 sequences: colours, cursor moves
+_BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"))
+
+
+def clean_question(text: str) -> str:
+    """The question as printable text, or UserInputError naming what is wrong with it.
+
+    >>> clean_question("What is the \\x1b[31mtotal\\u202e?\\udcff") == "What is the total?\\ufffd"
+    True
+    """
+    text = (text or "").encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    text = _ESCAPE.sub("", text).translate(_BIDI)
+    text = "".join(ch if ch in "\n\t" or unicodedata.category(ch) != "Cc" else " " for ch in text)
+    text = re.sub(r"[ \t]+", " ", text).strip()
+    if not text:
+        raise UserInputError("the question is empty; ask something about the image(s)")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise UserInputError(f"the question is {len(text):,} characters long, more than the "
+                             f"{MAX_QUESTION_CHARS:,} allowed; ask it in fewer words")
+    return text
