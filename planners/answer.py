@@ -10,7 +10,8 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from agent.errors import StructuredOutputError
-from planners.base import FinalAnswer, RunContext, as_sentence, prompt, with_images
+from agent.untrusted import data_block
+from planners.base import FinalAnswer, RunContext, as_sentence, system_prompt, with_images
 
 MAX_EVIDENCE = 8
 
@@ -24,9 +25,9 @@ class AnswerReply(BaseModel):
 def answer_part(run: RunContext, question: str, observations: list[str],
                 system: str = "answer_system.md") -> FinalAnswer:
     llm = run.llm("reasoner")
-    text = f"Question: {question}\nTool results:\n" + ("\n".join(observations) or "(none)")
+    text = f"Question: {question}\nTool results:\n" + data_block("\n".join(observations) or "(none)")
     # a served LMM sees the images themselves too
-    messages = [SystemMessage(content=prompt(system)), HumanMessage(content=with_images(run, llm, text, run.image_ids))]
+    messages = [SystemMessage(content=system_prompt(system)), HumanMessage(content=with_images(run, llm, text, run.image_ids))]
 
     def check(reply: AnswerReply) -> list[str]:
         unknown = [e for e in reply.evidence if e not in run.store]

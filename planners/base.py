@@ -21,6 +21,14 @@ def prompt(name: str, **values: Any) -> str:
     return Template((PROMPTS / name).read_text()).substitute(**values)
 
 
+def system_prompt(name: str, **values: Any) -> str:
+    """A system prompt: the template, then the rule that image and tool text is data (every
+    system prompt ends with it, so no planner can forget it)."""
+    from agent.untrusted import UNTRUSTED_RULE
+
+    return prompt(name, **values) + "\n\n" + UNTRUSTED_RULE
+
+
 def as_sentence(text: str) -> str:
     """An answer ending like a sentence (answers are joined and shown as sentences)."""
     return text if text.endswith((".", "!", "?")) else text + "."

@@ -21,14 +21,14 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, create_model
 
 from agent.errors import StructuredOutputError
-from planners.base import RunContext, prompt
+from planners.base import RunContext, system_prompt
 from planners.programs import INTENTS, OTHER, Program
 
 
 def _enum_choice(run: RunContext, system: str, user: str, key: str, options: list[str], purpose: str) -> str | None:
     schema = {"type": "object", "properties": {key: {"type": "string", "enum": options}},
               "required": [key], "additionalProperties": False}
-    messages = [SystemMessage(content=prompt(system)), HumanMessage(content=user)]
+    messages = [SystemMessage(content=system_prompt(system)), HumanMessage(content=user)]
     try:
         value, _ = run.llm("planner").structured(messages, _model(key), purpose=purpose, json_schema=schema,
                                                  check=lambda r: [] if getattr(r, key) in options else

@@ -20,7 +20,8 @@ from pydantic import BaseModel, Field
 from agent.artifacts import ImageArtifact
 from agent.errors import StructuredOutputError
 from agent.events import Thought
-from planners.base import FinalAnswer, RunContext, as_sentence, normalized, prompt
+from agent.untrusted import data_block
+from planners.base import FinalAnswer, RunContext, as_sentence, normalized, system_prompt
 from planners.grounded import Finding, GroundedAnswerer, SubQuestion, numbers_note
 from planners.ideal_paper import caption_images
 
@@ -119,12 +120,12 @@ class IdealPlanner:
 
     def _context(self, run: RunContext, state: IdealState) -> str:
         images = ", ".join(run.store.get(i, ImageArtifact).summary() for i in run.image_ids)
-        lines = [f"Images: {images}", f"Imperfect caption: {state['caption']}", f"Question: {run.question}"]
+        lines = [f"Images: {images}", "Imperfect caption:", data_block(state["caption"]), f"Question: {run.question}"]
         if state["findings"]:
-            lines += ["Findings so far:"] + [f.line() for f in state["findings"]]
+            found = [f.line() for f in state["findings"]]
             note = numbers_note(state["findings"], {i: f"{i}, the {o} image" for i, o in zip(
                 run.image_ids, ("first", "second", "third", "fourth", "fifth"))} if len(run.image_ids) > 1 else None)
-            lines += [note] if note else []
+            lines += ["Findings so far:", data_block("\n".join(found + ([note] if note else [])))]
         if state["answers"]:
             lines.append(f"Latest analysis: {state['answers'][-1].analysis}")
         return "\n".join(lines)
@@ -134,7 +135,7 @@ class IdealPlanner:
         sub = schema["$defs"]["SubQuestion"]
         sub["properties"]["image"] = {"type": "string", "enum": run.image_ids}
         sub["required"] = ["question", "how", "about", "image"]
-        messages = [SystemMessage(content=prompt("ideal/ask_system.md")),
+        messages = [SystemMessage(content=system_prompt("ideal/ask_system.md")),
                     HumanMessage(content=self._context(run, state) + "\nAsk the sub-questions now.")]
         asked_before = {normalized(f.sub.question) for f in state["findings"]}
         try:
@@ -155,7 +156,7 @@ class IdealPlanner:
         if run.choices:  # the answer is one of the choices, by construction
             schema["properties"]["answer"] = {"type": "string", "enum": run.choices}
         schema["required"] = ["answer", "confident", "evidence", "analysis"]
-        messages = [SystemMessage(content=prompt("ideal/reason_system.md")),
+        messages = [SystemMessage(content=system_prompt("ideal/reason_system.md")),
                     HumanMessage(content=self._context(run, state))]
         try:
             reply, _ = llm.structured(messages, Reasoned, purpose="reasoner", json_schema=schema)

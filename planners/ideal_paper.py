@@ -20,7 +20,8 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from agent.artifacts import TextArtifact
 from agent.errors import MMAgentError
 from agent.events import Thought
-from planners.base import FinalAnswer, RunContext, as_sentence, prompt
+from agent.untrusted import data_block
+from planners.base import FinalAnswer, RunContext, as_sentence, system_prompt
 from tools.ask_image import answer_of
 
 RETRIES = 3  # attempts per call when the reply cannot be parsed
@@ -70,13 +71,13 @@ def parse_reasoner(text: str, choices: list[str] | None, final: bool) -> tuple[s
 
 def context_block(run: RunContext, caption: str, pairs: list[tuple[str, str]] | None = None,
                   analysis: str | None = None) -> str:
-    lines = [f"Imperfect Caption: {caption}", f"Main Question: {question_of(run)}"]
+    lines = ["Imperfect Caption:", data_block(caption), f"Main Question: {question_of(run)}"]
     if run.choices:
         lines.append(f"{len(run.choices)} choices:")
         lines += [f"Answer {i}: {c}" for i, c in enumerate(run.choices, 1)]
     if pairs is not None:
         lines.append("Sub-questions and answers:")
-        lines += [f"Sub-question: {q} Answer: {a}" for q, a in pairs]
+        lines.append(data_block("\n".join(f"Sub-question: {q} Answer: {a}" for q, a in pairs)))
     if analysis is not None:
         lines.append(f"Analysis: {analysis}")
     return "\n".join(lines)
@@ -134,7 +135,7 @@ class IdealPaperPlanner:
         def ask(state: PaperState) -> dict[str, Any]:
             first = state["round"] == 0
             pairs = None if first else flat_pairs(state)
-            system = prompt("ideal_paper/ask_first_system.md" if first else "ideal_paper/ask_more_system.md")
+            system = system_prompt("ideal_paper/ask_first_system.md" if first else "ideal_paper/ask_more_system.md")
             user = context_block(run, state["caption"], pairs, None if first else state["analysis"])
 
             def parse(text: str) -> list[str]:
@@ -158,7 +159,7 @@ class IdealPaperPlanner:
 
         def reason(state: PaperState) -> dict[str, Any]:
             final = state["round"] + 1 >= limit
-            system = prompt("ideal_paper/reason_final_system.md" if final else "ideal_paper/reason_system.md")
+            system = system_prompt("ideal_paper/reason_final_system.md" if final else "ideal_paper/reason_system.md")
             user = context_block(run, state["caption"], flat_pairs(state))
             try:
                 analysis, said = retrying(lambda t: reasoner.complete(
@@ -201,8 +202,8 @@ class IdealPaperPlanner:
                     text = result.observation
                 parts.append(f"{image_id}: {text}" if len(run.image_ids) > 1 else text)
             return " ".join(parts)
-        messages = [SystemMessage(content=prompt("ideal_paper/answer_from_caption_system.md")),
-                    HumanMessage(content=f"Description: {caption}\nQuestion: {question} Reply in short.")]
+        messages = [SystemMessage(content=system_prompt("ideal_paper/answer_from_caption_system.md")),
+                    HumanMessage(content=f"Description:\n{data_block(caption)}\nQuestion: {question} Reply in short.")]
         return run.llm("answerer").complete(messages, "answerer", temperature=0.0).strip().split("\n")[0]
 
     def _final(self, state: PaperState, limit: int, vlm: bool, evidence: list[str]) -> FinalAnswer:

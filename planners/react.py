@@ -21,7 +21,8 @@ from agent.errors import StructuredOutputError
 from agent.events import Thought
 from agent.llm.client import LLMClient
 from agent.runner import ToolCallResult
-from planners.base import FinalAnswer, RunContext, prompt, with_images
+from agent.untrusted import data_block
+from planners.base import FinalAnswer, RunContext, system_prompt, with_images
 from planners.plan import tool_args_schema
 
 FINAL = "final_answer"
@@ -123,7 +124,7 @@ class ReActPlanner:
 
         images = ", ".join(run.store.get(i).summary() for i in run.image_ids)
         first: list[BaseMessage] = [
-            SystemMessage(content=prompt("react_system.md", tools="\n".join(f"- {t.signature()}" for t in tools))),
+            SystemMessage(content=system_prompt("react_system.md", tools="\n".join(f"- {t.signature()}" for t in tools))),
             HumanMessage(content=with_images(run, llm, f"Images: {images}\nQuestion: {run.question}", run.image_ids)),
         ]
         t0 = time.perf_counter()
@@ -163,8 +164,8 @@ class ReActPlanner:
 
 def observation_messages(run: RunContext, llm: LLMClient, result: ToolCallResult,
                          tool_call_id: str | None) -> list[BaseMessage]:
-    text = result.observation if len(result.observation) <= MAX_OBSERVATION \
-        else result.observation[:MAX_OBSERVATION] + " ...(truncated)"
+    text = data_block(result.observation if len(result.observation) <= MAX_OBSERVATION
+                      else result.observation[:MAX_OBSERVATION] + " ...(truncated)")
     made_images = [a for a in result.artifact_ids if isinstance(run.store.get(a), ImageArtifact)]
     out: list[BaseMessage] = []
     if tool_call_id:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from agent.errors import StructuredOutputError
 from agent.events import PlanMade
 from planners.answer import compose_answer
-from planners.base import PROMPTS, FinalAnswer, RunContext, prompt
+from planners.base import PROMPTS, FinalAnswer, RunContext, system_prompt
 from planners.executor import PlanExecutor
 from planners.plan import Plan, fallback_plan, merge, normalize, plan_json_schema, prune, task_problems
 
@@ -69,7 +69,7 @@ def split_question(run: RunContext, question: str | None = None) -> list[str]:
         return [question]
     schema = QuestionParts.model_json_schema()
     schema["properties"]["parts"]["items"] = {"type": "string", "minLength": 3}
-    messages = [SystemMessage(content=prompt("split_system.md")),
+    messages = [SystemMessage(content=system_prompt("split_system.md")),
                 HumanMessage(content=f"Question: {question}")]
     try:
         reply, _ = run.llm("planner").structured(messages, QuestionParts, purpose="split", json_schema=schema)
@@ -93,7 +93,7 @@ class TaskGraph:
             for ex in pick_examples(part)
         )
         messages = [
-            SystemMessage(content=prompt("plan_system.md", tools=tools)),
+            SystemMessage(content=system_prompt("plan_system.md", tools=tools)),
             HumanMessage(content=f"{shots}\nNow plan. Images: {images}\nQuestion: {part}"),
         ]
         schema = plan_json_schema(run.runner, run.settings.max_plan_tasks, run.image_ids)

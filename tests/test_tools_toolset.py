@@ -88,8 +88,9 @@ def test_caption_served_backend_sends_the_image(settings, tool_env, scripted):
     env = tool_env(chat)
     r = env.call("caption", image=env.add_image(noise()))
     assert r.ok and "A grey cat on a sofa." in r.observation
-    parts = chat.calls[0]["messages"][0].content
-    assert parts[1]["image_url"]["url"].startswith("data:image/png;base64,")
+    system, user = chat.calls[0]["messages"]
+    assert "never instructions" in system.content  # text in the image is data to it too
+    assert user.content[1]["image_url"]["url"].startswith("data:image/png;base64,")
 
 
 # -- ask_image -------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from agent.artifacts import OcrArtifact, TableArtifact
+from agent.untrusted import UNTRUSTED_RULE, data_block
 from tools.base import ToolContext, ToolOutput, VisionTool
 
 PROMPTS = Path(__file__).parent / "prompts"
@@ -93,8 +94,8 @@ class ExtractTool(VisionTool):
         schema = LineItems if args.kind == "line_items" else KeyValues
         llm = ctx.llm("planner")
         messages = [
-            SystemMessage(content=(PROMPTS / f"extract_{args.kind}.md").read_text()),
-            HumanMessage(content="Text:\n" + "\n".join(lines)),
+            SystemMessage(content=(PROMPTS / f"extract_{args.kind}.md").read_text() + "\n\n" + UNTRUSTED_RULE),
+            HumanMessage(content="Text:\n" + data_block("\n".join(lines))),
         ]
         value, _ = llm.structured(messages, schema, purpose=f"extract {args.kind}")
         note = ""

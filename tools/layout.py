@@ -2,6 +2,7 @@
 
 Each structure found becomes a table artifact (one container, so `query` computes on all):
 - items: a receipt's key-value rows (item, price) with TOTAL / SUBTOTAL / TAX as fields;
+- key_values: a form's or label's "KEY: VALUE" lines (PLATE: KXT4821);
 - table: a printed table, columns named by its header row, numbers typed;
 - bars: a bar chart's bars (category, value), values from printed labels or the axis;
 - panels: the photos of a collage or grid (panel position, the text under it, the objects
@@ -23,6 +24,7 @@ from tools.base import ToolContext, ToolOutput, VisionTool
 from tools.detect import COCO_NAMES
 from tools.structure.chart import parse_chart
 from tools.structure.colour import COLOUR_NAMES
+from tools.structure.fields import parse_fields
 from tools.structure.geometry import POSITION_NAMES, Box, center, contains_point, overlap_1d, position_name
 from tools.structure.phrases import Phrase, phrases_of
 from tools.structure.receipt import parse_receipt
@@ -70,7 +72,10 @@ class LayoutTool(VisionTool):
         dets = ctx.store.get(args.detections, DetectionsArtifact) if args.detections else None
         arr = np.asarray(img.image.convert("RGB"))
         h, w = arr.shape[:2]
-        phrases = phrases_of(ocr.lines, image_height=h)
+        # Structure is read from data lines only; instruction-like lines appear in the text view, flagged.
+        data_lines = tuple(ln for ln in ocr.lines if not ln.instruction)
+        phrases = phrases_of(data_lines, image_height=h)
+        all_phrases = phrases_of(ocr.lines, image_height=h)
         inputs = tuple(i for i in (img.id, ocr.id, dets.id if dets else None) if i)
         made: list[TableArtifact] = []
 
@@ -81,8 +86,8 @@ class LayoutTool(VisionTool):
                                 image_id=img.id, image_size=(w, h), **extra))
 
         pos = lambda b: position_name(b, w, h)  # noqa: E731
-        receipt = parse_receipt(ocr.lines)
-        grid = parse_table(phrases, phrases_of(ocr.lines, gap=float("-inf"), image_height=h))
+        receipt = parse_receipt(data_lines)
+        grid = parse_table(phrases, phrases_of(data_lines, gap=float("-inf"), image_height=h))
         if grid is not None:
             cols = tuple(grid.header)
             label = next((c for c, num in zip(cols, grid.numeric) if not num), cols[0])
@@ -92,11 +97,14 @@ class LayoutTool(VisionTool):
                   [r.box for r in receipt.items], "item",
                   fields={k: r.amount for k, r in receipt.fields.items()},
                   field_boxes={k: r.box for k, r in receipt.fields.items()})
+        elif fields := parse_fields(data_lines):
+            table("key_values", ("key", "value"), [{"key": f.key, "value": f.value} for f in fields],
+                  [f.box for f in fields], "key")
         chart = parse_chart(arr, phrases, reread=lambda box: self._reread(img.image, box, ctx))
         if chart is not None:
             table("bars", ("category", "value"), [{"category": b.category, "value": b.value} for b in chart.bars],
                   [b.box for b in chart.bars], "category")
-        text_boxes = [p.box for p in phrases]
+        text_boxes = [p.box for p in all_phrases]  # every text, data or not, is not a shape
         panels = find_panels(arr, text_boxes) if chart is None else []
         labels = [text_below(b, phrases, others=panels) for b in panels]
         if len(panels) >= 2 and sum(1 for p in labels if p) >= len(panels) / 2:  # a collage labels its panels
@@ -120,9 +128,10 @@ class LayoutTool(VisionTool):
             table("shapes", ("shape", "colour", "text", "position"), [rows[i] for i in order],
                   [shapes[i].box for i in order], "shape",
                   vocab={"shape": SHAPE_NAMES, "colour": COLOUR_NAMES, "position": POSITION_NAMES})
-        if phrases:
-            table("text", ("text", "position"), [{"text": p.text, "position": pos(p.box)} for p in phrases],
-                  [p.box for p in phrases], "text", vocab={"position": POSITION_NAMES})
+        if all_phrases:
+            table("text", ("text", "position"), [{"text": p.text, "position": pos(p.box)} for p in all_phrases],
+                  [p.box for p in all_phrases], "text", vocab={"position": POSITION_NAMES},
+                  flagged=tuple(i for i, p in enumerate(all_phrases) if ocr.lines[p.line].instruction))
         if dets is not None:
             table("objects", ("object", "position"),
                   [{"object": n, "position": pos(tuple(map(float, b)))} for n, b in zip(dets.class_names, dets.detections.xyxy)],

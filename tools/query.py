@@ -96,7 +96,12 @@ class QueryTool(VisionTool):
         return column
 
     def _filtered(self, tab: TableArtifact, filters: dict[str, str] | None) -> list[int]:
-        rows = list(range(len(tab.rows)))
+        """Rows with the filters' values; rows from instruction-like text only when no other fits."""
+        clean = [i for i in range(len(tab.rows)) if i not in tab.flagged]
+        found = self._filter_rows(tab, clean, filters) if clean and filters else []
+        return found or self._filter_rows(tab, list(range(len(tab.rows))), filters)
+
+    def _filter_rows(self, tab: TableArtifact, rows: list[int], filters: dict[str, str] | None) -> list[int]:
         for column, wanted in (filters or {}).items():
             if column not in tab.columns:
                 raise ToolError(f"{tab.id} has no column '{column}'; columns: {list(tab.columns)}")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import HumanMessage, SystemMessage
 from PIL import Image
 
 from agent.config import RoleConfig, Settings
 from agent.errors import ToolError
 from agent.llm.messages import image_part
 from agent.models import ModelManager
+from agent.untrusted import IMAGE_TEXT_RULE
 from tools.hf import HfSource, load_hf
 
 
@@ -64,7 +65,7 @@ def load_hf_image_text(role: str, cfg: RoleConfig, settings: Settings, manager: 
 def ask_served(llm: Any, image: Image.Image, prompt: str, purpose: str) -> str:
     """One question to the served LMM, the image sent as a base64 data URL."""
     message = HumanMessage(content=[{"type": "text", "text": prompt}, image_part(image)])
-    return llm.complete([message], purpose=purpose).strip()
+    return llm.complete([SystemMessage(content=IMAGE_TEXT_RULE), message], purpose=purpose).strip()
 
 
 def no_vlm_reason(role: str, cfg: RoleConfig) -> str | None:
