@@ -17,6 +17,22 @@ _ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # ANSI/VT100 sequences: colo
 _BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"))
 
 
+_MAKE = re.compile(r"^\W*(?:please\s+|can you\s+|could you\s+)?(?:generate|create|draw|paint|render|sketch|imagine)\b|"
+                   r"\b(?:generate|create|draw|paint|render|make|produce|design|edit|change|modify|recolou?r|"
+                   r"replace|remove|add|turn|inpaint)\b.{0,60}\b(?:image|picture|photo|drawing|painting|"
+                   r"illustration|it|this|that|sky|background)\b|\b(?:make|turn)\b.{0,40}\b(?:red|blue|green|"
+                   r"yellow|black|white|brighter|darker)\b", re.IGNORECASE)
+
+
+def asks_for_image(question: str) -> bool:
+    """Whether the user's question asks to make or edit an image (only then may a run create one).
+
+    >>> asks_for_image("Generate an image of a red bus"), asks_for_image("What is the total?")
+    (True, False)
+    """
+    return bool(_MAKE.search(question))
+
+
 def clean_question(text: str) -> str:
     """The question as printable text, or UserInputError naming what is wrong with it.
 

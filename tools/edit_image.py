@@ -32,6 +32,7 @@ class EditImageTool(VisionTool):
     name: str = "edit_image"
     description: str = "change an image by an instruction; with a mask- id only that region is repainted"
     args_schema: type[BaseModel] = EditArgs
+    creates_images: bool = True
 
     def unavailable(self, settings) -> str | None:
         return diffusion_unavailable("editor", settings.editor, settings)

@@ -23,6 +23,7 @@ class GenerateImageTool(VisionTool):
     name: str = "generate_image"
     description: str = "make a new image from a text prompt"
     args_schema: type[BaseModel] = GenerateArgs
+    creates_images: bool = True
 
     def unavailable(self, settings) -> str | None:
         return diffusion_unavailable("generator", settings.generator, settings)
