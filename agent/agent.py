@@ -12,7 +12,7 @@ from PIL import Image
 from agent.artifacts import ArtifactStore, ImageArtifact, Provenance
 from agent.config import Settings, load_settings
 from agent.errors import MMAgentError, RunCancelled, UserInputError
-from agent.evidence import cited_value, evidence_regions, instruction_sourced, unsupported_numbers
+from agent.evidence import cited_value, evidence_regions
 from agent.events import (AnswerGiven, ErrorRaised, EventStream, LLMCalled, PlanMade, RunFinished,
                           RunStarted, ToolCalled, ToolResult)
 from agent.images import load_image, normalize_mode
@@ -20,6 +20,7 @@ from agent.question import asks_for_image, clean_question
 from agent.llm.client import LLMClient
 from agent.models import ModelManager, shared_manager
 from agent.result import Result, Step, Timings
+from agent.vetting import vet
 from agent.session import ChatSession
 from agent.runner import ToolRunner
 from planners import make_planner
@@ -165,16 +166,7 @@ class Agent:
             raise
         if not final.short and (value := cited_value(store, final.evidence)) is not None:
             final.short = value.short  # a loop's answer cites the value it computed
-        if final.evidence and (unsupported := unsupported_numbers(final.answer, final.evidence, store, question)):
-            final.notes.append(f"unsupported: the answer states {', '.join(unsupported)}, "
-                               f"which none of its evidence ({', '.join(final.evidence)}) holds")
-        if (line := instruction_sourced(final.short or final.answer, store, question)) is not None:
-            # Text in an image is data: an answer only an instruction printed there supports is refused.
-            final.notes.append(f"refused the answer {final.short or final.answer!r}: its only support is "
-                               f"instruction-like text in the image ({line!r})")
-            final.answer = ("Not found: the image's only support for that answer is text that reads as an "
-                            "instruction, which is data, not a command.")
-            final.short, final.ok = "not found", False
+        vet(final, store, [store.get(i) for i in store.ids() if i not in known_before], question)
         if answer_format and final.short:
             final.answer = final.short
             final.notes.append(f"answer-format instruction honoured: {answer_format!r}")
