@@ -160,7 +160,10 @@ class Agent:
         try:
             final = planner.solve(run)
         except MMAgentError as exc:
-            # A backend that is down or a config error ends the run with a clear message.
+            # A backend that is down or a config error ends the run with a clear message; the
+            # images stay the session's current ones, so asking again needs no new upload.
+            if session is not None:
+                session.current_images = image_ids
             events.emit(ErrorRaised(message=str(exc), where="planner"))
             events.emit(RunFinished(ok=False, wall_s=time.perf_counter() - t0))
             raise
@@ -222,7 +225,9 @@ class Agent:
             steps=steps, artifacts=[a.to_json() for a in store.all()],
             timings=Timings(wall_s=wall, llm_s=llm_s, tool_s=tool_s,
                             orchestration_s=max(0.0, wall - llm_s - tool_s)),
-            tokens=tokens, planner=planner, plan_source=plan_source, notes=final.notes,
+            tokens=tokens, planner=planner, plan_source=plan_source,
+            notes=final.notes + [f"step {s.step} ({s.tool}) failed: {s.observation.removeprefix('ERROR: ')[:160]}"
+                                 for s in steps if not s.ok],
             ok=final.ok, rounds=final.rounds, details=final.details, short_answer=final.short or final.answer,
             evidence_regions=[r.to_json() for r in evidence_regions(store, final.evidence)],
         )
