@@ -9,6 +9,7 @@ Each structure found becomes a table artifact (one container, so `query` compute
   the detector found inside it);
 - shapes: flat-coloured shapes (shape and colour names, the text in or under them, position);
 - text: every OCR phrase with its position in the image;
+- image: the colour of a picture that has no text and no other structure;
 - objects: the detector's boxes (class, position), when detections are given.
 No model runs here: OpenCV and geometry on what OCR and the detector already found.
 """
@@ -23,7 +24,7 @@ from agent.artifacts import DetectionsArtifact, ImageArtifact, OcrArtifact, Tabl
 from tools.base import ToolContext, ToolOutput, VisionTool
 from tools.detect import COCO_NAMES
 from tools.structure.chart import parse_chart
-from tools.structure.colour import COLOUR_NAMES
+from tools.structure.colour import COLOUR_NAMES, dominant_colours
 from tools.structure.fields import parse_fields
 from tools.structure.geometry import POSITION_NAMES, Box, center, contains_point, overlap_1d, position_name
 from tools.structure.phrases import Phrase, phrases_of
@@ -132,6 +133,12 @@ class LayoutTool(VisionTool):
             table("text", ("text", "position"), [{"text": p.text, "position": pos(p.box)} for p in all_phrases],
                   [p.box for p in all_phrases], "text", vocab={"position": POSITION_NAMES},
                   flagged=tuple(i for i, p in enumerate(all_phrases) if ocr.lines[p.line].instruction))
+        if not all_phrases and not made:  # a picture with no text and no structure: its colour
+            small = img.image.convert("RGB")
+            small.thumbnail((96, 96))  # the colour of the whole, cheaply
+            colours = dominant_colours(np.asarray(small).reshape(-1, 3))
+            table("image", ("region", "colour"), [{"region": "image", "colour": colours[0][0] if colours else "unknown"}],
+                  [(0.0, 0.0, float(w), float(h))], "region", vocab={"colour": COLOUR_NAMES})
         if dets is not None:
             table("objects", ("object", "position"),
                   [{"object": n, "position": pos(tuple(map(float, b)))} for n, b in zip(dets.class_names, dets.detections.xyxy)],

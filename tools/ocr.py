@@ -84,7 +84,7 @@ def _continues(above: tuple[float, ...], box: tuple[float, ...]) -> bool:
     ha, hb = above[3] - above[1], box[3] - box[1]
     h = max(ha, hb, 1.0)
     gap = box[1] - above[3]
-    return 0.7 <= hb / max(ha, 1.0) <= 1.4 and abs(box[0] - above[0]) <= h and -0.3 * h <= gap < 0.8 * h
+    return 0.6 <= hb / max(ha, 1.0) <= 1.6 and abs(box[0] - above[0]) <= h and -0.3 * h <= gap < 0.8 * h
 
 
 def _quad_to_box(quad: Any) -> tuple[float, float, float, float]:
