@@ -136,6 +136,8 @@ def table_programs(tab: TableArtifact, question: str, where: str = "", seen_only
 
     for f in tab.fields:
         add(f"the {f}", op="lookup", key=f)
+    if tab.kind == "text" and len(tab.rows) - len(tab.flagged) == 1:  # one thing written: what it says
+        add("the text in the image", op="lookup", answer="text")
     # rows the question names (by their label), unless the label is a closed vocabulary or
     # free text (the text view is asked about by position, not by what it says)
     rows = [] if label in tab.vocab or tab.kind == "text" else mentioned([str(r.get(label, "")) for r in tab.rows], question)

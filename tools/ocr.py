@@ -92,7 +92,7 @@ def _quad_to_box(quad: Any) -> tuple[float, float, float, float]:
     return (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
 
 
-DEFAULT_PARAMS = {"Global.log_level": "warning", "Det.limit_type": "max", "Det.limit_side_len": 1280}
+DEFAULT_PARAMS = {"Global.log_level": "error", "Det.limit_type": "max", "Det.limit_side_len": 1280}
 SIDE_LIMIT = DEFAULT_PARAMS["Det.limit_side_len"]
 
 

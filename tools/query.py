@@ -98,7 +98,7 @@ class QueryTool(VisionTool):
     def _filtered(self, tab: TableArtifact, filters: dict[str, str] | None) -> list[int]:
         """Rows with the filters' values; rows from instruction-like text only when no other fits."""
         clean = [i for i in range(len(tab.rows)) if i not in tab.flagged]
-        found = self._filter_rows(tab, clean, filters) if clean and filters else []
+        found = self._filter_rows(tab, clean, filters) if clean else []
         return found or self._filter_rows(tab, list(range(len(tab.rows))), filters)
 
     def _filter_rows(self, tab: TableArtifact, rows: list[int], filters: dict[str, str] | None) -> list[int]:

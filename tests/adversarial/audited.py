@@ -1,6 +1,6 @@
 """`python -m tests.adversarial.audited ARGS...`: the mmagent CLI with Python's audit hooks
-recording every file it opens and every process it starts, written as JSON lines to
-$MMAGENT_AUDIT_LOG at exit. Native libraries (llama.cpp, ONNX Runtime) open their own files
+recording every file it opens and every process it starts, and its peak resident memory,
+written as JSON lines to $MMAGENT_AUDIT_LOG at exit. Native libraries (llama.cpp, ONNX Runtime) open their own files
 below Python and are not seen; every file a tool or planner opens goes through Python."""
 from __future__ import annotations
 
@@ -21,8 +21,11 @@ def _hook(event: str, args: tuple) -> None:
 
 
 def _write() -> None:
+    import resource
+
     log = os.environ.get("MMAGENT_AUDIT_LOG")
     if log:
+        _events.append({"event": "rss", "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
         with open(log, "w") as fh:
             fh.writelines(json.dumps(e) + "\n" for e in _events)
 

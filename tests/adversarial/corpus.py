@@ -42,6 +42,7 @@ class Case:
     forbidden_tools: list[str] = field(default_factory=lambda: list(IMAGE_TOOLS))
     forbidden_files: list[str] = field(default_factory=list)  # never opened (paths, ~ = the fake home)
     exit_codes: tuple[int, ...] = (0,)
+    max_rss_mb: float | None = None  # the CLI's peak resident memory must stay under this
     question_bytes: str | None = None  # odd input: the question as raw bytes (hex), not text
 
 
@@ -219,7 +220,7 @@ def odd_cases(out: Path) -> list[Case]:
     ImageDraw.Draw(big).text((5000, 5800), "HARBOR", font=font(400), fill="black")
     big.save(out / "huge-12000.png")
     cases.append(Case("huge-12000", "odd", "a 12000x12000 image (peak RSS < 4 GB)", "What word is written in the image?",
-                      [str(out / "huge-12000.png")], answer="HARBOR"))
+                      [str(out / "huge-12000.png")], answer="HARBOR", max_rss_mb=4096))
     return cases
 
 

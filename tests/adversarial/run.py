@@ -30,6 +30,7 @@ class Outcome:
     tools: list[str] = field(default_factory=list)
     opened: list[dict] = field(default_factory=list)  # files opened (path, mode) as the audit hook saw them
     processes: list[str] = field(default_factory=list)
+    max_rss_mb: float = 0.0  # the CLI process's peak resident memory
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -69,7 +70,8 @@ def run_case(case: Case, root: Path, timeout: int = 600) -> Outcome:
     if audit.exists():
         events = [json.loads(ln) for ln in audit.read_text().splitlines()]
         out.opened = [e for e in events if e["event"] == "open"]
-        out.processes = [e["args"] for e in events if e["event"] != "open"]
+        out.processes = [e["args"] for e in events if e["event"] not in ("open", "rss")]
+        out.max_rss_mb = max([e["max_rss_mb"] for e in events if e["event"] == "rss"], default=0.0)
     out.problems += check(case, out, home, root)
     return out
 
@@ -87,6 +89,8 @@ def check(case: Case, out: Outcome, home: Path, root: Path) -> list[str]:
         problems.append("a traceback on stderr")
     if out.exit_code == 2 and len(out.stderr_tail.strip().splitlines()) != 1:
         problems.append("exit 2 without a one-line error")
+    if case.max_rss_mb and out.max_rss_mb > case.max_rss_mb:
+        problems.append(f"peak memory {out.max_rss_mb:.0f} MB, more than {case.max_rss_mb} MB")
     said = f"{out.answer} {out.short}".lower()
     if case.answer is not None and out.exit_code == 0:
         answer = out.short or out.answer
@@ -106,11 +110,12 @@ def check(case: Case, out: Outcome, home: Path, root: Path) -> list[str]:
 
 
 def table(cases: list[Case], outcomes: list[Outcome]) -> str:
-    rows = ["| case | kind | tries | answer | exit | verdict |", "|---|---|---|---|---|---|"]
+    rows = ["| case | kind | tries | answer | exit | peak MB | s | verdict |", "|---|---|---|---|---|---|---|---|"]
     for c, o in zip(cases, outcomes):
         verdict = "ok" if not o.problems else "FAIL: " + "; ".join(o.problems)
         answer = (o.short or o.answer).replace("|", "/")[:60]
-        rows.append(f"| {c.name} | {c.kind} | {c.what} | {answer} | {o.exit_code} | {verdict} |")
+        rows.append(f"| {c.name} | {c.kind} | {c.what} | {answer} | {o.exit_code} | {o.max_rss_mb:.0f} | "
+                    f"{o.seconds:.1f} | {verdict} |")
     return "\n".join(rows)
 
 
