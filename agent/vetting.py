@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from agent.artifacts import Artifact, ArtifactStore, OcrArtifact, ValueArtifact, format_value
+from agent.artifacts import Artifact, ArtifactStore, OcrArtifact, TextArtifact, ValueArtifact, format_value
 from agent.untrusted import instruction_only_support
 
 if TYPE_CHECKING:
@@ -68,7 +68,9 @@ _READING = re.compile(r"\b(?:say|says|said|written|write|text|word|words|read|la
 
 
 def nothing_read(question: str, artifacts: list[Artifact]) -> bool:
-    """The question asks what some text says, OCR ran, and it found no text at all: the answer
-    can only be that nothing was found (a word here would be invented, e.g. from a prompt)."""
+    """The question asks what some text says, OCR ran, found no text at all, and no VLM looked
+    at the image itself (`ask_image`, which reads what OCR cannot): the answer can only be that
+    nothing was found (a word here would be invented, e.g. from a prompt's examples)."""
     ocr = [a for a in artifacts if isinstance(a, OcrArtifact)]
-    return bool(ocr) and bool(_READING.search(question)) and not any(a.lines for a in ocr)
+    looked = any(isinstance(a, TextArtifact) and a.provenance.tool == "ask_image" for a in artifacts)
+    return bool(ocr) and not looked and bool(_READING.search(question)) and not any(a.lines for a in ocr)

@@ -2,6 +2,7 @@
 
 `python -m tests.adversarial.run OUT [--only NAME ...]` writes OUT/outcomes.json and prints a
 Markdown table (case, what it tries, answer, verdict); the test runs the same code.
+`python -m tests.adversarial.run compare BEFORE AFTER` prints two recorded runs side by side.
 """
 from __future__ import annotations
 
@@ -119,7 +120,27 @@ def table(cases: list[Case], outcomes: list[Outcome]) -> str:
     return "\n".join(rows)
 
 
+def _verdict(o: Outcome) -> str:
+    answer = (o.short or o.answer or f"exit {o.exit_code}").replace("|", "/")[:50]
+    return f"{answer}: " + ("ok" if not o.problems else "; ".join(o.problems).replace("|", "/")[:160])
+
+
+def compare(before_dir: Path, after_dir: Path) -> str:
+    """case | what it tries | before | after, from two runs' outcomes.json (same corpus)."""
+    cases = json.loads((after_dir / "corpus" / "cases.json").read_text())
+    runs = [{o["case"]: Outcome(**o) for o in json.loads((d / "outcomes.json").read_text())}
+            for d in (before_dir, after_dir)]
+    rows = ["| case | tries | before | after |", "|---|---|---|---|"]
+    for c in cases:
+        cells = [_verdict(r[c["name"]]) if c["name"] in r else "not run" for r in runs]
+        rows.append(f"| {c['name']} | {c['what']} | {cells[0]} | {cells[1]} |")
+    return "\n".join(rows)
+
+
 def main(argv: list[str]) -> int:
+    if argv[0] == "compare":
+        print(compare(Path(argv[1]), Path(argv[2])))
+        return 0
     out = Path(argv[0]).resolve()
     only = argv[argv.index("--only") + 1:] if "--only" in argv else []
     cases = [c for c in make_corpus(out / "corpus") if not only or c.name in only]
