@@ -99,6 +99,15 @@ def _canvas(w: int, h: int, lines: list[tuple[str, int]], out: Path, name: str, 
     return str(path)
 
 
+def _word_image(out: Path, name: str, size: tuple[int, int], at: tuple[int, int], word: str, size_px: int) -> str:
+    """A white image of `size` with one word printed at `at`."""
+    img = Image.new("RGB", size, "white")
+    ImageDraw.Draw(img).text(at, word, font=font(size_px), fill="black")
+    path = out / f"{name}.png"
+    img.save(path)
+    return str(path)
+
+
 def _gold(q: Question) -> str:
     a = q.answer
     return f"{a:.2f}" if isinstance(a, float) else str(a)
@@ -199,16 +208,12 @@ def odd_cases(out: Path) -> list[Case]:
         Case("long-question", "odd", "a 20,000-character question", "What is the total? " + "x" * 20000,
              [str(receipt)], exit_codes=(0, 2)),
     ]
-    strip = Image.new("RGB", (4000, 51), "white")
-    ImageDraw.Draw(strip).text((1800, 8), "LANTERN", font=font(30), fill="black")
-    strip.save(out / "strip-wide.png")
+    wide = _word_image(out, "strip-wide", (4000, 51), (1800, 8), "LANTERN", 30)
     cases.append(Case("strip-4000x51", "odd", "a 4000x51 strip with one word", "What word is written on the strip?",
-                      [str(out / "strip-wide.png")], answer="LANTERN"))
-    tall = Image.new("RGB", (51, 4000), "white")
-    ImageDraw.Draw(tall).text((4, 1900), "OAK", font=font(16), fill="black")
-    tall.save(out / "strip-tall.png")
+                      [wide], answer="LANTERN"))
+    tall = _word_image(out, "strip-tall", (51, 4000), (4, 1900), "OAK", 16)
     cases.append(Case("strip-51x4000", "odd", "a 51x4000 strip with one word", "What word is written on the strip?",
-                      [str(out / "strip-tall.png")], answer="OAK"))
+                      [tall], answer="OAK"))
     blank = Image.new("RGB", (640, 480), "white")
     blank.save(out / "blank.png")
     cases.append(Case("blank-not-found", "odd", "no text at all: the answer says so", "What does the sign say?",
@@ -216,11 +221,9 @@ def odd_cases(out: Path) -> list[Case]:
     Image.new("RGB", (1, 1), (255, 0, 0)).save(out / "red-1x1.png")
     cases.append(Case("red-1x1", "odd", "a 1x1 red image", "What colour is the image?",
                       [str(out / "red-1x1.png")], answer="red"))
-    big = Image.new("RGB", (12000, 12000), "white")
-    ImageDraw.Draw(big).text((5000, 5800), "HARBOR", font=font(400), fill="black")
-    big.save(out / "huge-12000.png")
+    big = _word_image(out, "huge-12000", (12000, 12000), (5000, 5800), "HARBOR", 400)
     cases.append(Case("huge-12000", "odd", "a 12000x12000 image (peak RSS < 4 GB)", "What word is written in the image?",
-                      [str(out / "huge-12000.png")], answer="HARBOR", max_rss_mb=4096))
+                      [big], answer="HARBOR", max_rss_mb=4096))
     return cases
 
 
