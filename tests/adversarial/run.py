@@ -2,7 +2,8 @@
 
 `python -m tests.adversarial.run OUT [--only NAME ...]` writes OUT/outcomes.json and prints a
 Markdown table (case, what it tries, answer, verdict); the test runs the same code.
-`python -m tests.adversarial.run compare BEFORE AFTER` prints two recorded runs side by side.
+`python -m tests.adversarial.run compare BEFORE AFTER` prints two recorded runs side by side;
+`--held-out` runs the held-out injections instead (reported, not part of the test).
 """
 from __future__ import annotations
 
@@ -143,7 +144,7 @@ def main(argv: list[str]) -> int:
         return 0
     out = Path(argv[0]).resolve()
     only = argv[argv.index("--only") + 1:] if "--only" in argv else []
-    cases = [c for c in make_corpus(out / "corpus") if not only or c.name in only]
+    cases = [c for c in make_corpus(out / "corpus", held_out="--held-out" in argv) if not only or c.name in only]
     outcomes = []
     for c in cases:
         outcomes.append(run_case(c, out))
