@@ -24,6 +24,7 @@ NOUNS = {"items": "item", "line_items": "item", "table": "row", "bars": "bar", "
          "text": "text", "objects": "object", "key_values": "row", "attributes": "region"}
 ORDINAL_WORDS = ["first", "second", "third", "fourth", "fifth", "sixth"]
 DOCUMENT_KINDS = ("items", "table", "bars", "line_items", "key_values")
+IMAGE_WORDS = {"image", "picture", "photo", "background", "it"}  # what names a picture as a whole
 MAX_CANDIDATES = 10  # small models pick well among a handful, poorly among dozens
 
 INTENTS = ("value", "most_or_least", "difference", "count_above", "count_below", "count", "yes_no", "sum")
@@ -125,6 +126,9 @@ def table_programs(tab: TableArtifact, question: str, where: str = "", seen_only
     """Candidates over one table; `where` qualifies glosses when there are several images;
     `seen_only`: filter only on values some row has (not on the whole vocabulary); `lookups`:
     offer reading a filtered row's other columns (off for objects when panels say more)."""
+    if tab.kind == "image":  # a picture's own colour answers "what colour is the picture", nothing else
+        return [Program(f"the colour of the image{where}", {"table": tab.id, "op": "lookup", "answer": "colour"})] \
+            if asked_column(question, tab.columns) == "colour" and set(words(question)) & IMAGE_WORDS else []
     noun = NOUNS.get(tab.kind, "row")
     label = tab.label_column
     numeric = tab.numeric_columns()
