@@ -68,7 +68,10 @@ class ToolRunner:
             tool = self.tools[tool_name]
             key = None
             if self.cache is not None and tool.cache_roles:
-                models = {r: ctx.settings.role(r).model_dump() for r in tool.cache_roles}
+                # Where weights resolve is part of what made the output: the same role config
+                # reads yolov8n from the models directory, or falls back to SSD without one.
+                models = {r: ctx.settings.role(r).model_dump() | {"model_dir": str(ctx.settings.model_dir)}
+                          for r in tool.cache_roles}
                 key = self.cache.key(f"{tool_name}@{tool.cache_version}", models, args.model_dump(), ctx.store)
             hit = self.cache.load(key, ctx.store, getattr(args, "image", "")) if key else None
             if hit is not None:

@@ -31,3 +31,17 @@ def test_rerun_reuses_perception_results(tool_env, tmp_path, chelsea, receipt):
     assert cache.hits == 2 and cache.misses == 3
     crop = second.call("crop", image=img, box=[0, 0, 10, 10])
     assert crop.ok and cache.misses == 3  # crop is not a cached tool
+
+
+def test_the_models_directory_is_part_of_the_key(settings, tool_env, tmp_path, chelsea):
+    """Without a models directory the detector falls back to other weights: a result cached
+    with one must not be served to the other (it was: SSD counts answered YOLO runs)."""
+    cache = ToolCache(tmp_path / "cache")
+    env = tool_env()
+    env.runner.cache = cache
+    env.call("detect", image=env.add_image(chelsea))
+    settings.model_dir = tmp_path / "elsewhere"  # the envs share these settings; the first call is done
+    other = tool_env()
+    other.runner.cache = cache
+    other.call("detect", image=other.add_image(chelsea))
+    assert cache.hits == 0 and cache.misses == 2
