@@ -1,6 +1,7 @@
 """What an answer must pass before it is given: it is supported by what the tools found.
 
-- numbers the answer states that none of its evidence holds are flagged (`unsupported_numbers`);
+- numbers the answer states that none of its evidence holds are flagged (`unsupported_numbers`),
+  and so is an answer that cites no artifact at all;
 - a reading question answered when OCR found no text at all becomes "not found" (`nothing_read`);
 - an answer whose only support is instruction-like image text is refused (`instruction_sourced`).
 `vet` applies all three to a planner's final answer.
@@ -24,6 +25,8 @@ def vet(final: "FinalAnswer", store: ArtifactStore, made: list[Artifact], questi
     if final.evidence and (unsupported := unsupported_numbers(final.answer, final.evidence, store, question)):
         final.notes.append(f"unsupported: the answer states {', '.join(unsupported)}, "
                            f"which none of its evidence ({', '.join(final.evidence)}) holds")
+    elif final.ok and not final.evidence:
+        final.notes.append("unsupported: the answer cites no artifact")
     if nothing_read(question, made):
         final.notes.append(f"not found: OCR found no text (the answer given was {final.answer!r})")
         final.answer, final.short, final.ok = "Not found: no text was found in the image.", NOT_FOUND, False

@@ -82,6 +82,7 @@ def test_a_question_no_program_answers_goes_to_the_free_task_graph(settings, scr
     result = make_agent(settings, chat).run("Describe the picture.", [chelsea])
     assert result.answer == "A cat lying down." and result.short_answer == "a cat" and result.plan_source == "llm"
     assert "no structure to compute on" in result.notes
+    assert "unsupported: the answer cites no artifact" in result.notes  # flagged, not hidden
 
 
 def test_a_stated_value_no_evidence_holds_is_flagged(settings, scripted, receipt):
