@@ -28,6 +28,9 @@ from tools.ask_image import answer_of
 
 How = Literal["look", "read", "read_below", "count", "find", "calculate", "compute"]
 _WORD = re.compile(r"[a-z0-9]+")
+# Characters of one finding the loop's prompts show: findings add up over rounds, and a whole
+# shapes table or OCR dump per finding overflowed the 4096-token context (measured: 4725).
+MAX_FINDING = 400
 _GENERIC = {"the", "a", "an", "of", "in", "on", "image", "picture", "text", "number", "value", "written"}
 
 
@@ -47,7 +50,8 @@ class Finding:
 
     def line(self) -> str:
         cites = f" [{', '.join(self.artifacts)}]" if self.artifacts else ""
-        return f"- {self.sub.question} ({self.sub.how} {self.sub.about!r} on {self.sub.image}) -> {self.answer}{cites}"
+        answer = self.answer if len(self.answer) <= MAX_FINDING else self.answer[:MAX_FINDING] + " ...(truncated)"
+        return f"- {self.sub.question} ({self.sub.how} {self.sub.about!r} on {self.sub.image}) -> {answer}{cites}"
 
 
 class GroundedAnswerer:

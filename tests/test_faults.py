@@ -145,3 +145,14 @@ def test_a_tool_raising_mid_plan_leaves_the_other_branches_running(settings, scr
     assert any(s.tool == "ocr" and s.ok and s.step == "t2" for s in result.steps), "the other branch ran"
     assert any("t1 (broken) failed" in n for n in result.notes), result.notes
     assert result.ok and f"{receipt.total:.2f}" in result.answer
+
+
+def test_a_prompt_longer_than_the_context_is_one_clear_error(settings, scripted, receipt):
+    from agent.errors import MMAgentError
+
+    overflow = RuntimeError("llama.cpp error: {'code': 400, 'message': 'request (4725 tokens) exceeds the "
+                            "available context size (4096 tokens), try increasing it'}")
+    chat = scripted(overflow)
+    agent = Agent(settings, chat_models={"planner": chat, "reasoner": chat})
+    with pytest.raises(MMAgentError, match="longer than its context window; raise MMAGENT_LLM_CONTEXT"):
+        agent.run(Q, [receipt.image])

@@ -16,7 +16,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ValidationError
 
-from agent.errors import BackendUnavailableError, StructuredOutputError
+from agent.errors import BackendUnavailableError, MMAgentError, StructuredOutputError
 from agent.events import LLMCalled
 
 M = TypeVar("M", bound=BaseModel)
@@ -72,6 +72,10 @@ class LLMClient:
                     f"the {self.role} model server at {self.endpoint} cannot be reached "
                     f"({type(exc).__name__}); start it or fix MMAGENT_LMM_URL"
                 ) from None
+            if "context size" in str(exc) or "context length" in str(exc):  # llama.cpp, vLLM / OpenAI
+                raise MMAgentError(
+                    f"the {self.role} model's prompt ({purpose}) is longer than its context window; "
+                    "raise MMAGENT_LLM_CONTEXT or ask about fewer or smaller images") from None
             raise
         finally:
             dt = time.perf_counter() - t0
