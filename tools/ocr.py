@@ -20,6 +20,7 @@ from agent.config import RoleConfig
 from agent.errors import ToolError
 from agent.images import strip_tiles
 from agent.untrusted import instruction_like
+from tools.structure.geometry import area, intersection
 from agent.models import ModelManager
 from tools.base import ToolContext, ToolOutput, VisionTool
 
@@ -108,18 +109,16 @@ def read_words(engine: Any, image: Image.Image) -> list[Word]:
         for text, (a, b, c, d), score in engine(image.crop((x0, y0, x1, y1))):
             words.append((text, (a + x0, b + y0, c + x0, d + y0), score))
     kept: list[Word] = []
-    for w in sorted(words, key=lambda w: (-(w[1][2] - w[1][0]) * (w[1][3] - w[1][1]), -w[2])):
-        if all(_overlap(w[1], k[1]) < 0.5 for k in kept):
+    for w in sorted(words, key=lambda w: (-area(w[1]), -w[2])):
+        if not any(_same_read(w[1], k[1]) for k in kept):
             kept.append(w)
     return kept
 
 
-def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    """Intersection over the smaller box: a word cut at a tile edge lies inside its whole read."""
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return iw * ih / smaller if smaller > 0 else 0.0
+def _same_read(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Half the smaller box lies in the other: a word cut at a tile edge lies inside its whole read."""
+    smaller = min(area(a), area(b))
+    return smaller > 0 and intersection(a, b) >= 0.5 * smaller
 
 
 class RapidOcrEngine:
