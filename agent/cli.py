@@ -57,14 +57,14 @@ def _settings(planner: Optional[str], model_dir: Optional[Path]) -> Any:
 
 def _check_inputs(question: str, images: list[Path]) -> None:
     from agent.errors import UserInputError
-    from agent.images import load_image
+    from agent.images import probe_image
     from agent.question import clean_question
 
     clean_question(question)  # an empty or overlong question fails before any model loads
     if not images:
         raise UserInputError("give at least one image with --image PATH")
     for p in images:  # fail fast, before any model loads
-        load_image(p)
+        probe_image(p)
 
 
 @app.command()

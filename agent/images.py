@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
@@ -83,7 +84,17 @@ def _pil_open(path: Path) -> Image.Image:
 
 def load_image(path: str | Path) -> Image.Image:
     """Open an image file fully into memory as RGB, or raise UserInputError saying why not."""
-    p = Path(path)
+    return _read(Path(path), decode=True)
+
+
+def probe_image(path: str | Path) -> tuple[int, int]:
+    """The size of an image file, after every check `load_image` makes short of decoding its
+    pixels (Pillow's verify): a clear error on a bad file before any model loads, without
+    decoding a large image twice (the CLI checks, then the agent loads)."""
+    return _read(Path(path), decode=False)
+
+
+def _read(p: Path, decode: bool) -> Any:
     if not p.exists():
         raise UserInputError(f"image not found: {p} (check the path)")
     if p.is_dir():
@@ -102,6 +113,9 @@ def load_image(path: str | Path) -> Image.Image:
                         f"{p} is {w}x{h} pixels, more than the {MAX_PIXELS:,}-pixel limit; "
                         "downscale it first"
                     )
+                if not decode:
+                    img.verify()
+                    return w, h
                 img.load()
                 return fit_side(normalize_mode(img))
     except UserInputError:
