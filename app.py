@@ -68,8 +68,13 @@ def model_status(settings: Settings) -> str:
     from agent.models import shared_manager
 
     agent = Agent(settings)
-    lines = ["| role | backend | model |", "|---|---|---|"]
-    lines += [f"| {r} | {settings.role(r).backend} | {settings.role(r).model or '(default)'} |" for r in ROLES]
+    served = agent.settings  # with a running `mmagent serve` attached, when there is one
+    lines = ["| role | backend | model | served by |", "|---|---|---|---|"]
+    for r in ROLES:
+        cfg = served.role(r)
+        where = (cfg.options.get("server_url") or (served.lmm_url if cfg.backend == "openai" else None)
+                 or "this process")
+        lines.append(f"| {r} | {cfg.backend} | {cfg.model or '(default)'} | {where} |")
     lines += ["", "**Tools**", ""]
     lines += [f"- `{name}`: " + ("ready" if why is None else f"unavailable: {why}")
               for name, why in agent.tool_status().items()]
@@ -161,7 +166,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="mmagent chat UI")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=7860)
+    ap.add_argument("--serve", action="store_true",
+                    help="start `mmagent serve` first when none runs: sessions then share one warm model server "
+                         "that answers several requests at once")
     args = ap.parse_args()
+    if args.serve:
+        from agent.llm.server import find_server, start_server
+
+        settings = load_settings()
+        state = find_server(settings) or start_server(settings)
+        print(f"model server: {state.backend} at {state.url}/v1 (stop it with `mmagent serve --stop`)", flush=True)
     app = build_app()
     app.queue(default_concurrency_limit=8).launch(server_name=args.host, server_port=args.port,
                                                  allowed_paths=[str(app.mmagent_root)])

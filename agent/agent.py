@@ -40,8 +40,11 @@ class Agent:
         chat_models: dict[str, BaseChatModel] | None = None,
         models: ModelManager | None = None,
     ) -> None:
-        """`chat_models` overrides the configured chat model per role (tests, custom backends)."""
-        self.settings = settings or load_settings()
+        """`chat_models` overrides the configured chat model per role (tests, custom backends).
+        A running `mmagent serve` serves the LLM roles (see agent.llm.server)."""
+        from agent.llm.server import attach_running_server
+
+        self.settings = attach_running_server(settings or load_settings())
         self.models = models or shared_manager(self.settings.memory_budget)
         self._tool_factory = (lambda: list(tools)) if tools is not None else all_tools
         self._chat_overrides = dict(chat_models or {})
@@ -201,8 +204,10 @@ class Agent:
         steps: list[Step] = []
         open_steps: dict[str, list[Step]] = {}  # a result closes the oldest open call of its step id
         llm_s = llm_in_tools = 0.0
-        tokens = {"prompt": 0, "completion": 0}
+        # prompt_cached: prompt tokens the server reused from its cache instead of evaluating
+        tokens = {"prompt": 0, "prompt_cached": 0, "completion": 0, "llm_calls": 0}
         plan_source = ""
+        served_by: dict[str, str] = {}
         for ev in events.events:
             if isinstance(ev, ToolCalled):
                 steps.append(Step(step=ev.step, tool=ev.tool, args=ev.args, ok=False, observation=""))
@@ -214,6 +219,9 @@ class Agent:
                 llm_s += ev.duration_s
                 llm_in_tools += ev.duration_s if ev.step else 0.0
                 tokens["prompt"] += ev.prompt_tokens
+                tokens["prompt_cached"] += ev.cached_tokens
+                tokens["llm_calls"] += 1
+                served_by[ev.role] = ev.endpoint or "embedded"
                 tokens["completion"] += ev.completion_tokens
             elif isinstance(ev, PlanMade):
                 plan_source = ev.source
@@ -225,7 +233,7 @@ class Agent:
             steps=steps, artifacts=[a.to_json() for a in store.all()],
             timings=Timings(wall_s=wall, llm_s=llm_s, tool_s=tool_s,
                             orchestration_s=max(0.0, wall - llm_s - tool_s)),
-            tokens=tokens, planner=planner, plan_source=plan_source,
+            tokens=tokens, served_by=served_by, planner=planner, plan_source=plan_source,
             notes=final.notes + [f"step {s.step} ({s.tool}) failed: {s.observation.removeprefix('ERROR: ')[:160]}"
                                  for s in steps if not s.ok],
             ok=final.ok, rounds=final.rounds, details=final.details, short_answer=final.short or final.answer,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -121,11 +122,15 @@ def models(
         from agent.errors import ModelNotFoundError
         from agent.resolve import resolve_model
 
-        s = _settings(None, model_dir)
+        from agent.llm.server import attach_running_server
+
+        s = attach_running_server(_settings(None, model_dir))
         typer.echo("roles:")
         for role in ROLES:
             cfg = s.role(role)
             where = "served at " + str(s.lmm_url) if cfg.backend == "openai" else ""
+            if cfg.options.get("server_url"):
+                where = f"served by mmagent serve at {cfg.options['server_url']}"
             if not where and cfg.model:
                 try:
                     r = resolve_model(cfg.model, s)
@@ -136,6 +141,50 @@ def models(
         typer.echo("tools:")
         for name, reason in Agent(s).tool_status().items():
             typer.echo(f"  {name:15} {'ready' if reason is None else 'unavailable: ' + reason}")
+
+    _guarded(go)
+
+
+@app.command()
+def serve(
+    backend: Annotated[str, typer.Option(help="auto (vLLM on a CUDA GPU, else llama.cpp) | llamacpp | vllm")] = "auto",
+    port: Annotated[int, typer.Option(help="port of the server (llama.cpp: the next ports for more models)")] = 8765,
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    slots: Annotated[int, typer.Option(help="llama.cpp: requests served in parallel")] = 4,
+    model: Annotated[Optional[str], typer.Option(help="vLLM: the model to serve (default MMAGENT_LMM_MODEL)")] = None,
+    timeout: Annotated[float, typer.Option(help="seconds to wait until the server answers")] = 300.0,
+    status: Annotated[bool, typer.Option("--status", help="say whether a server runs, and where")] = False,
+    stop: Annotated[bool, typer.Option("--stop", help="stop the running server")] = False,
+    model_dir: Annotated[Optional[Path], typer.Option(help="directory with model weights")] = None,
+) -> None:
+    """Start a warm OpenAI-compatible model server that `ask`, `eval`, the UI and the API then use."""
+
+    def go() -> None:
+        from agent.llm import server as srv
+
+        s = _settings(None, model_dir)
+        if stop:
+            state = srv.stop_server(s)
+            typer.echo(f"stopped the server at {state.url} (pid {state.pid})" if state else "no server was running")
+            return
+        if status:
+            state = srv.find_server(s)
+            if state is None:
+                typer.echo("no mmagent server is running; `mmagent serve` starts one")
+                raise typer.Exit(1)
+            typer.echo(f"running: {state.backend} at {state.url}/v1 (pid {state.pid}, {state.slots} slots, "
+                       f"up {(time.time() - state.started_at) / 60:.1f} min); log {state.log}")
+            for path, url in state.models.items():
+                typer.echo(f"  {url}/v1  {path}")
+            if state.served_model:
+                typer.echo(f"  model {state.served_model}")
+            return
+        t0 = time.perf_counter()
+        state = srv.start_server(s, backend=backend, host=host, port=port, slots=slots, timeout_s=timeout,
+                                 model=model)
+        typer.echo(f"mmagent serve: {state.backend} ready at {state.url}/v1 in {time.perf_counter() - t0:.1f} s "
+                   f"(pid {state.pid}); log {state.log}")
+        typer.echo("`mmagent ask`, `mmagent eval`, app.py and Agent() now use it; `mmagent serve --stop` stops it.")
 
     _guarded(go)
 

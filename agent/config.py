@@ -62,11 +62,17 @@ class Settings(BaseSettings):
     lmm_url: str | None = None
     lmm_model: str = "Qwen/Qwen2.5-VL-7B-Instruct"
     lmm_api_key: str = "EMPTY"
+    # Use a running `mmagent serve` (found through its state file under cache_dir) for the LLM
+    # roles: "auto" when one runs, "off" always embedded (tests that must not see one).
+    server: Literal["auto", "off"] = "auto"
 
     memory_budget: float | None = None  # GB for tool models; LRU eviction above it
     llm_threads: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
     llm_context: int = 4096
     llm_timeout_s: float = 300.0
+    # Keep the embedded LLM's prompt caches on disk (cache_dir/llm-slots), so a fresh process
+    # starts with the static prompts already evaluated.
+    llm_prompt_cache: bool = True
 
     planner: RoleConfig = EMBEDDED_LLM
     reasoner: RoleConfig | None = None  # None: the served LMM if lmm_url, else the planner's model

@@ -75,6 +75,8 @@ class LLMCalled(_Event):
     step: str = ""  # set when a tool (e.g. extract) made the call
     duration_s: float
     prompt_tokens: int = 0
+    cached_tokens: int = 0  # of prompt_tokens, how many the server reused from its prompt cache
+    endpoint: str = ""  # the model server's URL; "" for a model run in this process
     completion_tokens: int = 0
     ok: bool = True
 

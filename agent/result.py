@@ -30,7 +30,9 @@ class Result(BaseModel):
     steps: list[Step]
     artifacts: list[dict[str, Any]]
     timings: Timings
-    tokens: dict[str, int]
+    tokens: dict[str, int]  # prompt, prompt_cached (reused from the server's cache), completion, llm_calls
+    # Which model server answered each LLM role's calls: its URL, or "embedded" (this process).
+    served_by: dict[str, str] = Field(default_factory=dict)
     planner: str
     plan_source: str = ""
     notes: list[str] = Field(default_factory=list)

@@ -34,7 +34,7 @@ class TracePrinter:
             c.print(f"[{colour}]← {ev.step} {ev.tool} {ev.duration_s:.2f}s[/] {escape(obs)}")
         elif isinstance(ev, LLMCalled):
             c.print(f"[dim]llm {ev.role}/{ev.purpose}: {ev.duration_s:.1f}s, "
-                    f"{ev.prompt_tokens}+{ev.completion_tokens} tokens[/]")
+                    f"{ev.prompt_tokens}+{ev.completion_tokens} tokens ({ev.cached_tokens} of the prompt cached)[/]")
         elif isinstance(ev, ErrorRaised):
             c.print(f"[red]error[/]: {ev.message}", markup=False)
         elif isinstance(ev, AnswerGiven):

@@ -69,6 +69,12 @@ def write_rows(data: list[tuple[str, list[dict]]], path: Path) -> None:
                             r.get("score"), round(float(r.get("wall_s") or 0), 2), r.get("error", "")])
 
 
+def _tokens(row: dict) -> int:
+    """Prompt plus completion tokens of one question (the dict also holds counts of other things)."""
+    t = row.get("tokens") or {}
+    return t.get("prompt", 0) + t.get("completion", 0)
+
+
 def write_report(runs: list[Path], out_dir: Path) -> Path:
     import matplotlib
 
@@ -78,14 +84,20 @@ def write_report(runs: list[Path], out_dir: Path) -> Path:
     data = [load_run(r) for r in runs]
     out_dir.mkdir(parents=True, exist_ok=True)
     lines = ["# Evaluation report", "",
-             "| run | n | accuracy | errors | mean rounds | mean tool calls | median wall s | mean tokens |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| run | n | accuracy | errors | mean rounds | mean tool calls | mean LLM calls | median wall s "
+             "| mean tokens | prompt cached |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for name, rows in data:
         walls = sorted(r.get("wall_s", 0) for r in rows)
-        toks = [sum((r.get("tokens") or {}).values()) for r in rows]
+        toks = [_tokens(r) for r in rows]
+        prompt = sum((r.get("tokens") or {}).get("prompt", 0) for r in rows)
+        cached = sum((r.get("tokens") or {}).get("prompt_cached", 0) for r in rows)
+        calls = [(r.get("tokens") or {}).get("llm_calls", sum(e.get("type") == "llm_call" for e in r.get("trace", [])))
+                 for r in rows]  # runs recorded before results counted calls: from the trace
         lines.append(f"| {name} | {len(rows)} | {_acc(rows):.3f} | {sum(bool(r.get('error')) for r in rows)} | "
                      f"{_mean(rows, 'rounds'):.2f} | {_mean(rows, 'tool_calls'):.1f} | "
-                     f"{walls[len(walls) // 2] if walls else 0:.1f} | {sum(toks) / max(1, len(toks)):.0f} |")
+                     f"{sum(calls) / max(1, len(calls)):.2f} | {walls[len(walls) // 2] if walls else 0:.1f} | "
+                     f"{sum(toks) / max(1, len(toks)):.0f} | {cached / prompt if prompt else 0:.0%} |")
     lines += group_tables(data)
     for key, title in (("family", "Accuracy per family"), ("steps", "Accuracy per step count"),
                        ("rounds", "Accuracy per rounds used")):
@@ -114,7 +126,7 @@ def write_report(runs: list[Path], out_dir: Path) -> Path:
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.5))
     for name, rows in data:
         a1.hist([r.get("wall_s", 0) for r in rows], bins=20, alpha=0.6, label=name)
-        a2.scatter([sum((r.get("tokens") or {}).values()) for r in rows], [r["score"] for r in rows], s=12, label=name)
+        a2.scatter([_tokens(r) for r in rows], [r["score"] for r in rows], s=12, label=name)
     a1.set_xlabel("wall seconds per question")
     a1.set_title("Latency")
     a2.set_xlabel("tokens per question")

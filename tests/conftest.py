@@ -87,6 +87,7 @@ def _isolated_config(monkeypatch, tmp_path):
     for key in list(os.environ):
         if key.startswith("MMAGENT_") and key not in ("MMAGENT_MODEL_DIR", "MMAGENT_CACHE_DIR"):
             monkeypatch.delenv(key)
+    monkeypatch.setenv("MMAGENT_SERVER", "off")  # a developer's running `mmagent serve` stays out of tests
     if ENV_MODEL_DIR is not None:
         monkeypatch.setenv("MMAGENT_MODEL_DIR", str(ENV_MODEL_DIR))
     monkeypatch.chdir(tmp_path)

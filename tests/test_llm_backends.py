@@ -86,3 +86,27 @@ def test_a_reply_cut_off_at_the_token_limit_gets_one_repair(scripted):
     value, repaired = LLMClient("reasoner", chat, EventStream().emit).structured(MESSAGES, Answer, purpose="t")
     assert value.answer == "ok" and repaired
     assert "token limit" in chat.calls[1]["messages"][-1].content
+
+
+def test_prompt_cache_survives_a_new_process(tmp_path, settings_kwargs):
+    """Embedded: the slots' prompt caches are saved to disk and a new server (as in a fresh
+    `mmagent ask` process) restores them, so the same system prompt is not evaluated again;
+    the reuse shows in the call's cached-token count."""
+    from agent.config import Settings
+    from agent.llm.llamacpp import ChatLlamaCpp
+    from agent.resolve import resolve_model
+
+    s = Settings(**settings_kwargs)
+    path = str(resolve_model("qwen2.5-coder-0.5b-instruct", s).location)
+    system = SystemMessage(content="You list shopping items as JSON. " * 20)
+    first = ChatLlamaCpp(model_path=path, slot_dir=str(tmp_path), max_tokens=16, n_threads=s.llm_threads)
+    calls = []
+    LLMClient("planner", first, calls.append).complete([system, HumanMessage(content="Eggs and milk.")], "t")
+    assert calls[-1].cached_tokens == 0
+    first.save_slots()
+    first.close()
+    assert list(tmp_path.glob("slot*.bin"))
+    second = ChatLlamaCpp(model_path=path, slot_dir=str(tmp_path), max_tokens=16, n_threads=s.llm_threads)
+    LLMClient("planner", second, calls.append).complete([system, HumanMessage(content="Bread, please.")], "t")
+    assert calls[-1].cached_tokens > 0.8 * calls[-1].prompt_tokens, calls[-1]
+    second.close()

@@ -55,6 +55,7 @@ class LLMClient:
         self.vision = vision  # the model accepts images in messages
         self.seconds = 0.0
         self.prompt_tokens = 0
+        self.cached_tokens = 0
         self.completion_tokens = 0
 
     def _invoke(self, messages: list[BaseMessage], purpose: str, runnable: Any = None, **kwargs: Any) -> AIMessage:
@@ -70,7 +71,7 @@ class LLMClient:
             if _is_connection_error(exc):
                 raise BackendUnavailableError(
                     f"the {self.role} model server at {self.endpoint} cannot be reached "
-                    f"({type(exc).__name__}); start it or fix MMAGENT_LMM_URL"
+                    f"({type(exc).__name__}); start it (`mmagent serve`) or fix MMAGENT_LMM_URL"
                 ) from None
             if "context size" in str(exc) or "context length" in str(exc):  # llama.cpp, vLLM / OpenAI
                 raise MMAgentError(
@@ -80,11 +81,13 @@ class LLMClient:
         finally:
             dt = time.perf_counter() - t0
             self.seconds += dt
+            cached = int((usage.get("input_token_details") or {}).get("cache_read") or 0)
             self.prompt_tokens += usage.get("input_tokens", 0)
+            self.cached_tokens += cached
             self.completion_tokens += usage.get("output_tokens", 0)
             self.emit(LLMCalled(
                 role=self.role, purpose=purpose, step=self.step, duration_s=dt, ok=ok,
-                prompt_tokens=usage.get("input_tokens", 0),
+                prompt_tokens=usage.get("input_tokens", 0), cached_tokens=cached, endpoint=self.endpoint or "",
                 completion_tokens=usage.get("output_tokens", 0),
             ))
 

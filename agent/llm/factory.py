@@ -1,6 +1,8 @@
 """Build the chat model for a role from the config, loading embedded weights lazily."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from agent.config import RoleConfig, Settings
@@ -16,9 +18,15 @@ def build_chat_model(role: str, cfg: RoleConfig, settings: Settings, manager: Mo
         if resolved.source == "hub":
             resolved = _download_gguf(resolved.location, settings)
 
-        def load() -> BaseChatModel:
-            from agent.llm.llamacpp import ChatLlamaCpp
+        from agent.llm.llamacpp import ChatLlamaCpp
 
+        served = cfg.options.get("server_url")  # set by attach_running_server (mmagent serve)
+        if served:
+            return ChatLlamaCpp(model_path=str(resolved.location), server_url=served,
+                                max_tokens=int(cfg.options.get("max_tokens", 512)),
+                                timeout_s=settings.llm_timeout_s), served
+
+        def load() -> BaseChatModel:
             gpu_layers = 999 if cfg.device.startswith("cuda") else int(cfg.options.get("n_gpu_layers", 0))
             return ChatLlamaCpp(
                 model_path=str(resolved.location),
@@ -26,6 +34,7 @@ def build_chat_model(role: str, cfg: RoleConfig, settings: Settings, manager: Mo
                 n_threads=settings.llm_threads,
                 n_gpu_layers=gpu_layers,
                 max_tokens=int(cfg.options.get("max_tokens", 512)),
+                slot_dir=str(_slot_dir(resolved.location, settings)) if settings.llm_prompt_cache else None,
             )
 
         key = f"llm:{resolved.location}"
@@ -51,6 +60,13 @@ def build_chat_model(role: str, cfg: RoleConfig, settings: Settings, manager: Mo
         )
         return chat, base_url
     raise ConfigError(f"role '{role}': unknown LLM backend '{cfg.backend}' (use llamacpp or openai)")
+
+
+def _slot_dir(model: str | Path, settings: Settings) -> Path:
+    """One folder per model file (name, size, mtime): a changed model never reads old caches."""
+    p = Path(model)
+    st = p.stat()
+    return Path(settings.cache_dir) / "llm-slots" / f"{p.stem}-{st.st_size}-{int(st.st_mtime)}"
 
 
 def _download_gguf(hub_id: str, settings: Settings):

@@ -1,11 +1,15 @@
-"""Embedded chat model: a GGUF run in-process by xllamacpp, as a langchain-core chat model.
+"""The packaged GGUF as a langchain-core chat model: run in-process by xllamacpp (embedded), or
+by the llama.cpp server `mmagent serve` keeps warm (`server_url`), with the same requests.
 
 xllamacpp is a prebuilt llama.cpp wheel whose Server takes OpenAI-style request dicts
-directly, including `response_format` with a JSON schema (constrained decoding).
+directly, including a JSON schema for constrained decoding; its HTTP server takes the same dict.
 """
 from __future__ import annotations
 
+import atexit
+import os
 import threading
+from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -28,6 +32,13 @@ class ChatLlamaCpp(BaseChatModel):
     temperature: float = 0.0
     max_tokens: int = 512
     seed: int = 0
+    n_slots: int = 2  # embedded: the planner's two prompts (intent, choose) each keep a cached slot
+    server_url: str | None = None  # a running llama.cpp server serving this GGUF (mmagent serve)
+    timeout_s: float = 300.0
+    # Embedded: where the slots' prompt caches are kept between processes. A fresh process
+    # restores them, so a one-off `mmagent ask` does not evaluate the static system prompts again
+    # (~650 tokens a call, 12 s at this CPU's 54 tokens/s); None keeps nothing on disk.
+    slot_dir: str | None = None
 
     _server: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -42,13 +53,40 @@ class ChatLlamaCpp(BaseChatModel):
 
             params = xlc.CommonParams()
             params.model.path = self.model_path
-            params.n_ctx = self.n_ctx
+            params.n_parallel = self.n_slots
+            params.n_ctx = self.n_ctx * self.n_slots
             params.cpuparams.n_threads = self.n_threads
             params.cpuparams_batch.n_threads = self.n_threads
             params.n_gpu_layers = self.n_gpu_layers
             params.verbosity = 0
+            if self.slot_dir:
+                Path(self.slot_dir).mkdir(parents=True, exist_ok=True)
+                params.slot_save_path = os.path.join(self.slot_dir, "")  # llama.cpp appends the name
             self._server = xlc.Server(params)
+            if self.slot_dir:
+                self._slots("restore")
+                atexit.register(self.save_slots)
         return self._server
+
+    def save_slots(self) -> None:
+        """Write every slot's prompt cache to `slot_dir` (at exit; a later process restores it)."""
+        if self._server is not None and self.slot_dir:
+            self._slots("save")
+
+    def _slots(self, action: str) -> None:
+        """Save or restore every slot's KV cache (llama.cpp's /slots API on the embedded server).
+        Best effort: a missing or incompatible file only means that prompt is evaluated afresh."""
+        import httpx
+
+        base = self._server.listening_address
+        for slot in range(self.n_slots):
+            name = f"slot{slot}.bin"
+            if action == "restore" and not (Path(self.slot_dir) / name).is_file():
+                continue
+            try:  # no lock: restore runs inside _generate's lock, and the server queues slot tasks itself
+                httpx.post(f"{base}/slots/{slot}?action={action}", json={"filename": name}, timeout=30)
+            except Exception:  # noqa: BLE001 - a cache, never a reason to fail
+                pass
 
     def _generate(
         self,
@@ -72,8 +110,11 @@ class ChatLlamaCpp(BaseChatModel):
             request["json_schema"] = fmt["json_schema"]["schema"]
         elif fmt:
             request["response_format"] = fmt
-        with self._lock:  # one slot: llama.cpp serialises requests anyway
-            response = self._ensure_server().handle_chat_completions(request)
+        if self.server_url:  # the server batches parallel requests over its slots
+            response = self._post(request)
+        else:
+            with self._lock:  # in-process: one request at a time
+                response = self._ensure_server().handle_chat_completions(request)
         if "error" in response:
             raise RuntimeError(f"llama.cpp error: {response['error']}")
         choice = response["choices"][0]
@@ -84,11 +125,21 @@ class ChatLlamaCpp(BaseChatModel):
                 input_tokens=usage.get("prompt_tokens", 0),
                 output_tokens=usage.get("completion_tokens", 0),
                 total_tokens=usage.get("total_tokens", 0),
+                input_token_details={"cache_read": (usage.get("prompt_tokens_details") or {}).get("cached_tokens", 0)},
             ),
             response_metadata={"finish_reason": choice.get("finish_reason"),
                                "timings": response.get("timings", {})},
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _post(self, request: dict[str, Any]) -> dict[str, Any]:
+        import httpx
+
+        r = httpx.post(f"{self.server_url}/v1/chat/completions", json=request, timeout=self.timeout_s)
+        try:
+            return r.json()
+        except ValueError:
+            return {"error": f"HTTP {r.status_code}: {r.text[:300]}"}
 
     def close(self) -> None:
         self._server = None
