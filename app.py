@@ -174,7 +174,7 @@ def main() -> None:
         from agent.llm.server import find_server, start_server
 
         settings = load_settings()
-        state = find_server(settings) or start_server(settings)
+        state = find_server(settings) or start_server(settings, agent=False)  # the app is the warm agent
         print(f"model server: {state.backend} at {state.url}/v1 (stop it with `mmagent serve --stop`)", flush=True)
     app = build_app()
     app.queue(default_concurrency_limit=8).launch(server_name=args.host, server_port=args.port,

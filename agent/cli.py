@@ -68,6 +68,17 @@ def _check_inputs(question: str, images: list[Path]) -> None:
         probe_image(p)
 
 
+def _warm_agent_url(settings: Any) -> str | None:
+    """The running `mmagent serve`'s warm agent, unless discovery is off or an explicit served
+    LMM (MMAGENT_LMM_URL) or another models directory asks for a differently configured agent."""
+    if settings.server == "off" or settings.lmm_url:
+        return None
+    from agent.llm.server import find_server
+
+    state = find_server(settings)
+    return state.agent_url if state is not None and state.agent_url else None
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="the question about the image(s)")],
@@ -80,12 +91,19 @@ def ask(
 
     def go() -> None:
         _check_inputs(question, image)
-        from agent.agent import Agent
         from agent.trace import TracePrinter
 
-        agent = Agent(_settings(planner, model_dir))
+        settings = _settings(planner, model_dir)
         printer = TracePrinter(to_stderr=as_json)
-        result = agent.run(question, image, on_event=printer)
+        warm = _warm_agent_url(settings)
+        if warm:  # `mmagent serve` keeps an agent with its tool models loaded: hand it the question
+            from agent.agent_server import ask_agent
+
+            result = ask_agent(warm, question, image, planner, on_event=printer)
+        else:
+            from agent.agent import Agent
+
+            result = Agent(settings).run(question, image, on_event=printer)
         if as_json:
             sys.stdout.write(json.dumps(result.model_dump(), default=str) + "\n")
         else:
@@ -150,9 +168,13 @@ def serve(
     backend: Annotated[str, typer.Option(help="auto (vLLM on a CUDA GPU, else llama.cpp) | llamacpp | vllm")] = "auto",
     port: Annotated[int, typer.Option(help="port of the server (llama.cpp: the next ports for more models)")] = 8765,
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
-    slots: Annotated[int, typer.Option(help="llama.cpp: requests served in parallel")] = 4,
+    slots: Annotated[int, typer.Option(help="llama.cpp: requests served in parallel, each slot with its own "
+                                                "prompt cache")] = 2,
     model: Annotated[Optional[str], typer.Option(help="vLLM: the model to serve (default MMAGENT_LMM_MODEL)")] = None,
     timeout: Annotated[float, typer.Option(help="seconds to wait until the server answers")] = 300.0,
+    agent: Annotated[bool, typer.Option("--agent/--no-agent",
+                                        help="also keep a warm agent (tool models loaded) that `ask` hands "
+                                             "questions to")] = True,
     status: Annotated[bool, typer.Option("--status", help="say whether a server runs, and where")] = False,
     stop: Annotated[bool, typer.Option("--stop", help="stop the running server")] = False,
     model_dir: Annotated[Optional[Path], typer.Option(help="directory with model weights")] = None,
@@ -178,12 +200,16 @@ def serve(
                 typer.echo(f"  {url}/v1  {path}")
             if state.served_model:
                 typer.echo(f"  model {state.served_model}")
+            if state.agent_url:
+                typer.echo(f"  warm agent {state.agent_url} (pid {state.agent_pid}): `mmagent ask` uses it")
             return
         t0 = time.perf_counter()
         state = srv.start_server(s, backend=backend, host=host, port=port, slots=slots, timeout_s=timeout,
-                                 model=model)
+                                 model=model, agent=agent)
         typer.echo(f"mmagent serve: {state.backend} ready at {state.url}/v1 in {time.perf_counter() - t0:.1f} s "
                    f"(pid {state.pid}); log {state.log}")
+        if state.agent_url:
+            typer.echo(f"warm agent (tool models loaded) at {state.agent_url} (pid {state.agent_pid})")
         typer.echo("`mmagent ask`, `mmagent eval`, app.py and Agent() now use it; `mmagent serve --stop` stops it.")
 
     _guarded(go)

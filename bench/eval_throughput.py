@@ -1,9 +1,9 @@
 """Evaluation throughput against a served model: questions/min at 1 vs K workers, and the
 speed-up of a rerun that hits the on-disk tool-call cache.
 
-The served model is llama.cpp's OpenAI-compatible HTTP server (xllamacpp) with K parallel
-slots, running the packaged offline LLM; the agent talks to it through the `openai` backend
-exactly as it would to vLLM. Writes bench/results/eval_throughput.json.
+The served model is `mmagent serve` (llama.cpp's HTTP server, K parallel slots, prompt
+caching) over the packaged planner LLM, found by the agent as any mmagent process finds it.
+Writes bench/results/eval_throughput.json.
 
     .venv/bin/python bench/eval_throughput.py [--n 8] [--workers 4] [--planner plan]
 """
@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import time
@@ -22,35 +23,41 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def start_server(model_path: str, slots: int, ctx_per_slot: int) -> object:
-    import xllamacpp as xlc
+def cpu_seconds(server_pid: int) -> float:
+    """CPU time of this process (agent, tools) plus the model server's."""
+    t = os.times()
+    try:
+        fields = Path(f"/proc/{server_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    except (OSError, IndexError, ValueError):
+        server = 0.0
+    return t.user + t.system + server
 
-    params = xlc.CommonParams()
-    params.model.path = model_path
-    params.n_parallel = slots
-    params.n_ctx = slots * ctx_per_slot
-    params.cpuparams.n_threads = params.cpuparams_batch.n_threads = os.cpu_count() or 1
-    params.verbosity = 0
-    return xlc.Server(params)
 
-
-def timed_run(questions: list, settings: object, workers: int, results: Path) -> dict:
+def timed_run(questions: list, settings: object, workers: int, results: Path, server_pid: int) -> dict:
     from agent.agent import Agent
     from evals.runner import agent_answerer, run_questions
 
     agent = Agent(settings)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_seconds(server_pid)
     summary = run_questions(questions, agent_answerer(agent), results, workers, progress=False)
     wall = time.perf_counter() - t0
+    # how much of the machine the run kept busy: near 1.0 leaves nothing for more workers
+    busy = (cpu_seconds(server_pid) - c0) / (wall * (os.cpu_count() or 1))
     rows = [json.loads(ln) for ln in results.read_text().splitlines()]
     cache = agent._tool_cache
     tool_s = sum((r.get("timings") or {}).get("tool_s", 0.0) for r in rows)
     llm_s = sum((r.get("timings") or {}).get("llm_s", 0.0) for r in rows)
     completion = sum((r.get("tokens") or {}).get("completion", 0) for r in rows)
+    prompt = sum((r.get("tokens") or {}).get("prompt", 0) for r in rows)
+    cached = sum((r.get("tokens") or {}).get("prompt_cached", 0) for r in rows)
+    endpoints = sorted({e.get("endpoint") or "embedded" for r in rows for e in r.get("trace", [])
+                        if e.get("type") == "llm_call"})
     errors = sorted({str(r.get("error")) for r in rows if r.get("error")})
     return {"workers": workers, "n": summary["n"], "accuracy": summary["accuracy"], "errors": summary["errors"],
-            "wall_s": round(wall, 1), "questions_per_min": round(60 * summary["n"] / wall, 2),
+            "wall_s": round(wall, 1), "cpu_busy_share": round(busy, 2), "questions_per_min": round(60 * summary["n"] / wall, 2),
             "tool_s_total": round(tool_s, 1), "llm_s_total": round(llm_s, 1), "completion_tokens": completion,
+            "prompt_cached_share": round(cached / prompt, 3) if prompt else 0.0, "llm_endpoints": endpoints,
             "cache_hits": cache.hits, "cache_misses": cache.misses, "error_messages": errors}
 
 
@@ -61,29 +68,35 @@ def main() -> None:
     ap.add_argument("--planner", default="plan")
     args = ap.parse_args()
 
-    from agent.config import RoleConfig, load_settings
-    from agent.resolve import resolve_model
+    from agent.config import load_settings
+    from agent.llm.server import start_server, stop_server
     from evals.synthetic import generate
 
-    base = load_settings()
-    model = resolve_model(base.planner.model or "qwen2.5-coder-0.5b-instruct", base)
-    server = start_server(str(model.location), args.workers, base.llm_context)
-    url = f"{server.listening_address}/v1"  # type: ignore[attr-defined]
-    served = RoleConfig(backend="openai", model="local", options={"vision": False})  # a text model
     work = Path(tempfile.mkdtemp(prefix="mmagent-bench-"))
+    base = load_settings(cache_dir=work / "cache", server="auto")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    state = start_server(base, backend="llamacpp", port=port, slots=args.workers, agent=False)
     questions = generate(args.n, 2, work / "images")
-    out: dict = {"planner": args.planner, "server": "llama.cpp (xllamacpp) OpenAI-compatible, "
-                 f"{args.workers} slots", "model": model.name, "cpu_count": os.cpu_count(), "runs": []}
+    from agent.agent import Agent
+
+    warm_up = generate(1, 3, work / "warm-up")[0]  # tool models load once, before any timed run
+    Agent(base).run(warm_up.question, warm_up.images)
+    out: dict = {"planner": args.planner, "server": f"mmagent serve: llama.cpp, {args.workers} slots",
+                 "model": base.planner.model, "cpu_count": os.cpu_count(), "runs": []}
     try:
-        for label, workers, cache in (("cold, 1 worker", 1, "c1"), (f"cold, {args.workers} workers", args.workers, "c4"),
-                                      (f"rerun on the warm cache, {args.workers} workers", args.workers, "c4")):
-            settings = load_settings(planner_kind=args.planner, lmm_url=url, planner=served, reasoner=served,
-                                     answerer=served, tool_cache=True, cache_dir=work / cache)
+        for label, workers, fresh in (("cold, 1 worker", 1, True), (f"cold, {args.workers} workers", args.workers, True),
+                                      (f"rerun on the warm cache, {args.workers} workers", args.workers, False)):
+            if fresh:  # the tool-call cache starts empty
+                shutil.rmtree(work / "cache" / "tools", ignore_errors=True)
+            settings = base.model_copy(update={"planner_kind": args.planner, "tool_cache": True})
             results = work / f"{label.replace(' ', '_').replace(',', '')}.jsonl"
-            row = {"run": label} | timed_run(questions, settings, workers, results)
+            row = {"run": label} | timed_run(questions, settings, workers, results, state.pid)
             out["runs"].append(row)
             print(json.dumps(row), flush=True)
     finally:
+        stop_server(base)
         shutil.rmtree(work, ignore_errors=True)
     r1, rk, warm = out["runs"]
     out["speedup_workers"] = round(rk["questions_per_min"] / r1["questions_per_min"], 2)

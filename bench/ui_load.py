@@ -23,13 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def start_app() -> tuple[subprocess.Popen, str]:
+def start_app(env: dict, serve: bool) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=ROOT,
-                            env=dict(os.environ, GRADIO_ANALYTICS_ENABLED="False"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)] + (["--serve"] if serve else []),
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(240):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -68,7 +67,11 @@ def last_answer(history: list[dict]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sessions", type=int, default=8)
+    ap.add_argument("--serve", action="store_true",
+                    help="the app starts `mmagent serve` (parallel slots) instead of using the embedded model")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ui_load.json")
     args = ap.parse_args()
+    from agent.llm.server import DEFAULT_SLOTS
     from agent.samples import render_receipt
 
     work = Path(tempfile.mkdtemp(prefix="mmagent-ui-load-"))
@@ -77,7 +80,9 @@ def main() -> None:
     for i, r in enumerate(receipts):
         paths.append(work / f"receipt-{i}.png")
         r.image.save(paths[-1])
-    proc, url = start_app()
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", MMAGENT_CACHE_DIR=str(work / "cache"),
+               MMAGENT_SERVER="auto" if args.serve else "off")
+    proc, url = start_app(env, args.serve)
     try:
         ask(url, paths[0], "What is the total on the receipt?")  # warm-up: models load once
         t0 = time.perf_counter()
@@ -86,6 +91,8 @@ def main() -> None:
         wall = time.perf_counter() - t0
     finally:
         proc.terminate()
+        if args.serve:
+            subprocess.run([sys.executable, "-m", "agent.cli", "serve", "--stop"], cwd=ROOT, env=env)
     from evals.metrics import numeric_match
 
     rows = []
@@ -96,10 +103,11 @@ def main() -> None:
         rows.append({"total": r.total, "answer": answer, "latency_s": round(latency, 1), "correct": own,
                      "error": answer.startswith("⚠️") or not answer, "other_sessions_totals": others})
     lat = sorted(r["latency_s"] for r in rows)
-    out = {"sessions": args.sessions, "wall_s": round(wall, 1), "latency_median_s": statistics.median(lat),
+    out = {"sessions": args.sessions, "model": f"mmagent serve (llama.cpp, {DEFAULT_SLOTS} slots)" if args.serve else "embedded",
+           "wall_s": round(wall, 1), "latency_median_s": statistics.median(lat),
            "latency_max_s": lat[-1], "errors": sum(r["error"] for r in rows), "correct": sum(r["correct"] for r in rows),
            "cross_talk": sum(bool(r["other_sessions_totals"]) for r in rows), "rows": rows}
-    (ROOT / "bench" / "results" / "ui_load.json").write_text(json.dumps(out, indent=2) + "\n")
+    args.out.write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps({k: v for k, v in out.items() if k != "rows"}))
 
 

@@ -66,8 +66,9 @@ def write_state(settings, **fields) -> Path:
 
 def test_serve_start_status_ask_cached_then_stop(env, tmp_path):
     """The whole life of a server, on the real packaged model: start (ready, endpoint printed,
-    state file), status, a CLI question answered through it twice (the second reuses the
-    server's prompt cache), the Python API attached to it, stop."""
+    state file), status, a CLI question answered by its warm agent twice (the second reuses the
+    server's prompt cache; the trace streams), bad input through the warm agent, the Python API
+    and an evaluation attached to it, stop, then the same question embedded."""
     port = free_port()
     started = mmagent("serve", "--port", str(port), "--slots", "2", env=env)
     try:
@@ -75,6 +76,7 @@ def test_serve_start_status_ask_cached_then_stop(env, tmp_path):
         assert f"ready at http://127.0.0.1:{port}/v1" in started.stdout
         status = mmagent("serve", "--status", env=env)
         assert status.returncode == 0 and f"http://127.0.0.1:{port}/v1" in status.stdout
+        assert f"warm agent http://127.0.0.1:{port + 1}" in status.stdout
 
         receipt = tmp_path / "receipt.png"
         render_receipt(seed=3).image.save(receipt)
@@ -82,6 +84,7 @@ def test_serve_start_status_ask_cached_then_stop(env, tmp_path):
         for _ in range(2):
             out = mmagent("ask", "--json", "What is the total amount?", "--image", str(receipt), env=env)
             assert out.returncode == 0, out.stderr
+            assert "→ t" in out.stderr and "ocr" in out.stderr  # the warm agent's events, printed as they came
             answers.append(json.loads(out.stdout))
         assert all(a["served_by"]["planner"] == f"http://127.0.0.1:{port}" for a in answers)
         assert float(answers[0]["short_answer"]) == float(answers[1]["short_answer"]) == render_receipt(seed=3).total
@@ -99,6 +102,19 @@ def test_serve_start_status_ask_cached_then_stop(env, tmp_path):
         finally:
             os.environ.pop("MMAGENT_CACHE_DIR") if saved is None else os.environ.update(MMAGENT_CACHE_DIR=saved)
 
+        from agent.agent_server import ask_agent
+        from agent.errors import UserInputError
+
+        with pytest.raises(UserInputError, match="not found"):
+            ask_agent(f"http://127.0.0.1:{port + 1}", "What is the total?", [tmp_path / "missing.png"], None)
+
+        config = tmp_path / "one.toml"
+        config.write_text('name = "one"\nplanner = "plan"\n[data]\nsource = "synthetic"\nn = 1\nseed = 5\n')
+        evaluated = mmagent("eval", str(config), "--out", str(tmp_path / "runs"), env=env)
+        assert evaluated.returncode == 0, evaluated.stderr
+        row = json.loads((tmp_path / "runs" / "one-plan" / "results.jsonl").read_text().splitlines()[0])
+        assert {e["endpoint"] for e in row["trace"] if e["type"] == "llm_call"} == {f"http://127.0.0.1:{port}"}
+
         again = mmagent("serve", "--port", str(free_port()), env=env)
         assert again.returncode == 2 and "already running" in again.stderr
     finally:
@@ -106,6 +122,12 @@ def test_serve_start_status_ask_cached_then_stop(env, tmp_path):
     assert stopped.returncode == 0 and "stopped" in stopped.stdout
     assert mmagent("serve", "--status", env=env).returncode == 1
     assert not Path(env["MMAGENT_CACHE_DIR"], "serve", "state.json").exists()
+    # no server any more: the same question runs embedded, with the same answer
+    out = mmagent("ask", "--json", "What is the total amount?", "--image", str(receipt), env=env)
+    assert out.returncode == 0, out.stderr
+    embedded = json.loads(out.stdout)
+    assert embedded["served_by"]["planner"] == "embedded"
+    assert float(embedded["short_answer"]) == render_receipt(seed=3).total
 
 
 def test_port_in_use_is_a_clear_error(env):

@@ -40,6 +40,10 @@ Backend = Literal["llamacpp", "vllm"]
 # The roles a served model takes over (tools' models stay in the process that runs the tools).
 LLM_ROLES = ("planner", "reasoner", "answerer")
 DEFAULT_PORT = 8765
+# llama.cpp slots on CPU. Each slot caches its own prompt prefix, and a request that lands in an
+# idle slot holding another prompt evaluates its ~650 static tokens again: 8 UI sessions at once
+# waited a median 18 s with 2 slots, 35 s with 4 (and 8.5 s embedded, one request at a time).
+DEFAULT_SLOTS = 2
 
 
 class ServerState(BaseModel):
@@ -52,6 +56,9 @@ class ServerState(BaseModel):
     models: dict[str, str] = Field(default_factory=dict)
     served_model: str = ""  # vLLM: the model name requests must name
     slots: int = 1
+    # the warm agent beside it (agent.agent_server): `mmagent ask` sends whole questions there
+    agent_url: str = ""
+    agent_pid: int = 0
     log: str = ""
     started_at: float = 0.0
 
@@ -110,6 +117,10 @@ def find_server(settings: Settings) -> ServerState | None:
     elif not all(is_healthy(u) for u in set(state.models.values()) | {state.url}):
         problem = f"names a server (pid {state.pid}, {state.url}) that does not answer"
     else:
+        if state.agent_url and not is_healthy(state.agent_url):
+            log.warning("mmagent: the warm agent at %s does not answer; questions run in this process",
+                        state.agent_url)
+            state = state.model_copy(update={"agent_url": ""})
         return state
     key = f"{path}:{problem}"
     if key not in _warned:
@@ -228,8 +239,10 @@ def vllm_command(model: str, host: str, port: int, context: int) -> list[str]:
 
 
 def start_server(settings: Settings, backend: str = "auto", host: str = "127.0.0.1", port: int = DEFAULT_PORT,
-                 slots: int = 4, timeout_s: float = 300.0, model: str | None = None) -> ServerState:
-    """Start the server detached, wait until it answers, write the state file, return it."""
+                 slots: int = DEFAULT_SLOTS, timeout_s: float = 300.0, model: str | None = None,
+                 agent: bool = True) -> ServerState:
+    """Start the server detached, wait until it answers, write the state file, return it.
+    `agent`: also start the warm agent (agent.agent_server) that `mmagent ask` hands questions to."""
     running = find_server(settings)
     if running is not None:
         raise ConfigError(f"mmagent serve is already running at {running.url} (pid {running.pid}); "
@@ -249,36 +262,67 @@ def start_server(settings: Settings, backend: str = "auto", host: str = "127.0.0
         cmd, models = vllm_command(served_model, host, port, settings.llm_context), {}
     logfile = log_path(settings)
     logfile.parent.mkdir(parents=True, exist_ok=True)
+    agent_port = port + max(1, len(models))
+    if agent and not port_free(host, agent_port):
+        raise ConfigError(f"port {agent_port} on {host} (for the warm agent) is in use by another program; "
+                          "choose another with --port")
+    url = f"http://{host}:{port}"
+    deadline = time.monotonic() + timeout_s
+    proc = _spawn(cmd, settings, logfile)
+    state = ServerState(pid=proc.pid, backend=chosen, url=url, models=models, served_model=served_model,
+                        slots=slots, log=str(logfile), started_at=time.time())
+    _wait_ready(proc, set(models.values()) | {url}, deadline, "model server", logfile)
+    state_path(settings).write_text(state.model_dump_json(indent=1))
+    if agent:  # it finds the model server through the state file just written
+        agent_url = f"http://{host}:{agent_port}"
+        worker = _spawn([sys.executable, "-m", "agent.agent_server", "--host", host, "--port", str(agent_port)],
+                        settings, logfile)
+        try:
+            _wait_ready(worker, {agent_url}, deadline, "warm agent", logfile)
+        except BackendUnavailableError:
+            stop_server(settings)
+            raise
+        state = state.model_copy(update={"agent_url": agent_url, "agent_pid": worker.pid})
+        state_path(settings).write_text(state.model_dump_json(indent=1))
+    return state
+
+
+def _spawn(cmd: list[str], settings: Settings, logfile: Path) -> subprocess.Popen:
+    """A detached process (its own session: it outlives this command) logging to `logfile`, with
+    the settings it must share with this process (cache dir: the state file; models dir)."""
     root = Path(__file__).resolve().parents[2]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+               MMAGENT_CACHE_DIR=str(settings.cache_dir), MMAGENT_SERVER="auto")
+    if settings.model_dir is not None:
+        env["MMAGENT_MODEL_DIR"] = str(settings.model_dir)
     with open(logfile, "ab") as out:
         out.write(f"\n=== mmagent serve {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(cmd)}\n".encode())
         out.flush()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=env, start_new_session=True)  # outlives this command
-    url = f"http://{host}:{port}"
-    state = ServerState(pid=proc.pid, backend=chosen, url=url, models=models, served_model=served_model,
-                        slots=slots, log=str(logfile), started_at=time.time())
-    deadline = time.monotonic() + timeout_s
+        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=env, start_new_session=True)
+
+
+def _wait_ready(proc: subprocess.Popen, urls: set[str], deadline: float, what: str, logfile: Path) -> None:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise BackendUnavailableError(f"the model server exited during start-up (code {proc.returncode}); "
+            raise BackendUnavailableError(f"the {what} exited during start-up (code {proc.returncode}); "
                                           f"its log {logfile} ends with:\n{_tail(logfile)}")
-        if all(is_healthy(u) for u in set(models.values()) | {url}):
-            state_path(settings).write_text(state.model_dump_json(indent=1))
-            return state
+        if all(is_healthy(u) for u in urls):
+            return
         time.sleep(0.5)
     _terminate(proc.pid)
-    raise BackendUnavailableError(f"the model server did not become ready within {timeout_s:.0f} s "
-                                  f"(raise --timeout); its log {logfile} ends with:\n{_tail(logfile)}")
+    raise BackendUnavailableError(f"the {what} did not become ready in time (raise --timeout); "
+                                  f"its log {logfile} ends with:\n{_tail(logfile)}")
 
 
 def stop_server(settings: Settings) -> ServerState | None:
     """Stop the recorded server (if its process still runs) and remove the state file."""
     path = state_path(settings)
     state = read_state(settings)
-    if state is not None and _alive(state.pid):
-        _terminate(state.pid)
+    if state is not None:
+        for pid in (state.agent_pid, state.pid):
+            if pid and _alive(pid):
+                _terminate(pid)
     path.unlink(missing_ok=True)
     return state
 
