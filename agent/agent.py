@@ -68,6 +68,15 @@ class Agent:
                     role, self.settings.role(role), self.settings, self.models)
             return self._chat_cache[role]
 
+    def _preload(self, role: str) -> None:
+        try:
+            chat, _ = self.chat_model(role)
+            warm = getattr(chat, "warm", None)
+            if warm is not None:
+                warm()
+        except Exception:  # noqa: BLE001 - the planner's first call reports any real problem
+            pass
+
     def _client_factory(self, emit: Callable[[Any], None], step: str = "") -> Callable[[str], LLMClient]:
         def make(role: str) -> LLMClient:
             chat, endpoint = self.chat_model(role)
@@ -132,6 +141,8 @@ class Agent:
         known_before = set(store.ids())
         image_ids = self._load_inputs(images, store) if images else list(session.current_images)  # type: ignore[union-attr]
         planner = make_planner(self.settings.planner_kind)
+        # A fresh process loads the planner's model while the tools perceive, not in its first call.
+        threading.Thread(target=self._preload, args=("planner",), daemon=True).start()
         events.emit(RunStarted(question=question, images=image_ids, planner=planner.name))
 
         tools, unavailable = [], {}

@@ -68,6 +68,12 @@ class ChatLlamaCpp(BaseChatModel):
                 atexit.register(self.save_slots)
         return self._server
 
+    def warm(self) -> None:
+        """Load the model (and restore its slots) now, e.g. while tools run, not in the first call."""
+        if not self.server_url:
+            with self._lock:
+                self._ensure_server()
+
     def save_slots(self) -> None:
         """Write every slot's prompt cache to `slot_dir` (at exit; a later process restores it)."""
         if self._server is not None and self.slot_dir:
