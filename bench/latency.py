@@ -144,6 +144,10 @@ def write_report(runs: list[Path], dest: Path) -> None:
     lines = [f"# Seconds a question: cold and warm, embedded and served", "",
              f"Synthetic benchmark seed {data[-1]['seed']}, {data[-1]['n']} questions (2 per family), default "
              f"`plan` planner, tool cache off, {data[-1]['cpu_count']}-core CPU. `bench/latency.py`.", "",
+             "Modes: `cold` a fresh `mmagent ask` process per question, no server; `cli-llm-server` the same "
+             "with `mmagent serve --no-agent` (LLM served, tools loaded by each process); `cli-serve` the same "
+             "with `mmagent serve` (the CLI hands the question to the warm agent); `warm` one process "
+             "answering every question, embedded model; `warm-llm-server` one process, LLM served.", "",
              "| run | mode | accuracy | median s | p90 s | LLM calls / question | prompt tokens from cache |",
              "|---|---|---|---|---|---|---|"]
     labels, medians, p90s = [], [], []
