@@ -108,8 +108,22 @@ def ask(
             sys.stdout.write(json.dumps(result.model_dump(), default=str) + "\n")
         else:
             printer.final(result)
+        if not warm:
+            _fast_exit()
 
     _guarded(go)
+
+
+def _fast_exit() -> None:
+    """End a one-question process now: run the exit hooks (the LLM's prompt cache is saved by
+    one) and skip the interpreter's teardown of torch, OpenVINO and the model servers, which
+    took 1.7 s of a 8.6 s cold question."""
+    import atexit
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    atexit._run_exitfuncs()
+    os._exit(0)
 
 
 @app.command()
