@@ -101,10 +101,6 @@ def ask(
 
             result = ask_agent(warm, question, image, planner, on_event=printer)
         else:
-            import threading
-
-            # Load the planner's model on a second thread while this one imports the tools.
-            threading.Thread(target=_preload_planner, args=(settings,), daemon=True).start()
             from agent.agent import Agent
 
             result = Agent(settings).run(question, image, on_event=printer)
@@ -116,19 +112,6 @@ def ask(
             _fast_exit()
 
     _guarded(go)
-
-
-def _preload_planner(settings: Any) -> None:
-    try:
-        from agent.llm.factory import build_chat_model
-        from agent.models import shared_manager
-
-        chat, _ = build_chat_model("planner", settings.planner, settings, shared_manager(settings.memory_budget))
-        warm = getattr(chat, "warm", None)
-        if warm is not None:
-            warm()
-    except Exception:  # noqa: BLE001 - the run's own first call reports any real problem
-        pass
 
 
 def _fast_exit() -> None:
