@@ -202,3 +202,27 @@ def test_backend_choice(monkeypatch):
     assert srv.pick_backend("auto") == "vllm"
     cmd = srv.vllm_command("Qwen/Qwen2.5-VL-7B-Instruct", "127.0.0.1", 8000, 4096)
     assert cmd[:3] == ["vllm", "serve", "Qwen/Qwen2.5-VL-7B-Instruct"] and "--enable-prefix-caching" in cmd
+
+
+def test_concurrent_questions_through_the_server_keep_their_own_answers(tmp_path, settings_kwargs):
+    """Four questions at once through one served model (two slots, continuous batching): each gets
+    its own receipt's total, and every answer came from the server."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from agent.agent import Agent
+
+    settings = load_settings(cache_dir=tmp_path / "cache", server="auto", **settings_kwargs)
+    state = srv.start_server(settings, backend="llamacpp", port=free_port(), agent=False)
+    try:
+        agent = Agent(settings)
+        receipts = [render_receipt(seed=s) for s in range(4)]
+        paths = []
+        for i, r in enumerate(receipts):
+            paths.append(tmp_path / f"r{i}.png")
+            r.image.save(paths[-1])
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(lambda p: agent.run("What is the total?", [p]), paths))
+    finally:
+        srv.stop_server(settings)
+    assert [float(r.short_answer) for r in results] == [r.total for r in receipts]
+    assert {r.served_by["planner"] for r in results} == {state.url}
