@@ -70,7 +70,8 @@ def _check_inputs(question: str, images: list[Path]) -> None:
 
 def _warm_agent_url(settings: Any) -> str | None:
     """The running `mmagent serve`'s warm agent, unless discovery is off or an explicit served
-    LMM (MMAGENT_LMM_URL) or another models directory asks for a differently configured agent."""
+    LMM (MMAGENT_LMM_URL) asks for a differently configured agent. The agent keeps the settings
+    it was started with (`--planner` is passed on with each question)."""
     if settings.server == "off" or settings.lmm_url:
         return None
     from agent.llm.server import find_server

@@ -64,7 +64,7 @@ def write_state(settings, **fields) -> Path:
     return path
 
 
-def test_serve_start_status_ask_cached_then_stop(env, tmp_path):
+def test_serve_start_status_ask_cached_then_stop(env, tmp_path, settings_kwargs):
     """The whole life of a server, on the real packaged model: start (ready, endpoint printed,
     state file), status, a CLI question answered by its warm agent twice (the second reuses the
     server's prompt cache; the trace streams), bad input through the warm agent, the Python API
@@ -92,15 +92,10 @@ def test_serve_start_status_ask_cached_then_stop(env, tmp_path):
         # the same question again: (nearly) the whole prompt comes from the server's cache
         assert second["prompt_cached"] >= 0.9 * second["prompt"] > 0, (first, second)
 
-        os.environ["MMAGENT_CACHE_DIR"], saved = env["MMAGENT_CACHE_DIR"], os.environ.get("MMAGENT_CACHE_DIR")
-        try:
-            from agent.agent import Agent
+        from agent.agent import Agent
 
-            attached = Agent(load_settings(server="auto", **({"model_dir": env["MMAGENT_MODEL_DIR"]}
-                                                           if "MMAGENT_MODEL_DIR" in env else {}))).settings
-            assert attached.planner.options["server_url"] == f"http://127.0.0.1:{port}"
-        finally:
-            os.environ.pop("MMAGENT_CACHE_DIR") if saved is None else os.environ.update(MMAGENT_CACHE_DIR=saved)
+        attached = Agent(load_settings(server="auto", cache_dir=env["MMAGENT_CACHE_DIR"], **settings_kwargs)).settings
+        assert attached.planner.options["server_url"] == f"http://127.0.0.1:{port}"
 
         from agent.agent_server import ask_agent
         from agent.errors import UserInputError

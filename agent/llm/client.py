@@ -55,7 +55,6 @@ class LLMClient:
         self.vision = vision  # the model accepts images in messages
         self.seconds = 0.0
         self.prompt_tokens = 0
-        self.cached_tokens = 0
         self.completion_tokens = 0
 
     def _invoke(self, messages: list[BaseMessage], purpose: str, runnable: Any = None, **kwargs: Any) -> AIMessage:
@@ -83,7 +82,6 @@ class LLMClient:
             self.seconds += dt
             cached = int((usage.get("input_token_details") or {}).get("cache_read") or 0)
             self.prompt_tokens += usage.get("input_tokens", 0)
-            self.cached_tokens += cached
             self.completion_tokens += usage.get("output_tokens", 0)
             self.emit(LLMCalled(
                 role=self.role, purpose=purpose, step=self.step, duration_s=dt, ok=ok,

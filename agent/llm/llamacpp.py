@@ -22,6 +22,22 @@ from pydantic import ConfigDict, PrivateAttr
 from agent.llm.messages import to_openai_messages
 
 
+def server_params(model_path: str, slots: int, ctx_per_slot: int, threads: int, gpu_layers: int = 0) -> Any:
+    """llama.cpp server parameters, the same in-process and for `mmagent serve`: `slots` parallel
+    slots, each with the context one call has and its own cached prompt prefix."""
+    import xllamacpp as xlc
+
+    params = xlc.CommonParams()
+    params.model.path = model_path
+    params.n_parallel = slots
+    params.n_ctx = ctx_per_slot * slots
+    params.cpuparams.n_threads = params.cpuparams_batch.n_threads = threads
+    params.n_gpu_layers = gpu_layers
+    params.cache_prompt = True  # a request reuses the longest prefix its slot already evaluated
+    params.verbosity = 0
+    return params
+
+
 class ChatLlamaCpp(BaseChatModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -51,14 +67,7 @@ class ChatLlamaCpp(BaseChatModel):
         if self._server is None:
             import xllamacpp as xlc
 
-            params = xlc.CommonParams()
-            params.model.path = self.model_path
-            params.n_parallel = self.n_slots
-            params.n_ctx = self.n_ctx * self.n_slots
-            params.cpuparams.n_threads = self.n_threads
-            params.cpuparams_batch.n_threads = self.n_threads
-            params.n_gpu_layers = self.n_gpu_layers
-            params.verbosity = 0
+            params = server_params(self.model_path, self.n_slots, self.n_ctx, self.n_threads, self.n_gpu_layers)
             if self.slot_dir:
                 Path(self.slot_dir).mkdir(parents=True, exist_ok=True)
                 params.slot_save_path = os.path.join(self.slot_dir, "")  # llama.cpp appends the name

@@ -14,15 +14,11 @@ import threading
 def make_server(path: str, host: str, port: int, slots: int, ctx: int, threads: int):
     import xllamacpp as xlc
 
-    params = xlc.CommonParams()
-    params.model.path = path
+    from agent.llm.llamacpp import server_params
+
+    params = server_params(path, slots, ctx, threads)
     params.hostnames = [host]
     params.port = port
-    params.n_parallel = slots
-    params.n_ctx = slots * ctx  # each slot gets the context one embedded call has
-    params.cpuparams.n_threads = params.cpuparams_batch.n_threads = threads
-    params.cache_prompt = True  # a request reuses the longest prefix its slot already evaluated
-    params.verbosity = 0
     return xlc.Server(params)
 
 

@@ -204,8 +204,8 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def _llamacpp_command(settings: Settings, host: str, port: int, slots: int) -> tuple[list[str], dict[str, str]]:
-    """The worker command and {GGUF path: URL} for every distinct packaged model of the LLM roles."""
+def _llamacpp_models(settings: Settings) -> list[str]:
+    """The resolved GGUF path of every distinct packaged model of the LLM roles, in role order."""
     from agent.resolve import resolve_model
 
     paths: list[str] = []
@@ -218,17 +218,15 @@ def _llamacpp_command(settings: Settings, host: str, port: int, slots: int) -> t
     if not paths:
         raise ConfigError("no role uses an embedded llama.cpp model, so there is nothing to serve on CPU; "
                           "the planner, reasoner and answerer use other backends")
-    models = {p: f"http://{host}:{port + i}" for i, p in enumerate(paths)}
-    for url in models.values():
-        p = int(url.rsplit(":", 1)[1])
-        if not port_free(host, p):
-            raise ConfigError(f"port {p} on {host} is in use by another program; choose another with --port "
-                              "(`mmagent serve --status` shows whether mmagent already serves there)")
-    cmd = [sys.executable, "-m", "agent.llm.serve_worker", "--host", host, "--slots", str(slots),
-           "--ctx", str(settings.llm_context), "--threads", str(settings.llm_threads)]
-    for path, url in models.items():
-        cmd += ["--model", f"{path}={url.rsplit(':', 1)[1]}"]
-    return cmd, models
+    return paths
+
+
+def _require_free(host: str, ports: dict[int, str]) -> None:
+    """{port: what it is for}: one clear error naming the first port another program holds."""
+    for port, what in ports.items():
+        if not port_free(host, port):
+            raise ConfigError(f"port {port} on {host} ({what}) is in use by another program; choose another "
+                              "with --port (`mmagent serve --status` shows whether mmagent already serves there)")
 
 
 def vllm_command(model: str, host: str, port: int, context: int) -> list[str]:
@@ -248,24 +246,27 @@ def start_server(settings: Settings, backend: str = "auto", host: str = "127.0.0
         raise ConfigError(f"mmagent serve is already running at {running.url} (pid {running.pid}); "
                           "`mmagent serve --stop` stops it")
     chosen = pick_backend(backend)
-    if not port_free(host, port):
-        raise ConfigError(f"port {port} on {host} is in use by another program; choose another with --port "
-                          "(`mmagent serve --status` shows whether mmagent already serves there)")
     served_model = ""
     if chosen == "llamacpp":
-        cmd, models = _llamacpp_command(settings, host, port, slots)
+        paths = _llamacpp_models(settings)  # one server each, on consecutive ports
+        models = {path: f"http://{host}:{port + i}" for i, path in enumerate(paths)}
+        cmd = [sys.executable, "-m", "agent.llm.serve_worker", "--host", host, "--slots", str(slots),
+               "--ctx", str(settings.llm_context), "--threads", str(settings.llm_threads)]
+        cmd += [a for i, path in enumerate(paths) for a in ("--model", f"{path}={port + i}")]
+        ports = {port + i: f"model server for {Path(path).name}" for i, path in enumerate(paths)}
     else:
         if shutil.which("vllm") is None:
             raise BackendUnavailableError("vLLM is not installed: pip install 'mmagent[vllm]' (needs a CUDA GPU), "
                                           "or serve on CPU with --backend llamacpp")
         served_model = model or settings.lmm_model
         cmd, models = vllm_command(served_model, host, port, settings.llm_context), {}
+        ports = {port: "model server"}
+    agent_port = port + len(ports)
+    if agent:
+        ports[agent_port] = "warm agent"
+    _require_free(host, ports)
     logfile = log_path(settings)
     logfile.parent.mkdir(parents=True, exist_ok=True)
-    agent_port = port + max(1, len(models))
-    if agent and not port_free(host, agent_port):
-        raise ConfigError(f"port {agent_port} on {host} (for the warm agent) is in use by another program; "
-                          "choose another with --port")
     url = f"http://{host}:{port}"
     deadline = time.monotonic() + timeout_s
     proc = _spawn(cmd, settings, logfile)
