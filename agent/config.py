@@ -40,6 +40,9 @@ ROLES = ("planner", "reasoner", "answerer", "detector", "ocr", "captioner", "gro
 EMBEDDED_LLM = RoleConfig(backend="llamacpp", model="qwen2.5-coder-1.5b-instruct")
 
 
+USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mmagent"
+
+
 def _default_config_file() -> Path | None:
     explicit = os.environ.get("MMAGENT_CONFIG")
     if explicit:
@@ -55,7 +58,10 @@ class Settings(BaseSettings):
 
     # Where weights are looked for (see agent.resolve); CI points this at ../shared/models.
     model_dir: Path | None = None
-    cache_dir: Path = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mmagent"
+    cache_dir: Path = USER_CACHE
+    # Where weights shipped as package chunks are joined (once per user, ~1.6 GB): apart from
+    # cache_dir so a per-project or per-run cache_dir does not copy them again.
+    weights_dir: Path = USER_CACHE / "models"
     allow_online: bool = False  # hub downloads only when the user opts in
 
     # A served LMM (vLLM, llama.cpp server, Ollama, OpenAI): when set it becomes the reasoner.

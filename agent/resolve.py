@@ -1,8 +1,8 @@
 """Model resolution without surprise downloads.
 
 Order for every model: an explicit local path -> the models directory (`MMAGENT_MODEL_DIR`)
--> weights carried by an installed package (chunked GGUFs are joined once into the cache
-and sha256-checked) -> a hub id, only when `allow_online` is set. When nothing is found the
+-> weights carried by an installed package (chunked GGUFs are joined once into
+`weights_dir` and sha256-checked) -> a hub id, only when `allow_online` is set. When nothing is found the
 error lists every place tried and how to provide the model.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ class KnownModel:
     names_in_model_dir: tuple[str, ...] = ()
     package_files: tuple[tuple[str, str], ...] = ()  # (package, relative path); >1 = chunks
     package_dir: tuple[str, str] | None = None  # (package, relative dir) holding several files
-    assembled_name: str | None = None  # file name of joined chunks in the cache
+    assembled_name: str | None = None  # file name of joined chunks in weights_dir
     sha256: str | None = None
     size: int | None = None
     hub: str | None = None  # "repo_id/filename" on the Hugging Face hub, or an ultralytics name
@@ -117,9 +117,9 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _assemble(name: str, spec: KnownModel, parts: list[Path], cache_dir: Path) -> Path:
-    """Join chunk files once into the cache, verifying the sha256 before publishing."""
-    target = cache_dir / "models" / (spec.assembled_name or name)
+def _assemble(name: str, spec: KnownModel, parts: list[Path], weights_dir: Path) -> Path:
+    """Join chunk files once into `weights_dir`, verifying the sha256 before publishing."""
+    target = Path(weights_dir) / (spec.assembled_name or name)
     marker = target.with_suffix(target.suffix + ".sha256")
     with _assembly_lock:
         if target.is_file() and marker.is_file() and marker.read_text().strip() == spec.sha256:
@@ -162,7 +162,7 @@ def _from_packages(name: str, spec: KnownModel, settings: Settings, tried: list[
         tried.append(f"installed packages {spec.package_files[0][0]} ... ({len(parts)} chunks)")
         if len(parts) == 1 and not spec.assembled_name:
             return parts[0]
-        return _assemble(name, spec, parts, settings.cache_dir)
+        return _assemble(name, spec, parts, settings.weights_dir)
     return None
 
 

@@ -85,7 +85,7 @@ def chelsea():
 def _isolated_config(monkeypatch, tmp_path):
     """No user config or MMAGENT_* variables (other than the model dir) leak into tests."""
     for key in list(os.environ):
-        if key.startswith("MMAGENT_") and key not in ("MMAGENT_MODEL_DIR", "MMAGENT_CACHE_DIR"):
+        if key.startswith("MMAGENT_") and key not in ("MMAGENT_MODEL_DIR", "MMAGENT_CACHE_DIR", "MMAGENT_WEIGHTS_DIR"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("MMAGENT_SERVER", "off")  # a developer's running `mmagent serve` stays out of tests
     if ENV_MODEL_DIR is not None:

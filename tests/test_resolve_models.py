@@ -46,8 +46,9 @@ def test_model_dir_before_packages(tmp_path, chunk_packages):
 
 
 def test_chunks_assembled_once_and_verified(tmp_path, chunk_packages):
-    s = Settings(cache_dir=tmp_path / "cache")
+    s = Settings(cache_dir=tmp_path / "cache", weights_dir=tmp_path / "weights")
     r = resolve_model("fake-llm", s)
+    assert r.path.parent == tmp_path / "weights"
     assert r.source == "package" and r.path.read_bytes() == chunk_packages
     assert "fakeweights_part1" not in sys.modules  # read as data, never executed
     mtime = r.path.stat().st_mtime_ns
@@ -59,8 +60,8 @@ def test_chunk_hash_mismatch_is_reported(tmp_path, chunk_packages, monkeypatch):
     monkeypatch.setitem(resolve.KNOWN_MODELS, "fake-llm",
                         KnownModel(package_files=spec.package_files, assembled_name="fake.gguf", sha256="0" * 64))
     with pytest.raises(ModelNotFoundError, match="sha256"):
-        resolve_model("fake-llm", Settings(cache_dir=tmp_path / "c"))
-    assert not list((tmp_path / "c" / "models").glob("fake.gguf*"))
+        resolve_model("fake-llm", Settings(weights_dir=tmp_path / "w"))
+    assert not list((tmp_path / "w").glob("fake.gguf*"))
 
 
 def test_not_found_lists_every_place_and_the_fix(tmp_path):

@@ -290,10 +290,11 @@ def start_server(settings: Settings, backend: str = "auto", host: str = "127.0.0
 
 def _spawn(cmd: list[str], settings: Settings, logfile: Path) -> subprocess.Popen:
     """A detached process (its own session: it outlives this command) logging to `logfile`, with
-    the settings it must share with this process (cache dir: the state file; models dir)."""
+    the settings it must share with this process (cache dir: the state file; models and weights dirs)."""
     root = Path(__file__).resolve().parents[2]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
-               MMAGENT_CACHE_DIR=str(settings.cache_dir), MMAGENT_SERVER="auto")
+               MMAGENT_CACHE_DIR=str(settings.cache_dir), MMAGENT_WEIGHTS_DIR=str(settings.weights_dir),
+               MMAGENT_SERVER="auto")
     if settings.model_dir is not None:
         env["MMAGENT_MODEL_DIR"] = str(settings.model_dir)
     with open(logfile, "ab") as out:

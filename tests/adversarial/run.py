@@ -16,6 +16,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from agent.config import load_settings
+from agent.resolve import resolve_model
 from evals.metrics import score
 from tests.adversarial.corpus import SECRET_CANARY, SECRET_NAME, Case, make_corpus
 
@@ -45,6 +47,14 @@ def fake_home(root: Path) -> Path:
     return home
 
 
+def joined_weights_dir() -> Path:
+    """The user's weights directory with the packaged LLM joined in it (here, once), so every
+    case reads the same copy instead of joining 1 GB into its own home."""
+    settings = load_settings()
+    resolve_model(settings.planner.model, settings)
+    return settings.weights_dir
+
+
 def run_case(case: Case, root: Path, timeout: int = 600) -> Outcome:
     home = fake_home(root)
     work = root / "runs" / case.name
@@ -55,7 +65,7 @@ def run_case(case: Case, root: Path, timeout: int = 600) -> Outcome:
     for img in case.images:
         argv += ["--image", img]
     env = dict(os.environ, HOME=str(home), MMAGENT_AUDIT_LOG=str(audit), PYTHONPATH=str(REPO),
-               XDG_CACHE_HOME=str(root / "cache"))
+               XDG_CACHE_HOME=str(root / "cache"), MMAGENT_WEIGHTS_DIR=str(joined_weights_dir()))
     if "MMAGENT_MODEL_DIR" not in env and (REPO.parent / "shared" / "models").is_dir():
         env["MMAGENT_MODEL_DIR"] = str(REPO.parent / "shared" / "models")
     t0 = time.perf_counter()
