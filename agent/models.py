@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -146,13 +147,9 @@ class ModelManager:
         del entry
         gc.collect()
         _return_freed_memory()
-        try:
-            import torch
-
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-        except ImportError:
-            pass
+        torch = sys.modules.get("torch")  # only a process that loaded torch has its cache to free
+        if torch is not None and torch.cuda.is_available():
+            torch.cuda.empty_cache()
 
     def resident_bytes(self) -> int:
         return sum(m.size_bytes for m in self._models.values())

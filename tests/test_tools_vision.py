@@ -1,4 +1,6 @@
 """detect / ocr / crop on their real packaged models and real images; content is asserted."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
@@ -26,6 +28,25 @@ def test_yolo_counts_people_on_bus_photo_with_class_filter(tool_env):
     r = env.call("detect", image=img, classes=["people"])  # plural + synonym normalised
     det = env.store.get(r.primary, DetectionsArtifact)
     assert set(det.class_names) == {"person"} and len(det.class_names) == 4
+
+
+def test_openvino_runtime_reads_a_yolo_export_as_ultralytics_does(settings, chelsea):
+    """The direct OpenVINO backend (no torch import) against ultralytics running the same export:
+    the same objects, the same confidences, boxes within a pixel."""
+    from agent.resolve import resolve_model
+    from tools.detect import OpenVinoYoloDetector, YoloDetector, is_openvino_export
+
+    location = resolve_model(settings.detector.model, settings).location
+    if not is_openvino_export(location):
+        pytest.skip(f"the configured detector {location} is not an OpenVINO export")
+    direct, reference = OpenVinoYoloDetector(Path(location)), YoloDetector(location, "cpu")
+    for image in (Image.open(packaged_photo("bus.jpg")).convert("RGB"), chelsea):
+        a, b = direct(image, 0.25), reference(image, 0.25)
+        assert len(a) == len(b) > 0
+        ia, ib = np.argsort(-a.confidence), np.argsort(-b.confidence)
+        assert list(a.data["class_name"][ia]) == list(b.data["class_name"][ib])
+        np.testing.assert_allclose(a.confidence[ia], b.confidence[ib], atol=1e-4)
+        np.testing.assert_allclose(a.xyxy[ia], b.xyxy[ib], atol=1.0)
 
 
 def test_ssd_fallback_backend_finds_the_cat(settings, tool_env, chelsea):
