@@ -16,11 +16,11 @@ from typing import Any, Iterator
 
 from PIL import Image
 
-from agent.config import ROLES, Settings, load_settings
-from agent.errors import MMAgentError, RunCancelled, UserInputError
-from agent.session import ChatSession
-from planners import PLANNERS
-from ui.render import ChatRenderer
+from mmagent.core.config import ROLES, Settings, load_settings
+from mmagent.core.errors import MMAgentError, RunCancelled, UserInputError
+from mmagent.session import ChatSession
+from mmagent.planners import PLANNERS
+from mmagent.ui.render import ChatRenderer
 
 MAX_IMAGES = 4  # per message
 MAX_UPLOAD_MB = 10.0
@@ -47,7 +47,7 @@ class UiSession:
 
 def check_uploads(files: list[Any]) -> list[Path]:
     """Image uploads only, within the count and size limits; a clear message otherwise."""
-    from agent.images import load_image
+    from mmagent.core.images import load_image
 
     paths = [Path(f if isinstance(f, str) else f.get("path", "")) for f in files]
     if len(paths) > MAX_IMAGES:
@@ -64,8 +64,8 @@ def check_uploads(files: list[Any]) -> list[Path]:
 
 
 def model_status(settings: Settings) -> str:
-    from agent.agent import Agent
-    from agent.models import shared_manager
+    from mmagent.agent import Agent
+    from mmagent.core.models import shared_manager
 
     agent = Agent(settings)
     served = agent.settings  # with a running `mmagent serve` attached, when there is one
@@ -86,7 +86,7 @@ def model_status(settings: Settings) -> str:
 def respond(message: dict[str, Any], history: list[dict[str, Any]], session: UiSession | None,
             planner: str, max_rounds: int, max_steps: int, *, settings: Settings, root: Path) -> Iterator[Any]:
     """One chat turn, streamed: (chat history, cleared input box, session)."""
-    from agent.agent import Agent
+    from mmagent.agent import Agent
 
     session = session or UiSession(root)
     history = list(history or [])
@@ -171,7 +171,7 @@ def main() -> None:
                          "that answers several requests at once")
     args = ap.parse_args()
     if args.serve:
-        from agent.llm.server import find_server, start_server
+        from mmagent.core.llm.server import find_server, start_server
 
         settings = load_settings()
         state = find_server(settings) or start_server(settings, agent=False)  # the app is the warm agent

@@ -1,6 +1,6 @@
 """mmagent: a planner LLM answers questions about images with real vision tools.
 
-    from agent import Agent
+    from mmagent import Agent
     result = Agent().run("What is the total?", images=["receipt.png"])
 
 Imports are lazy so `mmagent --help` stays fast (torch, ultralytics load on first use).
@@ -17,24 +17,24 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 if TYPE_CHECKING:
-    from agent.agent import Agent
-    from agent.config import Settings, load_settings
-    from agent.result import Result
+    from mmagent.agent import Agent
+    from mmagent.core.config import Settings, load_settings
+    from mmagent.core.result import Result
 
 __all__ = ["Agent", "Settings", "load_settings", "Result"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "Agent":
-        from agent.agent import Agent
+        from mmagent.agent import Agent
 
         return Agent
     if name in ("Settings", "load_settings"):
-        from agent import config
+        from mmagent.core import config
 
         return getattr(config, name)
     if name == "Result":
-        from agent.result import Result
+        from mmagent.core.result import Result
 
         return Result
     raise AttributeError(name)

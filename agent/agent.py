@@ -9,24 +9,24 @@ from typing import Any, Callable, Iterator, Literal, Sequence
 from langchain_core.language_models.chat_models import BaseChatModel
 from PIL import Image
 
-from agent.artifacts import ArtifactStore, ImageArtifact, Provenance
-from agent.config import Settings, load_settings
-from agent.errors import MMAgentError, RunCancelled, UserInputError
-from agent.evidence import cited_value, evidence_regions
-from agent.events import (AnswerGiven, ErrorRaised, EventStream, LLMCalled, PlanMade, RunFinished,
+from mmagent.core.artifacts import ArtifactStore, ImageArtifact, Provenance
+from mmagent.core.config import Settings, load_settings
+from mmagent.core.errors import MMAgentError, RunCancelled, UserInputError
+from mmagent.evidence import cited_value, evidence_regions
+from mmagent.core.events import (AnswerGiven, ErrorRaised, EventStream, LLMCalled, PlanMade, RunFinished,
                           RunStarted, ToolCalled, ToolResult)
-from agent.images import load_image, normalize_mode
-from agent.question import asks_for_image, clean_question
-from agent.llm.client import LLMClient
-from agent.models import ModelManager, shared_manager
-from agent.result import Result, Step, Timings
-from agent.vetting import vet
-from agent.session import ChatSession
-from agent.runner import ToolRunner
-from planners import make_planner
-from planners.answer_format import split_format
-from planners.base import ENTAILMENT, RunContext, task_text
-from tools import ToolContext, VisionTool, all_tools
+from mmagent.core.images import load_image, normalize_mode
+from mmagent.core.question import asks_for_image, clean_question
+from mmagent.core.llm.client import LLMClient
+from mmagent.core.models import ModelManager, shared_manager
+from mmagent.core.result import Result, Step, Timings
+from mmagent.vetting import vet
+from mmagent.session import ChatSession
+from mmagent.tools.runner import ToolRunner
+from mmagent.planners import make_planner
+from mmagent.planners.answer_format import split_format
+from mmagent.planners.base import ENTAILMENT, RunContext, task_text
+from mmagent.tools import ToolContext, VisionTool, all_tools
 
 ImageInput = str | Path | Image.Image
 Mode = Literal["question", "hypothesis"]
@@ -42,7 +42,7 @@ class Agent:
     ) -> None:
         """`chat_models` overrides the configured chat model per role (tests, custom backends).
         A running `mmagent serve` serves the LLM roles (see agent.llm.server)."""
-        from agent.llm.server import attach_running_server
+        from mmagent.core.llm.server import attach_running_server
 
         self.settings = attach_running_server(settings or load_settings())
         self.models = models or shared_manager(self.settings.memory_budget)
@@ -52,7 +52,7 @@ class Agent:
         self._lock = threading.Lock()
         self._tool_cache = None
         if self.settings.tool_cache:
-            from agent.cache import ToolCache
+            from mmagent.core.cache import ToolCache
 
             self._tool_cache = ToolCache(self.settings.cache_dir / "tools")
 
@@ -62,7 +62,7 @@ class Agent:
             if role in self._chat_overrides:
                 return self._chat_overrides[role], None
             if role not in self._chat_cache:
-                from agent.llm.factory import build_chat_model
+                from mmagent.core.llm.factory import build_chat_model
 
                 self._chat_cache[role] = build_chat_model(
                     role, self.settings.role(role), self.settings, self.models)

@@ -21,21 +21,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
 
-from agent.errors import BackendUnavailableError, MMAgentError, UserInputError
+from mmagent.core.errors import BackendUnavailableError, MMAgentError, UserInputError
 
 
 class _Agents:
     """One Agent per planner kind; they share the process's model manager."""
 
     def __init__(self) -> None:
-        from agent.config import load_settings
+        from mmagent.core.config import load_settings
 
         self.settings = load_settings()
         self._agents: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     def get(self, planner: str | None) -> Any:
-        from agent.agent import Agent
+        from mmagent.agent import Agent
 
         kind = planner or self.settings.planner_kind
         with self._lock:
@@ -90,7 +90,7 @@ def _handler(agents: _Agents, ready: threading.Event) -> type[BaseHTTPRequestHan
 def warm_up(agents: _Agents) -> dict[str, float]:
     """Answer one rendered receipt question so OCR, the detector and the LLM client are loaded;
     returns each tool's first-call seconds (loading included), which the log records."""
-    from agent.samples import render_receipt
+    from mmagent.core.samples import render_receipt
 
     path = Path(tempfile.mkdtemp(prefix="mmagent-warm-")) / "receipt.png"
     render_receipt(seed=0).image.save(path)
@@ -103,8 +103,8 @@ def ask_agent(url: str, question: str, images: list[Path], planner: str | None,
     """The client side (`mmagent ask`): the Result, events passed to `on_event` as they come."""
     import httpx
 
-    from agent.events import EVENT_ADAPTER
-    from agent.result import Result
+    from mmagent.core.events import EVENT_ADAPTER
+    from mmagent.core.result import Result
 
     body = {"question": question, "images": [str(Path(p).resolve()) for p in images], "planner": planner}
     try:

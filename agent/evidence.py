@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from agent.artifacts import (Artifact, ArtifactStore, DetectionsArtifact, ImageArtifact, MaskArtifact, OcrArtifact,
+from mmagent.core.artifacts import (Artifact, ArtifactStore, DetectionsArtifact, ImageArtifact, MaskArtifact, OcrArtifact,
                              TableArtifact, ValueArtifact, format_value)
 
 BOXED = (DetectionsArtifact, OcrArtifact, MaskArtifact)
@@ -84,7 +84,7 @@ def evidence_views(store: ArtifactStore, artifact_ids: list[str]) -> list[tuple[
     import numpy as np
     import supervision as sv
 
-    from tools.draw import annotate, as_detections
+    from mmagent.tools.draw import annotate, as_detections
 
     regions = evidence_regions(store, artifact_ids)
     if regions:

@@ -7,7 +7,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
-from agent.artifacts import ArtifactStore, ImageArtifact
+from mmagent.core.artifacts import ArtifactStore, ImageArtifact
 
 MAX_HISTORY_TURNS = 4
 
@@ -41,6 +41,6 @@ class ChatSession:
         """`new_ids`: the artifacts this turn made. An image it generated or edited becomes what
         the next question is about; otherwise the turn's images stay current."""
         self.turns.append(Turn(question, answer, evidence, image_ids))
-        made = [i for i in new_ids if isinstance(self.store.get(i), ImageArtifact)
-                and self.store.get(i).provenance.tool in ("generate_image", "edit_image")]
+        made = [i for i in new_ids if isinstance(art := self.store.get(i), ImageArtifact)
+                and art.origin in ("generated", "edited")]
         self.current_images = [made[-1]] if made else image_ids

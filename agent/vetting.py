@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from agent.artifacts import Artifact, ArtifactStore, OcrArtifact, TextArtifact, ValueArtifact, format_value
-from agent.untrusted import instruction_only_support
+from mmagent.core.artifacts import Artifact, ArtifactStore, OcrArtifact, TextArtifact, ValueArtifact, format_value
+from mmagent.core.untrusted import instruction_only_support
 
 if TYPE_CHECKING:
-    from planners.base import FinalAnswer
+    from mmagent.planners.base import FinalAnswer
 
 NOT_FOUND = "not found"
 
@@ -41,7 +41,7 @@ def vet(final: "FinalAnswer", store: ArtifactStore, made: list[Artifact], questi
 def unsupported_numbers(answer: str, artifact_ids: list[str], store: ArtifactStore, question: str = "") -> list[str]:
     """Numbers an answer states that none of the artifacts it cites holds (nor the question):
     a value said but not computed or read is flagged, never passed off as evidence."""
-    from tools.structure.text import numbers_in
+    from mmagent.tools.structure.text import numbers_in
 
     def numbers(text: str) -> set[float]:
         return {round(abs(n), 2) for n in numbers_in(text)}

@@ -20,10 +20,10 @@ sys.path.insert(0, str(ROOT))
 def compare(n_scenes: int, models=("yolo11n", "yolov8n"), thresholds=(0.15, 0.25, 0.35)) -> dict:
     from PIL import Image
 
-    from agent.config import RoleConfig, load_settings
-    from agent.models import shared_manager
-    from evals.synthetic import generate
-    from tools.detect import load_detector
+    from mmagent.core.config import RoleConfig, load_settings
+    from mmagent.core.models import shared_manager
+    from mmagent.evals.synthetic import generate
+    from mmagent.tools.detect import load_detector
 
     out: dict = {"scenes": n_scenes, "seed": 99, "models": {}}
     with tempfile.TemporaryDirectory() as tmp:

@@ -35,8 +35,8 @@ def cpu_seconds(server_pid: int) -> float:
 
 
 def timed_run(questions: list, settings: object, workers: int, results: Path, server_pid: int) -> dict:
-    from agent.agent import Agent
-    from evals.runner import agent_answerer, run_questions
+    from mmagent.agent import Agent
+    from mmagent.evals.runner import agent_answerer, run_questions
 
     agent = Agent(settings)
     t0, c0 = time.perf_counter(), cpu_seconds(server_pid)
@@ -68,9 +68,9 @@ def main() -> None:
     ap.add_argument("--planner", default="plan")
     args = ap.parse_args()
 
-    from agent.config import load_settings
-    from agent.llm.server import start_server, stop_server
-    from evals.synthetic import generate
+    from mmagent.core.config import load_settings
+    from mmagent.core.llm.server import start_server, stop_server
+    from mmagent.evals.synthetic import generate
 
     work = Path(tempfile.mkdtemp(prefix="mmagent-bench-"))
     base = load_settings(cache_dir=work / "cache", server="auto")
@@ -79,7 +79,7 @@ def main() -> None:
         port = sock.getsockname()[1]
     state = start_server(base, backend="llamacpp", port=port, slots=args.workers, agent=False)
     questions = generate(args.n, 2, work / "images")
-    from agent.agent import Agent
+    from mmagent.agent import Agent
 
     warm_up = generate(1, 3, work / "warm-up")[0]  # tool models load once, before any timed run
     Agent(base).run(warm_up.question, warm_up.images)

@@ -11,23 +11,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from evals.metrics import iou  # noqa: E402
+from mmagent.evals.metrics import iou  # noqa: E402
 
 
 def score_grounding(n_scenes: int, settings=None) -> dict:
     from PIL import Image
 
-    from agent.config import load_settings
-    from agent.models import shared_manager
-    from agent.samples import REAL_GROUNDING, grounding_scene, packaged_photo
-    from tools.ground import compositional_ground
+    from mmagent.core.config import load_settings
+    from mmagent.core.models import shared_manager
+    from mmagent.core.samples import REAL_GROUNDING, grounding_scene, packaged_photo
+    from mmagent.tools.ground import compositional_ground
 
     settings = settings or load_settings()
     per_kind: dict[str, list[bool]] = defaultdict(list)
     failures = []
     cases = [(grounding_scene(i), f"scene-{i}") for i in range(n_scenes)]
     for name, phrase, box in REAL_GROUNDING:
-        from agent.samples import GroundingScene
+        from mmagent.core.samples import GroundingScene
 
         cases.append((GroundingScene(Image.open(packaged_photo(name)).convert("RGB"), phrase, box, "real-photo"), name))
     for scene, label in cases:

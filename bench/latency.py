@@ -34,7 +34,7 @@ MMAGENT = [str(Path(sys.executable).parent / "mmagent")]
 
 
 def _row(q, out: dict, wall: float) -> dict:
-    from evals.metrics import score
+    from mmagent.evals.metrics import score
 
     tokens = out.get("tokens") or {}
     prediction = out.get("short_answer") or out.get("answer") or ""
@@ -62,8 +62,8 @@ def run_cold(questions: list, env: dict) -> list[dict]:
 
 def run_warm(questions: list, env: dict) -> list[dict]:
     """One Agent in this process; the environment decides embedded or served."""
-    from agent.agent import Agent
-    from agent.config import load_settings
+    from mmagent.agent import Agent
+    from mmagent.core.config import load_settings
 
     saved = dict(os.environ)
     os.environ.update(env)
@@ -108,7 +108,7 @@ def main() -> None:
     if args.report:
         write_report(args.report, args.out.with_suffix(".md"))
         return
-    from evals.synthetic import generate
+    from mmagent.evals.synthetic import generate
 
     work = Path(tempfile.mkdtemp(prefix="mmagent-latency-"))
     questions = generate(args.n, args.seed, work / "images")

@@ -34,12 +34,12 @@ def bench_tools(reps: int) -> dict:
     import numpy as np
     from PIL import Image
 
-    from agent.config import load_settings
-    from agent.models import shared_manager
-    from agent.samples import packaged_photo, render_receipt, skimage_photo
+    from mmagent.core.config import load_settings
+    from mmagent.core.models import shared_manager
+    from mmagent.core.samples import packaged_photo, render_receipt, skimage_photo
     from tests.conftest import ToolEnv
-    from tools.detect import load_detector
-    from tools.ocr import load_ocr
+    from mmagent.tools.detect import load_detector
+    from mmagent.tools.ocr import load_ocr
 
     settings = load_settings()
     env = ToolEnv(settings)
@@ -66,8 +66,8 @@ def bench_tools(reps: int) -> dict:
 
 
 def bench_e2e(runs: int) -> list[dict]:
-    from agent import Agent, load_settings
-    from agent.demo import build_cases
+    from mmagent import Agent, load_settings
+    from mmagent.ui.demo import build_cases
 
     agent = Agent(load_settings())
     rows = []

@@ -81,9 +81,9 @@ def served_model(url: str) -> str:
 
 def agent_question(url: str) -> dict:
     """One synthetic question end to end through the agent, its LLM roles on this server."""
-    from agent.agent import Agent
-    from agent.config import RoleConfig, load_settings
-    from evals.synthetic import generate
+    from mmagent.agent import Agent
+    from mmagent.core.config import RoleConfig, load_settings
+    from mmagent.evals.synthetic import generate
 
     work = Path(tempfile.mkdtemp(prefix="mmagent-serving-"))
     q = generate(1, 7, work)[0]
@@ -121,8 +121,8 @@ def main() -> None:
     ap.add_argument("--random-init", action="store_true", help="serve a random model of the LMM's architecture")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "serving.json")
     args = ap.parse_args()
-    from agent.config import load_settings
-    from agent.llm.server import has_cuda_gpu, start_server, stop_server
+    from mmagent.core.config import load_settings
+    from mmagent.core.llm.server import has_cuda_gpu, start_server, stop_server
 
     report: dict = {"url": args.url, "gpu": has_cuda_gpu()}
     started = None

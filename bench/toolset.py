@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-import agent  # noqa: E402,F401  (sets library defaults before torch/ultralytics load)
+import mmagent  # noqa: E402,F401  (sets library defaults before torch/ultralytics load)
 
 
 def build_tiny(base: Path) -> dict[str, str]:
@@ -36,10 +36,10 @@ def build_tiny(base: Path) -> dict[str, str]:
 def bench_tools(reps: int, device: str, tiny: dict[str, str]) -> list[dict]:
     import numpy as np
 
-    from agent.artifacts import MaskArtifact, Provenance
-    from agent.config import RoleConfig, load_settings
-    from agent.models import ModelManager
-    from agent.samples import render_receipt, skimage_photo
+    from mmagent.core.artifacts import MaskArtifact, Provenance
+    from mmagent.core.config import RoleConfig, load_settings
+    from mmagent.core.models import ModelManager
+    from mmagent.core.samples import render_receipt, skimage_photo
     from tests.conftest import ToolEnv
 
     s = load_settings()
@@ -112,9 +112,9 @@ EVICTION_CHILD = r'''
 import json, sys, threading, time, gc, os
 sys.path.insert(0, ROOT)
 import psutil, numpy as np
-from agent.config import RoleConfig, load_settings
-from agent.models import ModelManager
-from agent.samples import skimage_photo
+from mmagent.core.config import RoleConfig, load_settings
+from mmagent.core.models import ModelManager
+from mmagent.core.samples import skimage_photo
 from tests.conftest import ToolEnv
 tiny = json.loads(TINY)
 budget = float(BUDGET) if BUDGET != "none" else None

@@ -71,8 +71,8 @@ def main() -> None:
                     help="the app starts `mmagent serve` (parallel slots) instead of using the embedded model")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ui_load.json")
     args = ap.parse_args()
-    from agent.llm.server import DEFAULT_SLOTS
-    from agent.samples import render_receipt
+    from mmagent.core.llm.server import DEFAULT_SLOTS
+    from mmagent.core.samples import render_receipt
 
     work = Path(tempfile.mkdtemp(prefix="mmagent-ui-load-"))
     receipts = [render_receipt(seed=s) for s in range(args.sessions)]
@@ -92,8 +92,8 @@ def main() -> None:
     finally:
         proc.terminate()
         if args.serve:
-            subprocess.run([sys.executable, "-m", "agent.cli", "serve", "--stop"], cwd=ROOT, env=env)
-    from evals.metrics import numeric_match
+            subprocess.run([sys.executable, "-m", "mmagent.ui.cli", "serve", "--stop"], cwd=ROOT, env=env)
+    from mmagent.evals.metrics import numeric_match
 
     rows = []
     for r, (latency, answer) in zip(receipts, done):

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from agent.errors import UserInputError
+from mmagent.core.errors import UserInputError
 
 
 class DataConfig(BaseModel):

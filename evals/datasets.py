@@ -1,28 +1,26 @@
 """Load an evaluation's questions from its data config (synthetic generator or a JSONL file)."""
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
-from typing import Iterator
-
 from pydantic import ValidationError
 
-from agent.errors import UserInputError
-from evals.config import EvalConfig
-from evals.schema import Question
+from mmagent.core.errors import UserInputError
+from mmagent.evals.adapters.common import iter_jsonl
+from mmagent.evals.config import EvalConfig
+from mmagent.evals.schema import Question
 
 
 def load_questions(cfg: EvalConfig, work_dir: Path) -> list[Question]:
     d = cfg.data
     if d.source == "synthetic":
-        from evals.synthetic import FAMILIES, generate
+        from mmagent.evals.synthetic import FAMILIES, generate
 
         questions = generate(d.n, d.seed, work_dir / "images", tuple(d.families or FAMILIES))
     elif d.source == "jsonl":
         questions = read_jsonl(Path(d.path or ""), d.image_root)
     else:
-        from evals.adapters import ADAPTERS
+        from mmagent.evals.adapters import ADAPTERS
 
         questions = ADAPTERS[d.source](d)
     seen: set[str] = set()
@@ -32,19 +30,6 @@ def load_questions(cfg: EvalConfig, work_dir: Path) -> list[Question]:
     if cfg.limit and cfg.limit < len(questions):
         questions = random.Random(cfg.subset_seed).sample(questions, cfg.limit)
     return questions
-
-
-def iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
-    """(line number, record) for each non-empty line; a clear error for a missing file or bad JSON."""
-    if not path.is_file():
-        raise UserInputError(f"questions file not found: {path}")
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            yield n, json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UserInputError(f"{path} line {n}: not JSON ({exc})") from None
 
 
 def read_jsonl(path: Path, image_root: str | None) -> list[Question]:

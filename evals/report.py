@@ -6,14 +6,14 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from agent.errors import UserInputError
+from mmagent.core.errors import UserInputError
 
 
 def load_run(run: Path) -> tuple[str, list[dict[str, Any]]]:
     results = run / "results.jsonl" if run.is_dir() else run
     if not results.is_file():
         raise UserInputError(f"no results.jsonl in {run}")
-    from evals.runner import read_results
+    from mmagent.evals.runner import read_results
 
     return (run.name if run.is_dir() else run.stem), read_results(results)
 

@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Callable
 
-from evals.metrics import box_in, score
-from evals.schema import Question
+from mmagent.evals.metrics import box_in, score
+from mmagent.evals.schema import Question
 
 AnswerFn = Callable[[Question], dict[str, Any]]
 

@@ -9,20 +9,20 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from planners.base import Planner
+    from mmagent.planners.base import Planner
 
 PLANNERS = {
-    "plan": ("planners.plan_graph", "PlanGraphPlanner"),
-    "direct": ("planners.direct", "DirectPlanner"),
-    "react": ("planners.react", "ReActPlanner"),
-    "ideal-paper": ("planners.ideal_paper", "IdealPaperPlanner"),
-    "ideal": ("planners.ideal", "IdealPlanner"),
+    "plan": ("mmagent.planners.plan_graph", "PlanGraphPlanner"),
+    "direct": ("mmagent.planners.direct", "DirectPlanner"),
+    "react": ("mmagent.planners.react", "ReActPlanner"),
+    "ideal-paper": ("mmagent.planners.ideal_paper", "IdealPaperPlanner"),
+    "ideal": ("mmagent.planners.ideal", "IdealPlanner"),
 }
 
 
 def make_planner(kind: str) -> "Planner":
     if kind not in PLANNERS:
-        from agent.errors import ConfigError
+        from mmagent.core.errors import ConfigError
 
         raise ConfigError(f"unknown planner '{kind}'; available: {', '.join(PLANNERS)}")
     module, cls = PLANNERS[kind]

@@ -9,9 +9,9 @@ from __future__ import annotations
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from agent.errors import StructuredOutputError
-from agent.untrusted import data_block
-from planners.base import FinalAnswer, RunContext, as_sentence, system_prompt, with_images
+from mmagent.core.errors import StructuredOutputError
+from mmagent.core.untrusted import data_block
+from mmagent.planners.base import FinalAnswer, RunContext, as_sentence, system_prompt, with_images
 
 MAX_EVIDENCE = 8
 

@@ -8,10 +8,10 @@ from string import Template
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 if TYPE_CHECKING:
-    from agent.artifacts import ArtifactStore
-    from agent.config import Settings
-    from agent.llm.client import LLMClient
-    from agent.runner import ToolRunner
+    from mmagent.core.artifacts import ArtifactStore
+    from mmagent.core.config import Settings
+    from mmagent.core.llm.client import LLMClient
+    from mmagent.tools.runner import ToolRunner
 
 PROMPTS = Path(__file__).parent / "prompts"
 
@@ -24,7 +24,7 @@ def prompt(name: str, **values: Any) -> str:
 def system_prompt(name: str, **values: Any) -> str:
     """A system prompt: the template, then the rule that image and tool text is data (every
     system prompt ends with it, so no planner can forget it)."""
-    from agent.untrusted import UNTRUSTED_RULE
+    from mmagent.core.untrusted import UNTRUSTED_RULE
 
     return prompt(name, **values) + "\n\n" + UNTRUSTED_RULE
 
@@ -36,8 +36,8 @@ def as_sentence(text: str) -> str:
 
 def with_images(run: "RunContext", llm: "LLMClient", text: str, image_ids: list[str]) -> str | list[dict[str, Any]]:
     """Message content: the text, plus the images themselves for a model that accepts images."""
-    from agent.artifacts import ImageArtifact
-    from agent.llm.messages import image_part
+    from mmagent.core.artifacts import ImageArtifact
+    from mmagent.core.llm.messages import image_part
 
     if not image_ids or not llm.vision:
         return text

@@ -20,9 +20,9 @@ from functools import lru_cache
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, create_model
 
-from agent.errors import StructuredOutputError
-from planners.base import RunContext, system_prompt
-from planners.programs import INTENTS, OTHER, Program
+from mmagent.core.errors import StructuredOutputError
+from mmagent.planners.base import RunContext, system_prompt
+from mmagent.planners.programs import INTENTS, OTHER, Program
 
 
 def _enum_choice(run: RunContext, system: str, user: str, key: str, options: list[str], purpose: str) -> str | None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import time
 
-from planners.answer import answer_part
-from planners.base import FinalAnswer, RunContext
+from mmagent.planners.answer import answer_part
+from mmagent.planners.base import FinalAnswer, RunContext
 
 
 class DirectPlanner:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from agent.events import StepStarted
-from agent.runner import ToolCallResult
-from planners.base import RunContext
-from planners.plan import Plan, rename_refs, topological_order
+from mmagent.core.events import StepStarted
+from mmagent.tools.runner import ToolCallResult
+from mmagent.planners.base import RunContext
+from mmagent.planners.plan import Plan, rename_refs, topological_order
 
 
 class PlanExecutor:

@@ -21,10 +21,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agent.artifacts import ImageArtifact, OcrArtifact, TextArtifact
-from agent.runner import ToolCallResult
-from planners.base import RunContext
-from tools.ask_image import answer_of
+from mmagent.core.artifacts import ImageArtifact, OcrArtifact, TextArtifact
+from mmagent.tools.runner import ToolCallResult
+from mmagent.planners.base import RunContext
+from mmagent.tools.ask_image import answer_of
 
 How = Literal["look", "read", "read_below", "count", "find", "calculate", "compute"]
 _WORD = re.compile(r"[a-z0-9]+")
@@ -134,9 +134,9 @@ class GroundedAnswerer:
         return (r.observation, self._ids(r)) if r.ok else (r.observation, [])
 
     def _compute(self, sub: SubQuestion) -> tuple[str, list[str]]:
-        from planners.choose import choose_program
-        from planners.plan_graph import perceive
-        from planners.programs import candidate_programs
+        from mmagent.planners.choose import choose_program
+        from mmagent.planners.plan_graph import perceive
+        from mmagent.planners.programs import candidate_programs
 
         if self._tables is None:
             self._tables = perceive(self.run)[1]
@@ -155,7 +155,7 @@ class GroundedAnswerer:
     # -- helpers --------------------------------------------------------------------------
     def _boxes_of(self, about: str, image: str) -> ToolCallResult:
         """Boxes of `about`: the detector for a detector class, else open-vocabulary grounding."""
-        from tools.detect import COCO_NAMES, normalize_class
+        from mmagent.tools.detect import COCO_NAMES, normalize_class
 
         cls = normalize_class(about)
         if cls in COCO_NAMES:

@@ -17,13 +17,13 @@ from typing import Any, TypedDict
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from agent.artifacts import ImageArtifact
-from agent.errors import StructuredOutputError
-from agent.events import Thought
-from agent.untrusted import data_block
-from planners.base import FinalAnswer, RunContext, as_sentence, normalized, system_prompt
-from planners.grounded import Finding, GroundedAnswerer, SubQuestion, numbers_note
-from planners.ideal_paper import caption_images
+from mmagent.core.artifacts import ImageArtifact
+from mmagent.core.errors import StructuredOutputError
+from mmagent.core.events import Thought
+from mmagent.core.untrusted import data_block
+from mmagent.planners.base import FinalAnswer, RunContext, as_sentence, normalized, system_prompt
+from mmagent.planners.grounded import Finding, GroundedAnswerer, SubQuestion, numbers_note
+from mmagent.planners.ideal_paper import caption_images
 
 MAX_SUB_QUESTIONS = 4
 

@@ -17,12 +17,12 @@ from typing import Any, Callable, TypedDict
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from agent.artifacts import TextArtifact
-from agent.errors import MMAgentError
-from agent.events import Thought
-from agent.untrusted import data_block
-from planners.base import FinalAnswer, RunContext, as_sentence, system_prompt
-from tools.ask_image import answer_of
+from mmagent.core.artifacts import TextArtifact
+from mmagent.core.errors import MMAgentError
+from mmagent.core.events import Thought
+from mmagent.core.untrusted import data_block
+from mmagent.planners.base import FinalAnswer, RunContext, as_sentence, system_prompt
+from mmagent.tools.ask_image import answer_of
 
 RETRIES = 3  # attempts per call when the reply cannot be parsed
 MAX_SUB_QUESTIONS = 6  # per round; the paper sets none, this bounds the answerer's work

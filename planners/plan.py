@@ -11,22 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from agent.errors import MMAgentError
+from mmagent.core.errors import MMAgentError
 
 if TYPE_CHECKING:
-    from agent.artifacts import ArtifactStore
-    from agent.runner import ToolRunner
+    from mmagent.core.artifacts import ArtifactStore
+    from mmagent.tools.runner import ToolRunner
 
 REF = re.compile(r"\$(t\d+)\b")
 ARTIFACT_ID = re.compile(r"^[a-z]{3,4}-\d+$")
-# What each tool makes, and which artifact kinds each artifact-valued argument accepts.
-OUTPUT_PREFIX = {"detect": "det", "ocr": "ocr", "crop": "img", "extract": "tab", "query": "val",
-                 "relate": "val", "calculate": "val", "caption": "txt", "ground": "det", "classify": "val",
-                 "ask_image": "txt", "segment": "mask", "generate_image": "img", "edit_image": "img",
-                 "draw": "img"}
-ARG_KINDS = {"image": {"img"}, "source": {"ocr", "det"}, "table": {"tab"},
-             "subject": {"det", "ocr"}, "target": {"det", "ocr"}, "mask": {"mask"}}
-ARG_KINDS_BY_TOOL = {("extract", "source"): {"ocr"}, ("segment", "source"): {"det"}}
 
 
 class Task(BaseModel):
@@ -41,16 +33,19 @@ class Plan(BaseModel):
 
 
 def tool_args_schema(tool: Any, refs: list[str]) -> dict[str, Any]:
-    """A tool's argument schema in which every artifact-valued argument must be one of `refs`."""
+    """A tool's argument schema in which every artifact-valued argument (as the tool declares
+    them) must be one of `refs`."""
     args = tool.args_schema.model_json_schema()
     args.pop("title", None)
     args.pop("description", None)
     args["additionalProperties"] = False
-    for arg in args.get("properties", {}):
-        if arg in ARG_KINDS:
-            ref_enum = {"type": "string", "enum": refs}
-            optional = arg not in args.get("required", [])
-            args["properties"][arg] = {"anyOf": [ref_enum, {"type": "null"}]} if optional else ref_enum
+    ref_enum = {"type": "string", "enum": refs}
+    for arg in tool.artifact_args:
+        prop = args["properties"][arg]
+        one = {"type": "array", "items": ref_enum, **{k: v for k, v in prop.items() if k in ("minItems", "maxItems")}} \
+            if prop.get("type") == "array" else ref_enum
+        optional = arg not in args.get("required", [])
+        args["properties"][arg] = {"anyOf": [one, {"type": "null"}]} if optional else one
     return args
 
 
@@ -142,13 +137,15 @@ def task_problems(plan: Plan, runner: "ToolRunner", store: "ArtifactStore") -> d
                 add(t.id, f"refers to ${dep}, but there is no task {dep}")
             elif dep == t.id:
                 add(t.id, "refers to itself")
+        accepts = runner.tools[t.tool].artifact_args
         for arg, value in t.args.items():
-            kinds = ARG_KINDS_BY_TOOL.get((t.tool, arg), ARG_KINDS.get(arg))
-            if not isinstance(value, str) or kinds is None:
+            if not isinstance(value, str) or arg not in accepts:
                 continue
+            kinds = {k.prefix for k in accepts[arg]}
             m = REF.fullmatch(value.strip())
             if m and m.group(1) in by_id:
-                made = OUTPUT_PREFIX.get(by_id[m.group(1)].tool)
+                maker = runner.tools.get(by_id[m.group(1)].tool)
+                made = maker.makes.prefix if maker is not None else None
                 if made not in kinds:
                     add(t.id, f"{arg} needs a {'/'.join(sorted(kinds))} artifact, but "
                               f"{m.group(1)} ({by_id[m.group(1)].tool}) makes {made}")

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import time
 
-from agent.artifacts import TableArtifact, ValueArtifact
-from agent.events import PlanMade
-from planners.base import FinalAnswer, RunContext
-from planners.choose import choose_program
-from planners.executor import PlanExecutor
-from planners.plan import Plan, Task, normalize
-from planners.programs import Program, candidate_programs, sentence
-from planners.task_graph import TaskGraph, split_question
+from mmagent.core.artifacts import TableArtifact, ValueArtifact
+from mmagent.core.events import PlanMade
+from mmagent.planners.base import FinalAnswer, RunContext
+from mmagent.planners.choose import choose_program
+from mmagent.planners.executor import PlanExecutor
+from mmagent.planners.plan import Plan, Task, normalize
+from mmagent.planners.programs import Program, candidate_programs, sentence
+from mmagent.planners.task_graph import TaskGraph, split_question
 
 
 def perception_plan(image_ids: list[str]) -> Plan:

@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.artifacts import TableArtifact
-from tools.structure.colour import colour_word
-from tools.structure.geometry import position_word
-from tools.structure.text import mentioned, numbers_in, words
+from mmagent.core.artifacts import TableArtifact
+from mmagent.tools.structure.colour import colour_word
+from mmagent.tools.structure.geometry import position_word
+from mmagent.tools.structure.text import mentioned, numbers_in, words
 
 NOUNS = {"items": "item", "line_items": "item", "table": "row", "bars": "bar", "panels": "panel", "shapes": "shape",
          "text": "text", "objects": "object", "key_values": "row", "attributes": "region"}
@@ -53,7 +53,7 @@ class Program:
 
 def _vocab_mentions(tab: TableArtifact, column: str, question: str) -> list[str]:
     """Values of a closed-vocabulary column the question names (colour, shape, object, position)."""
-    from tools.detect import COCO_NAMES, normalize_class
+    from mmagent.tools.detect import COCO_NAMES, normalize_class
 
     qw = words(question)
     vocab = set(tab.vocab.get(column, ()))

@@ -16,14 +16,14 @@ from typing import Any, TypedDict
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from pydantic import BaseModel, Field
 
-from agent.artifacts import ImageArtifact, ValueArtifact
-from agent.errors import StructuredOutputError
-from agent.events import Thought
-from agent.llm.client import LLMClient
-from agent.runner import ToolCallResult
-from agent.untrusted import data_block
-from planners.base import FinalAnswer, RunContext, system_prompt, with_images
-from planners.plan import tool_args_schema
+from mmagent.core.artifacts import ImageArtifact, ValueArtifact
+from mmagent.core.errors import StructuredOutputError
+from mmagent.core.events import Thought
+from mmagent.core.llm.client import LLMClient
+from mmagent.tools.runner import ToolCallResult
+from mmagent.core.untrusted import data_block
+from mmagent.planners.base import FinalAnswer, RunContext, system_prompt, with_images
+from mmagent.planners.plan import tool_args_schema
 
 FINAL = "final_answer"
 MAX_OBSERVATION = 900  # characters of an observation the model sees (OCR dumps can be long)

@@ -21,12 +21,12 @@ from functools import lru_cache
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from agent.errors import StructuredOutputError
-from agent.events import PlanMade
-from planners.answer import compose_answer
-from planners.base import PROMPTS, FinalAnswer, RunContext, system_prompt
-from planners.executor import PlanExecutor
-from planners.plan import Plan, fallback_plan, merge, normalize, plan_json_schema, prune, task_problems
+from mmagent.core.errors import StructuredOutputError
+from mmagent.core.events import PlanMade
+from mmagent.planners.answer import compose_answer
+from mmagent.planners.base import PROMPTS, FinalAnswer, RunContext, system_prompt
+from mmagent.planners.executor import PlanExecutor
+from mmagent.planners.plan import Plan, fallback_plan, merge, normalize, plan_json_schema, prune, task_problems
 
 MAX_PARTS = 4
 N_EXAMPLES = 1

@@ -62,21 +62,21 @@ def settings_kwargs() -> dict[str, Any]:
 
 @pytest.fixture
 def settings(settings_kwargs):
-    from agent.config import Settings
+    from mmagent.core.config import Settings
 
     return Settings(**settings_kwargs)
 
 
 @pytest.fixture(scope="session")
 def receipt():
-    from agent.samples import render_receipt
+    from mmagent.core.samples import render_receipt
 
     return render_receipt(seed=0)
 
 
 @pytest.fixture(scope="session")
 def chelsea():
-    from agent.samples import skimage_photo
+    from mmagent.core.samples import skimage_photo
 
     return skimage_photo("chelsea")
 
@@ -97,12 +97,12 @@ class ToolEnv:
     """A store + runner over the default tools, as one agent run would set them up."""
 
     def __init__(self, settings, chat=None):
-        from agent.artifacts import ArtifactStore
-        from agent.events import EventStream
-        from agent.llm.client import LLMClient
-        from agent.models import shared_manager
-        from agent.runner import ToolRunner
-        from tools import ToolContext, default_tools
+        from mmagent.core.artifacts import ArtifactStore
+        from mmagent.core.events import EventStream
+        from mmagent.core.llm.client import LLMClient
+        from mmagent.core.models import shared_manager
+        from mmagent.tools.runner import ToolRunner
+        from mmagent.tools import ToolContext, default_tools
 
         self.store = ArtifactStore()
         self.events = EventStream()
@@ -126,7 +126,7 @@ class ToolEnv:
         self.runner.make_context = made
 
     def add_image(self, image) -> str:
-        from agent.artifacts import ImageArtifact, Provenance
+        from mmagent.core.artifacts import ImageArtifact, Provenance
 
         return self.store.add(ImageArtifact, Provenance("input"), image=image).id
 

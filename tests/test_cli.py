@@ -7,12 +7,12 @@ from PIL import Image
 
 
 def mmagent(*args, env=None, timeout=120):
-    return subprocess.run([sys.executable, "-m", "agent.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "mmagent.ui.cli", *args], capture_output=True, text=True,
                           timeout=timeout, env=env)
 
 
 def test_help_does_not_import_heavy_libraries():
-    code = ("import sys\nsys.argv = ['mmagent', '--help']\nfrom agent.cli import main\n"
+    code = ("import sys\nsys.argv = ['mmagent', '--help']\nfrom mmagent.ui.cli import main\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in ('torch', 'ultralytics', 'langchain_core', 'xllamacpp', 'cv2') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

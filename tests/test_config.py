@@ -1,7 +1,7 @@
 import pytest
 
-from agent.config import load_settings
-from agent.errors import ConfigError
+from mmagent.core.config import load_settings
+from mmagent.core.errors import ConfigError
 
 
 def test_defaults_use_embedded_stack():

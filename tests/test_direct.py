@@ -1,7 +1,7 @@
 """`direct`: one reasoning call. Offline it reads the tool-composed scene description; a model
 that sees images gets the images and no tool runs."""
-from agent import Agent
-from agent.config import RoleConfig
+from mmagent import Agent
+from mmagent.core.config import RoleConfig
 
 
 def test_offline_direct_answers_from_the_scene_description(settings, scripted, chelsea):
@@ -29,8 +29,8 @@ def test_direct_with_a_vision_model_sends_the_images_and_runs_no_tool(settings, 
 def test_unknown_planner_and_bad_choices_are_clear_errors(settings, chelsea):
     import pytest
 
-    from agent.config import load_settings
-    from agent.errors import ConfigError, UserInputError
+    from mmagent.core.config import load_settings
+    from mmagent.core.errors import ConfigError, UserInputError
 
     with pytest.raises(ConfigError, match="planner_kind"):
         load_settings(planner_kind="telepathy")

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from agent import Agent, load_settings
-from agent.samples import packaged_photo
-from evals.metrics import score
+from mmagent import Agent, load_settings
+from mmagent.core.samples import packaged_photo
+from mmagent.evals.metrics import score
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
 
@@ -21,7 +21,7 @@ def agent(settings_kwargs):
 
 def first_question(tmp_path, family, wanted):
     """The first generated question of a family (seed 0, 1, ...) that `wanted` accepts."""
-    from evals.synthetic import GENERATORS
+    from mmagent.evals.synthetic import GENERATORS
 
     for seed in range(200):
         q = GENERATORS[family](random.Random(f"e2e:{seed}"), f"e2e-{family}-{seed}", tmp_path)
@@ -72,7 +72,7 @@ def test_cli_json_is_one_object_on_stdout(settings_kwargs):
     env = dict(__import__("os").environ)
     if "model_dir" in settings_kwargs:
         env["MMAGENT_MODEL_DIR"] = str(settings_kwargs["model_dir"])
-    out = subprocess.run([sys.executable, "-m", "agent.cli", "ask", "--json", "--image", str(bus),
+    out = subprocess.run([sys.executable, "-m", "mmagent.ui.cli", "ask", "--json", "--image", str(bus),
                           "How many people are in the photo?"], capture_output=True, text=True, timeout=600, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     data = json.loads(out.stdout)  # exactly one JSON object, nothing else on stdout

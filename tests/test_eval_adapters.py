@@ -4,10 +4,10 @@ import pickle
 
 import pytest
 
-from agent.errors import UserInputError
-from evals.adapters import aokvqa, docvqa, gqa, refcoco, scienceqa, snli_ve, textvqa, vcr, vqav2
-from evals.config import DataConfig
-from evals.metrics import score
+from mmagent.core.errors import UserInputError
+from mmagent.evals.adapters import aokvqa, docvqa, gqa, refcoco, scienceqa, snli_ve, textvqa, vcr, vqav2
+from mmagent.evals.config import DataConfig
+from mmagent.evals.metrics import score
 
 
 def _write(path, data):

@@ -1,7 +1,7 @@
 """Metrics checked against hand-computed cases from the official definitions."""
 import pytest
 
-from evals.metrics import anls, contains_answer, iou, numeric_match, score, vqa_accuracy, vqa_normalize
+from mmagent.evals.metrics import anls, contains_answer, iou, numeric_match, score, vqa_accuracy, vqa_normalize
 
 
 def test_vqa_normalisation():

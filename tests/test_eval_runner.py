@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import UserInputError
-from evals.config import EvalConfig, load_config
-from evals.datasets import load_questions, read_jsonl
-from evals.report import write_report
-from evals.runner import run_questions
-from evals.schema import Question
+from mmagent.core.errors import UserInputError
+from mmagent.evals.config import EvalConfig, load_config
+from mmagent.evals.datasets import load_questions, read_jsonl
+from mmagent.evals.report import write_report
+from mmagent.evals.runner import run_questions
+from mmagent.evals.schema import Question
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -33,8 +33,8 @@ SLOW_RUN = """
 import sys, time
 sys.path.insert(0, {repo!r})
 from pathlib import Path
-from evals.runner import run_questions
-from evals.schema import Question
+from mmagent.evals.runner import run_questions
+from mmagent.evals.schema import Question
 qs = [Question.model_validate(q) for q in {qs!r}]
 def answer(q):
     time.sleep(0.15)
@@ -104,7 +104,7 @@ def test_report_compares_runs(tmp_path):
 
 
 def test_replay_rescores_a_recorded_run_without_models(tmp_path):
-    from evals.runner import replay
+    from mmagent.evals.runner import replay
 
     qs = _questions(tmp_path, 3)
     src = tmp_path / "r.jsonl"
@@ -137,7 +137,7 @@ def test_eval_cli_runs_a_config_end_to_end_with_the_real_stack(tmp_path):
     cfg = tmp_path / "tiny.toml"
     cfg.write_text('name = "tiny"\n[data]\nsource = "synthetic"\nn = 2\nseed = 0\nfamilies = ["receipt", "sign"]\n')
     env = dict(os.environ)
-    out = subprocess.run([sys.executable, "-m", "agent.cli", "eval", str(cfg), "--out", str(tmp_path / "runs")],
+    out = subprocess.run([sys.executable, "-m", "mmagent.ui.cli", "eval", str(cfg), "--out", str(tmp_path / "runs")],
                          capture_output=True, text=True, timeout=600, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     rows = [json.loads(ln) for ln in (tmp_path / "runs" / "tiny-plan" / "results.jsonl").read_text().splitlines()]
@@ -152,8 +152,8 @@ test_eval_cli_runs_a_config_end_to_end_with_the_real_stack = pytest.mark.slow(
 def test_task_text_and_box_answers():
     from types import SimpleNamespace
 
-    from evals.runner import box_answer
-    from planners.base import task_text
+    from mmagent.evals.runner import box_answer
+    from mmagent.planners.base import task_text
 
     vcr = task_text("Why?", ["He is late for work.", "He is lost.", "It rains."])
     assert vcr.endswith("Choices:\n(1) He is late for work.\n(2) He is lost.\n(3) It rains.")

@@ -4,8 +4,8 @@ import hashlib
 from collections import Counter
 from pathlib import Path
 
-from evals.metrics import numbers_in
-from evals.synthetic import FAMILIES, generate, question_only_baseline
+from mmagent.evals.metrics import numbers_in
+from mmagent.evals.synthetic import FAMILIES, generate, question_only_baseline
 
 
 def _digest(paths):

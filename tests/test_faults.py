@@ -11,12 +11,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from pydantic import BaseModel
 
-from agent import Agent
-from agent.config import RoleConfig
-from agent.errors import BackendUnavailableError
-from agent.events import ErrorRaised, RunFinished, ToolResult
-from agent.session import ChatSession
-from tools import ToolOutput, VisionTool, default_tools
+from mmagent import Agent
+from mmagent.core.config import RoleConfig
+from mmagent.core.errors import BackendUnavailableError
+from mmagent.core.events import ErrorRaised, RunFinished, ToolResult
+from mmagent.session import ChatSession
+from mmagent.tools import ToolOutput, VisionTool, default_tools
 
 
 class ScriptedServer:
@@ -148,7 +148,7 @@ def test_a_tool_raising_mid_plan_leaves_the_other_branches_running(settings, scr
 
 
 def test_a_prompt_longer_than_the_context_is_one_clear_error(settings, scripted, receipt):
-    from agent.errors import MMAgentError
+    from mmagent.core.errors import MMAgentError
 
     overflow = RuntimeError("llama.cpp error: {'code': 400, 'message': 'request (4725 tokens) exceeds the "
                             "available context size (4096 tokens), try increasing it'}")

@@ -2,9 +2,9 @@
 import pytest
 
 from bench.grounding import score_grounding
-from evals.metrics import iou
-from tools.coords import parse_boxes, parse_florence2, parse_kosmos2
-from tools.ground import parse_phrase
+from mmagent.evals.metrics import iou
+from mmagent.tools.coords import parse_boxes, parse_florence2, parse_kosmos2
+from mmagent.tools.ground import parse_phrase
 
 
 @pytest.mark.parametrize("phrase,expected", [

@@ -2,7 +2,7 @@
 stopping rules, budgets, tool failures reported back), and one real-model run offline."""
 import pytest
 
-from agent import Agent
+from mmagent import Agent
 
 
 def make_agent(settings, chat, **overrides):
@@ -38,7 +38,7 @@ def test_grounded_look_crops_the_thing_and_stops_on_cited_evidence(settings, scr
 def test_read_below_reads_the_band_under_the_object(settings, scripted, tmp_path):
     import random
 
-    from evals.synthetic import collage_question
+    from mmagent.evals.synthetic import collage_question
 
     q = next(q for seed in range(50) if "under the cat" in (q := collage_question(random.Random(seed), f"c{seed}", tmp_path)).question)
     thing = q.question.split("under the ")[1].rstrip("?")
@@ -89,8 +89,8 @@ def test_choices_constrain_the_answer(settings, scripted, chelsea):
 def test_real_offline_stack_reads_under_an_object_then_compares(settings, tmp_path):
     import random
 
-    from evals.metrics import score
-    from evals.synthetic import collage_question, receipts2_question
+    from mmagent.evals.metrics import score
+    from mmagent.evals.synthetic import collage_question, receipts2_question
 
     agent = Agent(settings.model_copy(update={"planner_kind": "ideal"}))
     under = next(q for s in range(50) if "under the cat" in (q := collage_question(random.Random(s), f"c{s}", tmp_path)).question)

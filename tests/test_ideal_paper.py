@@ -1,8 +1,8 @@
 """IdealGPT as published, driven by scripted models: stops at the first confident round, forces
 a guess at the round limit, retries unparseable replies then reports an error, and uses a VLM
 answerer (as images) when one is configured."""
-from agent import Agent
-from agent.config import RoleConfig
+from mmagent import Agent
+from mmagent.core.config import RoleConfig
 
 SUBS = "Sub-question 1: What animal is in the image?\nSub-question 2: What colour is its fur?"
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agent.errors import UserInputError
-from agent.images import MAX_PIXELS, load_image
+from mmagent.core.errors import UserInputError
+from mmagent.core.images import MAX_PIXELS, load_image
 
 
 def test_missing_dir_empty_not_image(tmp_path):

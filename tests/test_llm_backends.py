@@ -4,12 +4,12 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
-from agent.config import RoleConfig
-from agent.errors import BackendUnavailableError
-from agent.events import EventStream, LLMCalled
-from agent.llm.client import LLMClient
-from agent.llm.factory import build_chat_model
-from agent.models import shared_manager
+from mmagent.core.config import RoleConfig
+from mmagent.core.errors import BackendUnavailableError
+from mmagent.core.events import EventStream, LLMCalled
+from mmagent.core.llm.client import LLMClient
+from mmagent.core.llm.factory import build_chat_model
+from mmagent.core.models import shared_manager
 
 pytestmark = pytest.mark.llm
 
@@ -25,7 +25,7 @@ MESSAGES = [SystemMessage(content="Extract the shopping list as JSON."),
 
 @pytest.fixture(scope="module")
 def embedded(settings_kwargs):
-    from agent.config import Settings
+    from mmagent.core.config import Settings
 
     s = Settings(**settings_kwargs)
     chat, endpoint = build_chat_model("planner", s.planner, s, shared_manager())
@@ -44,7 +44,7 @@ def test_embedded_structured_output_is_constrained_and_counted(embedded):
 
 def test_openai_compatible_backend_against_local_server(embedded, settings_kwargs):
     """ChatOpenAI with base_url, talking HTTP to llama.cpp's OpenAI-compatible server."""
-    from agent.config import Settings
+    from mmagent.core.config import Settings
 
     address = embedded._ensure_server().listening_address
     s = Settings(**settings_kwargs, lmm_url=f"{address}/v1", lmm_model="local")
@@ -57,7 +57,7 @@ def test_openai_compatible_backend_against_local_server(embedded, settings_kwarg
 
 
 def test_unreachable_server_names_the_endpoint(settings_kwargs):
-    from agent.config import Settings
+    from mmagent.core.config import Settings
 
     s = Settings(**settings_kwargs, lmm_url="http://127.0.0.1:9/v1", llm_timeout_s=5)
     chat, endpoint = build_chat_model("reasoner", s.reasoner, s, shared_manager())
@@ -67,7 +67,7 @@ def test_unreachable_server_names_the_endpoint(settings_kwargs):
 
 
 def test_unknown_backend_is_a_config_error(settings):
-    from agent.errors import ConfigError
+    from mmagent.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="unknown LLM backend"):
         build_chat_model("planner", RoleConfig(backend="telepathy"), settings, shared_manager())
@@ -92,9 +92,9 @@ def test_prompt_cache_survives_a_new_process(tmp_path, settings_kwargs):
     """Embedded: the slots' prompt caches are saved to disk and a new server (as in a fresh
     `mmagent ask` process) restores them, so the same system prompt is not evaluated again;
     the reuse shows in the call's cached-token count."""
-    from agent.config import Settings
-    from agent.llm.llamacpp import ChatLlamaCpp
-    from agent.resolve import resolve_model
+    from mmagent.core.config import Settings
+    from mmagent.core.llm.llamacpp import ChatLlamaCpp
+    from mmagent.core.resolve import resolve_model
 
     s = Settings(**settings_kwargs)
     path = str(resolve_model("qwen2.5-coder-0.5b-instruct", s).location)

@@ -3,10 +3,10 @@ candidate programs, the planner's two choices (intent, then program), the comput
 answer, answer-format instructions, votes; and what every planner's answer gets checked for."""
 import pytest
 
-from agent import Agent
-from agent.artifacts import format_value
-from planners.answer_format import split_format
-from planners.programs import candidate_programs
+from mmagent import Agent
+from mmagent.core.artifacts import format_value
+from mmagent.planners.answer_format import split_format
+from mmagent.planners.programs import candidate_programs
 
 
 def make_agent(settings, chat, **overrides):
@@ -61,7 +61,7 @@ def test_compound_questions_are_split_and_each_part_computed(settings, scripted,
 
 
 def test_candidates_come_from_the_structure_and_the_question(settings, tool_env, receipt):
-    from agent.artifacts import TableArtifact
+    from mmagent.core.artifacts import TableArtifact
 
     env = tool_env()
     img = env.add_image(receipt.image)

@@ -9,11 +9,11 @@ import threading
 import pytest
 from pydantic import BaseModel
 
-from agent import Agent
-from agent.artifacts import ValueArtifact
-from agent.errors import UserInputError
-from agent.events import AnswerGiven, PlanMade, RunFinished, RunStarted, ToolCalled, ToolResult
-from tools import ToolOutput, VisionTool, default_tools
+from mmagent import Agent
+from mmagent.core.artifacts import ValueArtifact
+from mmagent.core.errors import UserInputError
+from mmagent.core.events import AnswerGiven, PlanMade, RunFinished, RunStarted, ToolCalled, ToolResult
+from mmagent.tools import ToolOutput, VisionTool, default_tools
 
 Q = "Which item is most expensive?"
 PLAN = {"tasks": [{"id": "t1", "tool": "ocr", "args": {"image": "img-1"}},
@@ -181,7 +181,7 @@ def test_recorded_events_read_back(settings, scripted, receipt):
     """Traces are stored as JSON (evaluations); every event type reads back as itself."""
     import json
 
-    from agent.events import event_from_json
+    from mmagent.core.events import event_from_json
 
     plan = {"tasks": [{"id": "t1", "tool": "ocr", "args": {"image": "img-1"}}]}
     chat = scripted(OTHER, plan, {"answer": "Coffee Beans", "evidence": ["img-1"]})

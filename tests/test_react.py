@@ -3,7 +3,7 @@ images passed back to a model that sees images, native tool calls, errors back t
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from agent import Agent
+from mmagent import Agent
 from tests.conftest import ScriptedChat
 
 
@@ -72,7 +72,7 @@ class ToolCallingChat(ScriptedChat):
 
 
 def test_native_tool_calls(settings, chelsea):
-    from agent.config import RoleConfig
+    from mmagent.core.config import RoleConfig
 
     chat = ToolCallingChat(replies=[("detect", {"image": "img-1"}),
                                     ("FinalArgs", {"answer": "There is 1 cat.", "evidence": ["det-2"]})])

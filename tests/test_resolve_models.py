@@ -4,11 +4,11 @@ import sys
 
 import pytest
 
-from agent.config import Settings
-from agent.errors import ModelNotFoundError
-from agent.models import ModelManager
-from agent import resolve
-from agent.resolve import KnownModel, resolve_model
+from mmagent.core.config import Settings
+from mmagent.core.errors import ModelNotFoundError
+from mmagent.core.models import ModelManager
+from mmagent.core import resolve
+from mmagent.core.resolve import KnownModel, resolve_model
 
 
 @pytest.fixture

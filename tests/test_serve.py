@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import load_settings
-from agent.llm import server as srv
-from agent.samples import render_receipt
+from mmagent.core.config import load_settings
+from mmagent.core.llm import server as srv
+from mmagent.core.samples import render_receipt
 
 
 def free_port() -> int:
@@ -27,7 +27,7 @@ def free_port() -> int:
 
 
 def mmagent(*args: str, env: dict, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "agent.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "mmagent.ui.cli", *args], capture_output=True, text=True,
                           timeout=timeout, env=env)
 
 
@@ -92,13 +92,13 @@ def test_serve_start_status_ask_cached_then_stop(env, tmp_path, settings_kwargs)
         # the same question again: (nearly) the whole prompt comes from the server's cache
         assert second["prompt_cached"] >= 0.9 * second["prompt"] > 0, (first, second)
 
-        from agent.agent import Agent
+        from mmagent.agent import Agent
 
         attached = Agent(load_settings(server="auto", cache_dir=env["MMAGENT_CACHE_DIR"], **settings_kwargs)).settings
         assert attached.planner.options["server_url"] == f"http://127.0.0.1:{port}"
 
-        from agent.agent_server import ask_agent
-        from agent.errors import UserInputError
+        from mmagent.agent_server import ask_agent
+        from mmagent.core.errors import UserInputError
 
         with pytest.raises(UserInputError, match="not found"):
             ask_agent(f"http://127.0.0.1:{port + 1}", "What is the total?", [tmp_path / "missing.png"], None)
@@ -169,7 +169,7 @@ def test_a_live_process_whose_server_does_not_answer_is_not_used(tmp_path, setti
 
 def test_attach_maps_served_models_to_roles(tmp_path, settings_kwargs, health_server):
     settings = load_settings(cache_dir=tmp_path, server="auto", **settings_kwargs)
-    from agent.resolve import resolve_model
+    from mmagent.core.resolve import resolve_model
 
     gguf = str(resolve_model(settings.planner.model, settings).location)
     write_state(settings, pid=os.getpid(), backend="llamacpp", url=health_server, models={gguf: health_server})
@@ -204,7 +204,7 @@ def test_concurrent_questions_through_the_server_keep_their_own_answers(tmp_path
     its own receipt's total, and every answer came from the server."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from agent.agent import Agent
+    from mmagent.agent import Agent
 
     settings = load_settings(cache_dir=tmp_path / "cache", server="auto", **settings_kwargs)
     state = srv.start_server(settings, backend="llamacpp", port=free_port(), agent=False)

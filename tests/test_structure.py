@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from agent.artifacts import OcrLine, OcrWord, TableArtifact
-from agent.samples import Style, font, render_receipt, skimage_photo
-from tools.structure.geometry import pick_position, position_name, position_word
-from tools.structure.phrases import phrases_of
-from tools.structure.receipt import parse_receipt, split_amount
-from tools.structure.text import mention_score, mentioned, parse_number
+from mmagent.core.artifacts import OcrLine, OcrWord, TableArtifact
+from mmagent.core.samples import Style, font, render_receipt, skimage_photo
+from mmagent.tools.structure.geometry import pick_position, position_name, position_word
+from mmagent.tools.structure.phrases import phrases_of
+from mmagent.tools.structure.receipt import parse_receipt, split_amount
+from mmagent.tools.structure.text import mention_score, mentioned, parse_number
 
 
 def layout(env, image):
@@ -87,7 +87,7 @@ def test_layout_reads_a_table_with_its_header(tool_env):
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_layout_reads_bar_charts(tool_env, tmp_path, seed):
     """Vertical and horizontal bars; values printed on them or read off the axis."""
-    from evals.synthetic import chart_question
+    from mmagent.evals.synthetic import chart_question
 
     q = chart_question(random.Random(f"structure:{seed}"), f"chart{seed}", tmp_path)
     bars = layout(tool_env(), Image.open(q.images[0]).convert("RGB"))["bars"]
@@ -95,7 +95,7 @@ def test_layout_reads_bar_charts(tool_env, tmp_path, seed):
 
 
 def test_layout_reads_collage_panels_with_their_labels_and_objects(tool_env, tmp_path):
-    from evals.synthetic import collage_question
+    from mmagent.evals.synthetic import collage_question
 
     q = collage_question(random.Random("structure:collage"), "collage", tmp_path)
     panels = layout(tool_env(), Image.open(q.images[0]).convert("RGB"))["panels"]
@@ -106,7 +106,7 @@ def test_layout_reads_collage_panels_with_their_labels_and_objects(tool_env, tmp
 
 
 def test_layout_reads_shapes_colours_and_their_numbers(tool_env, tmp_path):
-    from evals.synthetic import shapes_question
+    from mmagent.evals.synthetic import shapes_question
 
     q = shapes_question(random.Random("structure:shapes"), "shapes", tmp_path)
     shapes = layout(tool_env(), Image.open(q.images[0]).convert("RGB"))["shapes"]
@@ -116,7 +116,7 @@ def test_layout_reads_shapes_colours_and_their_numbers(tool_env, tmp_path):
 
 def test_layout_of_a_real_photo(tool_env):
     """bus.jpg: no document structure; its objects and the text on the bus, with positions."""
-    from agent.samples import packaged_photo
+    from mmagent.core.samples import packaged_photo
 
     views = layout(tool_env(), Image.open(packaged_photo("bus.jpg")).convert("RGB"))
     assert "items" not in views and "table" not in views and "bars" not in views

@@ -2,8 +2,8 @@
 output for the same image content, model config and arguments; other calls are not cached."""
 from PIL import Image
 
-from agent.cache import ToolCache
-from agent.artifacts import DetectionsArtifact, OcrArtifact
+from mmagent.core.cache import ToolCache
+from mmagent.core.artifacts import DetectionsArtifact, OcrArtifact
 
 
 def test_rerun_reuses_perception_results(tool_env, tmp_path, chelsea, receipt):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import supervision as sv
 
-from agent.artifacts import DetectionsArtifact, OcrArtifact, OcrLine, Provenance, TableArtifact, ValueArtifact
+from mmagent.core.artifacts import DetectionsArtifact, OcrArtifact, OcrLine, Provenance, TableArtifact, ValueArtifact
 
 
 def _table(env, rows, fields=None):

@@ -8,9 +8,9 @@ import pytest
 from PIL import Image
 
 import tests.tiny_models as tiny
-from agent.artifacts import DetectionsArtifact, ImageArtifact, MaskArtifact, Provenance, TextArtifact, ValueArtifact
-from agent.config import RoleConfig
-from agent.events import ToolProgress
+from mmagent.core.artifacts import DetectionsArtifact, ImageArtifact, MaskArtifact, Provenance, TextArtifact, ValueArtifact
+from mmagent.core.config import RoleConfig
+from mmagent.core.events import ToolProgress
 
 
 @pytest.fixture(scope="session")
@@ -161,7 +161,7 @@ def test_ground_served_backend_parses_qwen_boxes(settings, tool_env, scripted):
 
 # -- segment ---------------------------------------------------------------------------------
 def test_segment_without_weights_is_unavailable_with_reason(settings):
-    from tools.segment import SegmentTool
+    from mmagent.tools.segment import SegmentTool
 
     assert "no segmentation weights" in SegmentTool().unavailable(settings)
 
@@ -225,7 +225,7 @@ def test_edit_image_instruction_and_inpainting_keeps_outside_pixels(settings, to
 
 
 def test_diffusion_without_weights_is_unavailable(settings):
-    from tools.generate_image import GenerateImageTool
+    from mmagent.tools.generate_image import GenerateImageTool
 
     assert "no offline weights" in GenerateImageTool().unavailable(settings)
 
@@ -246,7 +246,7 @@ def test_draw_boxes_masks_and_text(tool_env, receipt):
 
 
 def test_model_that_raises_mid_run_is_reported_not_fatal(tool_env, monkeypatch):
-    import tools.classify as classify
+    import mmagent.tools.classify as classify
 
     def boom(*a, **k):
         raise RuntimeError("CUDA out of memory")

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from agent.artifacts import DetectionsArtifact, ImageArtifact, OcrArtifact
-from agent.samples import font, packaged_photo
-from tools.ocr import join_lines
+from mmagent.core.artifacts import DetectionsArtifact, ImageArtifact, OcrArtifact
+from mmagent.core.samples import font, packaged_photo
+from mmagent.tools.ocr import join_lines
 
 
 def test_yolo_finds_the_cat_in_chelsea(tool_env, chelsea):
@@ -33,8 +33,8 @@ def test_yolo_counts_people_on_bus_photo_with_class_filter(tool_env):
 def test_openvino_runtime_reads_a_yolo_export_as_ultralytics_does(settings, chelsea):
     """The direct OpenVINO backend (no torch import) against ultralytics running the same export:
     the same objects, the same confidences, boxes within a pixel."""
-    from agent.resolve import resolve_model
-    from tools.detect import OpenVinoYoloDetector, YoloDetector, is_openvino_export
+    from mmagent.core.resolve import resolve_model
+    from mmagent.tools.detect import OpenVinoYoloDetector, YoloDetector, is_openvino_export
 
     location = resolve_model(settings.detector.model, settings).location
     if not is_openvino_export(location):

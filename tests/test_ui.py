@@ -2,10 +2,10 @@
 sessions, isolation between sessions, stopping a run."""
 import pytest
 
-from agent import Agent
-from agent.errors import RunCancelled, UserInputError
-from agent.session import ChatSession
-from ui.render import ChatRenderer
+from mmagent import Agent
+from mmagent.core.errors import RunCancelled, UserInputError
+from mmagent.session import ChatSession
+from mmagent.ui.render import ChatRenderer
 
 Q = "Which item is most expensive?"
 
@@ -37,14 +37,14 @@ def test_events_render_as_thoughts_tool_steps_answer_and_evidence_image(settings
     # the evidence is exactly the receipt line the value came from (val-7 -> tab-4#4), drawn on the receipt
     image = history[-1]["content"]
     assert image["alt_text"] == "evidence on img-1" and (tmp_path / image["path"].split("/")[-1]).stat().st_size > 1000
-    from agent.evidence import evidence_regions
+    from mmagent.evidence import evidence_regions
 
     regions = evidence_regions(session.store, ["val-7"])
     assert [r.ref for r in regions] == ["tab-4#4"] and regions[0].label == "Coffee Beans 21.55"
 
 
 def test_failed_tool_and_error_messages(settings, scripted, chelsea, tmp_path):
-    from agent.events import ErrorRaised, ToolCalled, ToolResult
+    from mmagent.core.events import ErrorRaised, ToolCalled, ToolResult
 
     history, store = [], ChatSession().store
     r = ChatRenderer(history, store, saver(tmp_path))
@@ -120,7 +120,7 @@ def test_upload_checks(tmp_path, receipt):
 
 
 def test_only_an_image_made_in_this_turn_becomes_current(chelsea, receipt):
-    from agent.artifacts import ImageArtifact, Provenance
+    from mmagent.core.artifacts import ImageArtifact, Provenance
 
     session = ChatSession()
     upload = session.store.add(ImageArtifact, Provenance("input"), image=chelsea).id

@@ -51,7 +51,7 @@ def app_url(tmp_path_factory):
 def test_ask_about_an_uploaded_receipt(app_url, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    from agent.samples import render_receipt
+    from mmagent.core.samples import render_receipt
 
     receipt = render_receipt(seed=0)
     image = tmp_path / "receipt.png"
@@ -70,11 +70,11 @@ def test_ask_about_an_uploaded_receipt(app_url, tmp_path):
         expect(answer).to_be_visible(timeout=240_000)
         assert f"{receipt.total:.2f}" in answer.inner_text()  # the correct answer, in the answer message
         expect(chat.locator('img[src*="evidence-img-1"]')).to_be_visible(timeout=20_000)  # drawn evidence
-        page.screenshot(path=str(tmp_path / "ui.png"), full_page=True)
+        page.screenshot(path=str(tmp_path / "mmagent.ui.png"), full_page=True)
         if os.environ.get("SCREENSHOT_TO"):  # how the README screenshot is made
             page.screenshot(path=os.environ["SCREENSHOT_TO"], full_page=True)
         # the server serves nothing outside its artifact directory
         response = page.request.get(f"{app_url}/gradio_api/file=/etc/passwd")
         assert response.status in (403, 404)
         browser.close()
-    assert (tmp_path / "ui.png").stat().st_size > 20_000
+    assert (tmp_path / "mmagent.ui.png").stat().st_size > 20_000

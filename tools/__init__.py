@@ -2,27 +2,27 @@
 those whose `unavailable(settings)` is None (e.g. no diffusion weights offline -> no generate_image)."""
 from __future__ import annotations
 
-from tools.base import ToolContext, ToolOutput, VisionTool
+from mmagent.tools.base import ToolContext, ToolOutput, VisionTool
 
 
 def all_tools() -> list[VisionTool]:
-    from tools.ask_image import AskImageTool
-    from tools.attributes import AttributesTool
-    from tools.calculate import CalculateTool
-    from tools.caption import CaptionTool
-    from tools.classify import ClassifyTool
-    from tools.crop import CropTool
-    from tools.detect import DetectTool
-    from tools.draw import DrawTool
-    from tools.edit_image import EditImageTool
-    from tools.extract import ExtractTool
-    from tools.generate_image import GenerateImageTool
-    from tools.layout import LayoutTool
-    from tools.ground import GroundTool
-    from tools.ocr import OcrTool
-    from tools.query import QueryTool
-    from tools.relate import RelateTool
-    from tools.segment import SegmentTool
+    from mmagent.tools.ask_image import AskImageTool
+    from mmagent.tools.attributes import AttributesTool
+    from mmagent.tools.calculate import CalculateTool
+    from mmagent.tools.caption import CaptionTool
+    from mmagent.tools.classify import ClassifyTool
+    from mmagent.tools.crop import CropTool
+    from mmagent.tools.detect import DetectTool
+    from mmagent.tools.draw import DrawTool
+    from mmagent.tools.edit_image import EditImageTool
+    from mmagent.tools.extract import ExtractTool
+    from mmagent.tools.generate_image import GenerateImageTool
+    from mmagent.tools.layout import LayoutTool
+    from mmagent.tools.ground import GroundTool
+    from mmagent.tools.ocr import OcrTool
+    from mmagent.tools.query import QueryTool
+    from mmagent.tools.relate import RelateTool
+    from mmagent.tools.segment import SegmentTool
 
     return [DetectTool(), OcrTool(), LayoutTool(), CropTool(), ExtractTool(), QueryTool(), RelateTool(), CalculateTool(), AttributesTool(),
             CaptionTool(), GroundTool(), ClassifyTool(), AskImageTool(), SegmentTool(), GenerateImageTool(),

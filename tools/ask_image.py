@@ -1,12 +1,14 @@
 """`ask_image`: visual question answering by the answerer role, on an image or a crop."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, Field
 
-from agent.artifacts import ImageArtifact, TextArtifact
-from agent.errors import ToolError
-from tools.base import ToolContext, ToolOutput, VisionTool
-from tools.vlm import no_vlm_reason, run_vlm
+from mmagent.core.artifacts import Artifact, ImageArtifact, TextArtifact
+from mmagent.core.errors import ToolError
+from mmagent.tools.base import ImageRef, ToolContext, ToolOutput, VisionTool
+from mmagent.tools.vlm import no_vlm_reason, run_vlm
 
 
 def answer_record(image_id: str, question: str, answer: str) -> str:
@@ -19,12 +21,13 @@ def answer_of(art: TextArtifact) -> str:
 
 
 class AskImageArgs(BaseModel):
-    image: str = Field(description="image or crop id")
+    image: ImageRef = Field(description="image or crop id")
     question: str = Field(description="a short question about that image")
 
 
 class AskImageTool(VisionTool):
     name: str = "ask_image"
+    makes: ClassVar[type[Artifact]] = TextArtifact
     description: str = "ask a vision-language model a short question about an image or crop"
     args_schema: type[BaseModel] = AskImageArgs
 

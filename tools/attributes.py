@@ -8,24 +8,24 @@ named by polygon approximation, circularity and convexity (OpenCV). See tools/st
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, Field, model_validator
 
-from agent.artifacts import DetectionsArtifact, ImageArtifact, MaskArtifact, TableArtifact
-from agent.errors import ToolError
-from tools.base import ToolContext, ToolOutput, VisionTool
-from tools.structure.colour import COLOUR_NAMES, border_colour, dominant_colours, foreground_in_box
-from tools.structure.shape import SHAPE_NAMES, shape_name
+from mmagent.core.artifacts import Artifact, DetectionsArtifact, ImageArtifact, MaskArtifact, TableArtifact
+from mmagent.core.errors import ToolError
+from mmagent.tools.base import DetectionsRef, ImageRef, MaskRef, ToolContext, ToolOutput, VisionTool
+from mmagent.tools.structure.colour import COLOUR_NAMES, border_colour, dominant_colours, foreground_in_box
+from mmagent.tools.structure.shape import SHAPE_NAMES, shape_name
 
 Box = tuple[float, float, float, float]
 
 
 class AttributesArgs(BaseModel):
-    image: str = Field(description="image artifact id")
-    detections: str | None = Field(default=None, description="det artifact: describe its boxes")
-    mask: str | None = Field(default=None, description="mask artifact: describe its masks")
+    image: ImageRef = Field(description="image artifact id")
+    detections: DetectionsRef | None = Field(default=None, description="det artifact: describe its boxes")
+    mask: MaskRef | None = Field(default=None, description="mask artifact: describe its masks")
     index: int | None = Field(default=None, ge=0, description="only box / mask #index")
     box: list[float] | None = Field(default=None, min_length=4, max_length=4, description="x1,y1,x2,y2 in pixels")
 
@@ -50,6 +50,7 @@ def describe(pixels: np.ndarray, mask: np.ndarray) -> dict[str, Any]:
 
 class AttributesTool(VisionTool):
     name: str = "attributes"
+    makes: ClassVar[type[Artifact]] = TableArtifact
     description: str = ("colour names, shape and size of a region (detections or mask [index], a box, "
                         "or the whole image), background left out")
     args_schema: type[BaseModel] = AttributesArgs

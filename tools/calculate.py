@@ -8,13 +8,13 @@ from __future__ import annotations
 import ast
 import operator
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
-from agent.artifacts import ValueArtifact
-from agent.errors import ToolError
-from tools.base import ToolContext, ToolOutput, VisionTool
+from mmagent.core.artifacts import Artifact, ValueArtifact
+from mmagent.core.errors import ToolError
+from mmagent.tools.base import ToolContext, ToolOutput, VisionTool
 
 _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
            ast.Div: operator.truediv, ast.Mod: operator.mod, ast.Pow: operator.pow}
@@ -77,6 +77,7 @@ class CalculateArgs(BaseModel):
 
 class CalculateTool(VisionTool):
     name: str = "calculate"
+    makes: ClassVar[type[Artifact]] = ValueArtifact
     description: str = "exact arithmetic over numbers and val- artifact ids, e.g. (val-4 + val-5) / 2"
     args_schema: type[BaseModel] = CalculateArgs
 

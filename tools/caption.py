@@ -7,20 +7,22 @@ or hub id) and `openai` (the served LMM, asked to describe the image briefly).
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 from collections import Counter
 
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from agent.artifacts import ImageArtifact, TextArtifact
-from agent.config import Settings
-from agent.errors import ToolError
-from agent.models import ModelManager
-from tools.base import ToolContext, ToolOutput, VisionTool
-from tools.classify import classify_image, load_classifier
-from tools.detect import load_detector
-from tools.ocr import load_ocr
-from tools.vlm import run_vlm
+from mmagent.core.artifacts import Artifact, ImageArtifact, TextArtifact
+from mmagent.core.config import Settings
+from mmagent.core.errors import ToolError
+from mmagent.core.models import ModelManager
+from mmagent.tools.base import ImageRef, ToolContext, ToolOutput, VisionTool
+from mmagent.tools.classify import classify_image, load_classifier
+from mmagent.tools.detect import load_detector
+from mmagent.tools.ocr import load_ocr
+from mmagent.tools.vlm import run_vlm
 
 CAPTION_PROMPT = "Describe this image briefly in one sentence."
 
@@ -45,11 +47,12 @@ def scene_summary(image: Image.Image, settings: Settings, manager: ModelManager)
 
 
 class CaptionArgs(BaseModel):
-    image: str = Field(description="image or crop id")
+    image: ImageRef = Field(description="image or crop id")
 
 
 class CaptionTool(VisionTool):
     name: str = "caption"
+    makes: ClassVar[type[Artifact]] = TextArtifact
     description: str = "describe an image or crop briefly"
     args_schema: type[BaseModel] = CaptionArgs
     cache_roles: tuple[str, ...] = ("captioner", "detector", "classifier", "ocr")  # scene summary uses all four

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from agent.artifacts import ImageArtifact, ValueArtifact
-from agent.config import RoleConfig, Settings
-from agent.errors import ToolError
-from agent.models import ModelManager, size_on_disk
-from agent.resolve import resolve_model
-from tools.base import ToolContext, ToolOutput, VisionTool
-from tools.hf import hf_pipeline, load_hf
+from mmagent.core.artifacts import Artifact, ImageArtifact, ValueArtifact
+from mmagent.core.config import RoleConfig, Settings
+from mmagent.core.errors import ToolError
+from mmagent.core.models import ModelManager, size_on_disk
+from mmagent.core.resolve import resolve_model
+from mmagent.tools.base import ImageRef, ToolContext, ToolOutput, VisionTool
+from mmagent.tools.hf import hf_pipeline, load_hf
 
 Label = tuple[str, float]
 
@@ -76,13 +76,14 @@ def classify_image(engine: Any, backend: str, image: Image.Image, labels: list[s
 
 
 class ClassifyArgs(BaseModel):
-    image: str = Field(description="image or crop id")
+    image: ImageRef = Field(description="image or crop id")
     labels: list[str] | None = Field(default=None, description="labels to choose from (zero-shot backend)")
     top_k: int = Field(default=3, ge=1, le=20)
 
 
 class ClassifyTool(VisionTool):
     name: str = "classify"
+    makes: ClassVar[type[Artifact]] = ValueArtifact
     description: str = "name what an image or crop shows (ImageNet labels, or choose among given labels)"
     args_schema: type[BaseModel] = ClassifyArgs
     cache_roles: tuple[str, ...] = ("classifier",)

@@ -1,17 +1,19 @@
 """`crop`: cut a region out of an image so later steps can look closer."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, Field, model_validator
 
-from agent.artifacts import DetectionsArtifact, ImageArtifact, OcrArtifact
-from agent.errors import ToolError
-from tools.base import ToolContext, ToolOutput, VisionTool
+from mmagent.core.artifacts import Artifact, DetectionsArtifact, ImageArtifact, OcrArtifact
+from mmagent.core.errors import ToolError
+from mmagent.tools.base import BoxesRef, ImageRef, ToolContext, ToolOutput, VisionTool
 
 
 class CropArgs(BaseModel):
-    image: str | None = Field(default=None, description="image id; optional when source is given")
+    image: ImageRef | None = Field(default=None, description="image id; optional when source is given")
     box: list[float] | None = Field(default=None, description="[x1, y1, x2, y2] pixels")
-    source: str | None = Field(default=None, description="det-/ocr- artifact whose box to crop")
+    source: BoxesRef | None = Field(default=None, description="det-/ocr- artifact whose box to crop")
     index: int = Field(default=0, ge=0, description="which box of the source")
     padding: int = Field(default=0, ge=0, le=512)
 
@@ -28,6 +30,7 @@ class CropArgs(BaseModel):
 
 class CropTool(VisionTool):
     name: str = "crop"
+    makes: ClassVar[type[Artifact]] = ImageArtifact
     description: str = "crop an image to a box, or to box #index of a det-/ocr- artifact"
     args_schema: type[BaseModel] = CropArgs
 

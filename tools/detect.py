@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import supervision as sv
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from agent.artifacts import DetectionsArtifact, ImageArtifact
-from agent.config import RoleConfig, Settings
-from agent.errors import ModelNotFoundError, ToolError
-from agent.images import strip_tiles
-from agent.models import ModelManager, pick_device, size_on_disk
-from agent.resolve import resolve_model
-from tools.base import ToolContext, ToolOutput, VisionTool
+from mmagent.core.artifacts import Artifact, DetectionsArtifact, ImageArtifact
+from mmagent.core.config import RoleConfig, Settings
+from mmagent.core.errors import ModelNotFoundError, ToolError
+from mmagent.core.images import strip_tiles
+from mmagent.core.models import ModelManager, pick_device, size_on_disk
+from mmagent.core.resolve import resolve_model
+from mmagent.tools.base import ImageRef, ToolContext, ToolOutput, VisionTool
 
 # Words people use for COCO classes (the planner often writes plurals or synonyms).
 SYNONYMS = {
@@ -65,7 +65,7 @@ def keep_classes(dets: sv.Detections, classes: list[str]) -> sv.Detections:
 
 
 class DetectArgs(BaseModel):
-    image: str = Field(description="image artifact id, e.g. img-1")
+    image: ImageRef = Field(description="image artifact id, e.g. img-1")
     classes: list[str] | None = Field(default=None, description="keep only these COCO classes")
     min_confidence: float = Field(default=0.25, ge=0.0, le=1.0)
 
@@ -236,6 +236,7 @@ def detect_tiled(detector: Any, image: Image.Image, conf: float) -> sv.Detection
 
 class DetectTool(VisionTool):
     name: str = "detect"
+    makes: ClassVar[type[Artifact]] = DetectionsArtifact
     description: str = "find COCO objects (person, car, cat, bus ...) with boxes; counts them"
     args_schema: type[BaseModel] = DetectArgs
     cache_roles: tuple[str, ...] = ("detector",)

@@ -8,12 +8,12 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from agent.config import RoleConfig, Settings
-from agent.errors import ModelNotFoundError, ToolError
-from agent.events import ToolProgress
-from agent.models import ModelManager
-from agent.resolve import resolve_model
-from tools.hf import HfSource, load_hf
+from mmagent.core.config import RoleConfig, Settings
+from mmagent.core.errors import ModelNotFoundError, ToolError
+from mmagent.core.events import ToolProgress
+from mmagent.core.models import ModelManager
+from mmagent.core.resolve import resolve_model
+from mmagent.tools.hf import HfSource, load_hf
 
 DEFAULT_MAX_PIXELS = 1024 * 1024
 

@@ -1,13 +1,17 @@
 """`draw`: boxes, labels, masks and OCR lines drawn on an image with supervision annotators."""
 from __future__ import annotations
 
+from typing import Annotated, ClassVar
+
 import numpy as np
 import supervision as sv
 from pydantic import BaseModel, Field
 
-from agent.artifacts import Artifact, DetectionsArtifact, ImageArtifact, MaskArtifact, OcrArtifact
-from agent.errors import ToolError
-from tools.base import ToolContext, ToolOutput, VisionTool
+from mmagent.core.artifacts import Artifact, DetectionsArtifact, ImageArtifact, MaskArtifact, OcrArtifact
+from mmagent.core.errors import ToolError
+from mmagent.tools.base import ImageRef, Refers, ToolContext, ToolOutput, VisionTool
+
+DrawableRef = Annotated[str, Refers(DetectionsArtifact, OcrArtifact, MaskArtifact)]
 
 
 def as_detections(art: Artifact) -> sv.Detections:
@@ -44,12 +48,13 @@ def annotate(image, detections: list[sv.Detections]):
 
 
 class DrawArgs(BaseModel):
-    image: str = Field(description="image id to draw on")
-    sources: list[str] = Field(description="det-, ocr- or mask- ids to draw", min_length=1)
+    image: ImageRef = Field(description="image id to draw on")
+    sources: list[DrawableRef] = Field(description="det-, ocr- or mask- ids to draw", min_length=1)
 
 
 class DrawTool(VisionTool):
     name: str = "draw"
+    makes: ClassVar[type[Artifact]] = ImageArtifact
     description: str = "draw boxes, labels, masks or OCR lines of artifacts on an image (evidence view)"
     args_schema: type[BaseModel] = DrawArgs
     plannable: bool = False

@@ -2,21 +2,23 @@
 artifact (e.g. ground -> segment); inpainting keeps every pixel outside the mask."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from agent.artifacts import ImageArtifact, MaskArtifact
-from agent.config import RoleConfig
-from agent.errors import ToolError
-from tools.base import ToolContext, ToolOutput, VisionTool
-from tools.diffusion import check_size, diffusion_unavailable, generator_for, load_pipeline, progress_callback
+from mmagent.core.artifacts import Artifact, ImageArtifact, MaskArtifact
+from mmagent.core.config import RoleConfig
+from mmagent.core.errors import ToolError
+from mmagent.tools.base import ImageRef, MaskRef, ToolContext, ToolOutput, VisionTool
+from mmagent.tools.diffusion import check_size, diffusion_unavailable, generator_for, load_pipeline, progress_callback
 
 
 class EditArgs(BaseModel):
-    image: str = Field(description="image id to edit")
+    image: ImageRef = Field(description="image id to edit")
     instruction: str = Field(description="what to change, e.g. 'make the car blue'")
-    mask: str | None = Field(default=None, description="mask- id: repaint only this region (inpainting)")
+    mask: MaskRef | None = Field(default=None, description="mask- id: repaint only this region (inpainting)")
     index: int | None = Field(default=None, ge=0, description="which mask of the artifact (default: all)")
     steps: int = Field(default=20, ge=1, le=150)
     seed: int = 0
@@ -30,6 +32,7 @@ def _fit8(size: tuple[int, int]) -> tuple[int, int]:
 
 class EditImageTool(VisionTool):
     name: str = "edit_image"
+    makes: ClassVar[type[Artifact]] = ImageArtifact
     description: str = "change an image by an instruction; with a mask- id only that region is repainted"
     args_schema: type[BaseModel] = EditArgs
     creates_images: bool = True

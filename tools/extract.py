@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from agent.artifacts import OcrArtifact, TableArtifact
-from agent.untrusted import UNTRUSTED_RULE, data_block
-from tools.base import ToolContext, ToolOutput, VisionTool
+from mmagent.core.artifacts import Artifact, OcrArtifact, TableArtifact
+from mmagent.core.untrusted import UNTRUSTED_RULE, data_block
+from mmagent.tools.base import OcrRef, ToolContext, ToolOutput, VisionTool
 
 PROMPTS = Path(__file__).parent / "prompts"
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
@@ -42,7 +42,7 @@ class KeyValues(BaseModel):
 
 
 class ExtractArgs(BaseModel):
-    source: str = Field(description="ocr artifact id")
+    source: OcrRef = Field(description="ocr artifact id")
     kind: Literal["line_items", "key_values"] = "line_items"
 
 
@@ -85,6 +85,7 @@ def verify_line_items(data: LineItems, lines: list[str]) -> tuple[list[dict], fl
 
 class ExtractTool(VisionTool):
     name: str = "extract"
+    makes: ClassVar[type[Artifact]] = TableArtifact
     description: str = "turn OCR text into a table: kind=line_items (receipt items+prices, total) or key_values"
     args_schema: type[BaseModel] = ExtractArgs
 

@@ -1,12 +1,14 @@
 """`generate_image`: text-to-image with diffusers (AutoPipelineForText2Image)."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, Field
 
-from agent.artifacts import ImageArtifact
-from agent.errors import ToolError
-from tools.base import ToolContext, ToolOutput, VisionTool
-from tools.diffusion import check_size, diffusion_unavailable, generator_for, load_pipeline, progress_callback
+from mmagent.core.artifacts import Artifact, ImageArtifact
+from mmagent.core.errors import ToolError
+from mmagent.tools.base import ToolContext, ToolOutput, VisionTool
+from mmagent.tools.diffusion import check_size, diffusion_unavailable, generator_for, load_pipeline, progress_callback
 
 
 class GenerateArgs(BaseModel):
@@ -21,6 +23,7 @@ class GenerateArgs(BaseModel):
 
 class GenerateImageTool(VisionTool):
     name: str = "generate_image"
+    makes: ClassVar[type[Artifact]] = ImageArtifact
     description: str = "make a new image from a text prompt"
     args_schema: type[BaseModel] = GenerateArgs
     creates_images: bool = True

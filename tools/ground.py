@@ -9,6 +9,8 @@ grounding) and `openai` (the served LMM asked for boxes; text coordinates parsed
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 import re
 
 import numpy as np
@@ -16,17 +18,17 @@ import supervision as sv
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from agent.artifacts import DetectionsArtifact, ImageArtifact
-from agent.config import Settings
-from agent.errors import ToolError
-from agent.llm.messages import sent_size
-from agent.models import ModelManager
-from tools.base import ToolContext, ToolOutput, VisionTool
-from tools.coords import parse_boxes, parse_florence2, parse_kosmos2
-from tools.detect import COCO_NAMES, keep_classes, load_detector, normalize_class
-from tools.hf import hf_pipeline, load_hf
-from tools.ocr import load_ocr
-from tools.vlm import ask_served, load_hf_image_text
+from mmagent.core.artifacts import Artifact, DetectionsArtifact, ImageArtifact
+from mmagent.core.config import Settings
+from mmagent.core.errors import ToolError
+from mmagent.core.llm.messages import sent_size
+from mmagent.core.models import ModelManager
+from mmagent.tools.base import ImageRef, ToolContext, ToolOutput, VisionTool
+from mmagent.tools.coords import parse_boxes, parse_florence2, parse_kosmos2
+from mmagent.tools.detect import COCO_NAMES, keep_classes, load_detector, normalize_class
+from mmagent.tools.hf import hf_pipeline, load_hf
+from mmagent.tools.ocr import load_ocr
+from mmagent.tools.vlm import ask_served, load_hf_image_text
 
 # Hue ranges (degrees) and saturation/value limits for colour words.
 COLOURS: dict[str, tuple[tuple[float, float], ...]] = {
@@ -126,13 +128,14 @@ def compositional_ground(image: Image.Image, phrase: str, settings: Settings, ma
 
 
 class GroundArgs(BaseModel):
-    image: str = Field(description="image id")
+    image: ImageRef = Field(description="image id")
     phrase: str = Field(description="what to find, e.g. 'the red car on the left'")
     min_confidence: float = Field(default=0.25, ge=0.0, le=1.0)
 
 
 class GroundTool(VisionTool):
     name: str = "ground"
+    makes: ClassVar[type[Artifact]] = DetectionsArtifact
     description: str = "find the thing a phrase describes ('the red car on the left') and return its box"
     args_schema: type[BaseModel] = GroundArgs
     cache_roles: tuple[str, ...] = ("grounder", "detector", "ocr")  # compositional grounding uses all three

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
-from agent.config import RoleConfig, Settings
-from agent.errors import ToolError
-from agent.models import ModelManager, pick_device, pick_dtype, size_on_disk
-from agent.resolve import resolve_model
+from mmagent.core.config import RoleConfig, Settings
+from mmagent.core.errors import ToolError
+from mmagent.core.models import ModelManager, pick_device, pick_dtype, size_on_disk
+from mmagent.core.resolve import resolve_model
 
 T = TypeVar("T")
 

@@ -15,29 +15,29 @@ No model runs here: OpenCV and geometry on what OCR and the detector already fou
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from agent.artifacts import DetectionsArtifact, ImageArtifact, OcrArtifact, TableArtifact
-from tools.base import ToolContext, ToolOutput, VisionTool
-from tools.detect import COCO_NAMES
-from tools.structure.chart import parse_chart
-from tools.structure.colour import COLOUR_NAMES, dominant_colours
-from tools.structure.fields import parse_fields
-from tools.structure.geometry import POSITION_NAMES, Box, center, contains_point, overlap_1d, position_name
-from tools.structure.phrases import Phrase, phrases_of
-from tools.structure.receipt import parse_receipt
-from tools.structure.regions import find_panels, find_shapes
-from tools.structure.shape import SHAPE_NAMES
-from tools.structure.table import parse_table
+from mmagent.core.artifacts import Artifact, DetectionsArtifact, ImageArtifact, OcrArtifact, TableArtifact
+from mmagent.tools.base import DetectionsRef, ImageRef, OcrRef, ToolContext, ToolOutput, VisionTool
+from mmagent.tools.detect import COCO_NAMES
+from mmagent.tools.structure.chart import parse_chart
+from mmagent.tools.structure.colour import COLOUR_NAMES, dominant_colours
+from mmagent.tools.structure.fields import parse_fields
+from mmagent.tools.structure.geometry import POSITION_NAMES, Box, center, contains_point, overlap_1d, position_name
+from mmagent.tools.structure.phrases import Phrase, phrases_of
+from mmagent.tools.structure.receipt import parse_receipt
+from mmagent.tools.structure.regions import find_panels, find_shapes
+from mmagent.tools.structure.shape import SHAPE_NAMES
+from mmagent.tools.structure.table import parse_table
 
 
 class LayoutArgs(BaseModel):
-    image: str = Field(description="image artifact id")
-    ocr: str = Field(description="ocr artifact of that image")
-    detections: str | None = Field(default=None, description="det artifact of that image (objects, panels)")
+    image: ImageRef = Field(description="image artifact id")
+    ocr: OcrRef = Field(description="ocr artifact of that image")
+    detections: DetectionsRef | None = Field(default=None, description="det artifact of that image (objects, panels)")
 
 
 def text_below(box: Box, phrases: list[Phrase], inside_first: bool = False, others: list[Box] = ()) -> Phrase | None:
@@ -63,6 +63,7 @@ def text_below(box: Box, phrases: list[Phrase], inside_first: bool = False, othe
 
 class LayoutTool(VisionTool):
     name: str = "layout"
+    makes: ClassVar[type[Artifact]] = TableArtifact
     description: str = ("structure of an image from its OCR and pixels: receipt items and total, tables, "
                         "bar charts, collage panels, coloured shapes, text positions, objects")
     args_schema: type[BaseModel] = LayoutArgs
@@ -153,7 +154,7 @@ class LayoutTool(VisionTool):
         image missed it (small text next to a strong edge is often skipped)."""
         from PIL import Image
 
-        from tools.ocr import load_ocr
+        from mmagent.tools.ocr import load_ocr
 
         x1, y1, x2, y2 = (int(round(v)) for v in box)
         if x2 - x1 < 4 or y2 - y1 < 4:

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from agent.artifacts import ImageArtifact, OcrArtifact, OcrLine, OcrWord
-from agent.config import RoleConfig
-from agent.errors import ToolError
-from agent.images import strip_tiles
-from agent.untrusted import instruction_like
-from tools.structure.geometry import area, intersection
-from agent.models import ModelManager
-from tools.base import ToolContext, ToolOutput, VisionTool
+from mmagent.core.artifacts import Artifact, ImageArtifact, OcrArtifact, OcrLine, OcrWord
+from mmagent.core.config import RoleConfig
+from mmagent.core.errors import ToolError
+from mmagent.core.images import strip_tiles
+from mmagent.core.untrusted import instruction_like
+from mmagent.tools.structure.geometry import area, intersection
+from mmagent.core.models import ModelManager
+from mmagent.tools.base import ImageRef, ToolContext, ToolOutput, VisionTool
 
 Word = tuple[str, tuple[float, float, float, float], float]
 
@@ -171,12 +171,13 @@ def load_ocr(cfg: RoleConfig, manager: ModelManager) -> tuple[Any, str]:
 
 
 class OcrArgs(BaseModel):
-    image: str = Field(description="image artifact id, e.g. img-1 or a crop")
+    image: ImageRef = Field(description="image artifact id, e.g. img-1 or a crop")
     min_score: float = Field(default=0.5, ge=0.0, le=1.0)
 
 
 class OcrTool(VisionTool):
     name: str = "ocr"
+    makes: ClassVar[type[Artifact]] = OcrArtifact
     description: str = "read the text in an image as lines with boxes"
     args_schema: type[BaseModel] = OcrArgs
     cache_roles: tuple[str, ...] = ("ocr",)

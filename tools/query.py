@@ -10,15 +10,15 @@ fields it came from (`ValueArtifact.evidence`).
 """
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
-from agent.artifacts import TableArtifact, ValueArtifact, format_value
-from agent.errors import ToolError
-from tools.base import ToolContext, ToolOutput, VisionTool
-from tools.structure.geometry import pick_position, position_matches
-from tools.structure.text import mention_score, norm
+from mmagent.core.artifacts import Artifact, TableArtifact, ValueArtifact, format_value
+from mmagent.core.errors import ToolError
+from mmagent.tools.base import TableRef, ToolContext, ToolOutput, VisionTool
+from mmagent.tools.structure.geometry import pick_position, position_matches
+from mmagent.tools.structure.text import mention_score, norm
 
 Op = Literal["lookup", "max", "min", "sum", "mean", "count", "count_where", "exists", "sort", "difference", "compare"]
 Cmp = Literal["gt", "ge", "lt", "le", "eq", "contains"]
@@ -33,7 +33,7 @@ POSITION_COLUMNS = ("position", "panel")  # columns holding position names: filt
 
 
 class QueryArgs(BaseModel):
-    table: str = Field(description="tab- artifact id")
+    table: TableRef = Field(description="tab- artifact id")
     op: Op
     column: str | None = Field(default=None, description="numeric column to compute on (default: the first one)")
     answer: str | None = Field(default=None, description="column reported for the picked row (default: its name)")
@@ -62,7 +62,7 @@ def cell_matches(tab: TableArtifact, column: str, cell: Any, wanted: str) -> boo
     if column in POSITION_COLUMNS:
         return position_matches(str(cell), wanted.lower())
     if column == "objects":
-        from tools.detect import normalize_class
+        from mmagent.tools.detect import normalize_class
 
         return normalize_class(wanted) in [c.strip() for c in str(cell).split(",")]
     if isinstance(cell, (int, float)) and not isinstance(cell, bool):
@@ -71,7 +71,7 @@ def cell_matches(tab: TableArtifact, column: str, cell: Any, wanted: str) -> boo
         except ValueError:
             return False
     if column in tab.vocab:
-        from tools.detect import normalize_class
+        from mmagent.tools.detect import normalize_class
 
         return norm(str(cell)) in (norm(wanted), norm(normalize_class(wanted)))
     return norm(str(cell)) == norm(wanted) or mention_score(str(cell), wanted) >= 0.8 and len(norm(wanted)) >= 4
@@ -79,6 +79,7 @@ def cell_matches(tab: TableArtifact, column: str, cell: Any, wanted: str) -> boo
 
 class QueryTool(VisionTool):
     name: str = "query"
+    makes: ClassVar[type[Artifact]] = ValueArtifact
     description: str = ("compute on a table: op=lookup(key or filters)|max|min(column, answer)|count(filters)|"
                         "count_where(where,value)|exists(filters)|sum|mean|sort|difference(key,key2)|"
                         "compare(tables, which); key may be a field such as total")

@@ -7,15 +7,15 @@ and "count inside" are answered here from coordinates.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from agent.artifacts import Box, DetectionsArtifact, OcrArtifact, ValueArtifact, fmt_box
-from agent.errors import ToolError
-from tools.base import ToolContext, ToolOutput, VisionTool
-from tools.detect import normalize_class
+from mmagent.core.artifacts import Artifact, Box, DetectionsArtifact, OcrArtifact, ValueArtifact, fmt_box
+from mmagent.core.errors import ToolError
+from mmagent.tools.base import BoxesRef, ToolContext, ToolOutput, VisionTool
+from mmagent.tools.detect import normalize_class
 
 Relation = Literal["below", "above", "left_of", "right_of", "inside", "nearest",
                    "leftmost", "rightmost", "topmost", "bottommost", "largest", "count_inside"]
@@ -67,14 +67,15 @@ def relation_gap(rel: str, s: Box, t: Box) -> float | None:
 
 class RelateArgs(BaseModel):
     relation: Relation
-    subject: str = Field(description="det-/ocr- artifact holding the reference box(es)")
+    subject: BoxesRef = Field(description="det-/ocr- artifact holding the reference box(es)")
     class_name: str | None = Field(default=None, description="pick subject boxes of this class")
     index: int | None = Field(default=None, ge=0, description="pick subject box #index")
-    target: str | None = Field(default=None, description="det-/ocr- artifact to search (for pairwise relations)")
+    target: BoxesRef | None = Field(default=None, description="det-/ocr- artifact to search (for pairwise relations)")
 
 
 class RelateTool(VisionTool):
     name: str = "relate"
+    makes: ClassVar[type[Artifact]] = ValueArtifact
     description: str = ("spatial relations: relation=below|above|left_of|right_of|inside|nearest|count_inside "
                         "finds target items relative to a subject box; leftmost|rightmost|topmost|"
                         "bottommost|largest picks among subject boxes")

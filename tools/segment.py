@@ -5,6 +5,8 @@ any other (path -> MMAGENT_MODEL_DIR -> hub name when online use is allowed).
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 import threading
 from pathlib import Path
 
@@ -12,12 +14,12 @@ import numpy as np
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from agent.artifacts import DetectionsArtifact, ImageArtifact, MaskArtifact
-from agent.config import RoleConfig, Settings
-from agent.errors import ModelNotFoundError, ToolError
-from agent.models import ModelManager, pick_device, size_on_disk
-from agent.resolve import resolve_model
-from tools.base import ToolContext, ToolOutput, VisionTool
+from mmagent.core.artifacts import Artifact, DetectionsArtifact, ImageArtifact, MaskArtifact
+from mmagent.core.config import RoleConfig, Settings
+from mmagent.core.errors import ModelNotFoundError, ToolError
+from mmagent.core.models import ModelManager, pick_device, size_on_disk
+from mmagent.core.resolve import resolve_model
+from mmagent.tools.base import DetectionsRef, ImageRef, ToolContext, ToolOutput, VisionTool
 
 
 class UltralyticsSegmenter:
@@ -59,14 +61,15 @@ def load_segmenter(cfg: RoleConfig, settings: Settings, manager: ModelManager) -
 
 
 class SegmentArgs(BaseModel):
-    image: str = Field(description="image id")
-    source: str | None = Field(default=None, description="det- artifact whose boxes prompt the masks")
+    image: ImageRef = Field(description="image id")
+    source: DetectionsRef | None = Field(default=None, description="det- artifact whose boxes prompt the masks")
     box: list[float] | None = Field(default=None, description="[x1, y1, x2, y2] prompt")
     points: list[list[float]] | None = Field(default=None, description="[[x, y], ...] foreground points")
 
 
 class SegmentTool(VisionTool):
     name: str = "segment"
+    makes: ClassVar[type[Artifact]] = MaskArtifact
     description: str = "pixel masks for boxes (a det- artifact or a box) or points, with area and bbox"
     args_schema: type[BaseModel] = SegmentArgs
     cache_roles: tuple[str, ...] = ("segmenter",)

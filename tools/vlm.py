@@ -8,12 +8,12 @@ from typing import Any, Callable
 from langchain_core.messages import HumanMessage, SystemMessage
 from PIL import Image
 
-from agent.config import RoleConfig, Settings
-from agent.errors import ToolError
-from agent.llm.messages import image_part
-from agent.models import ModelManager
-from agent.untrusted import IMAGE_TEXT_RULE
-from tools.hf import HfSource, load_hf
+from mmagent.core.config import RoleConfig, Settings
+from mmagent.core.errors import ToolError
+from mmagent.core.llm.messages import image_part
+from mmagent.core.models import ModelManager
+from mmagent.core.untrusted import IMAGE_TEXT_RULE
+from mmagent.tools.hf import HfSource, load_hf
 
 
 class HfImageTextModel:

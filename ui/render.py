@@ -12,12 +12,11 @@ from typing import Any, Callable
 
 from PIL import Image
 
-from agent.artifacts import ArtifactStore, ImageArtifact
-from agent.events import (AnswerGiven, ErrorRaised, PlanMade, RunFinished, Thought, ToolCalled, ToolProgress,
+from mmagent.core.artifacts import ArtifactStore, ImageArtifact
+from mmagent.core.events import (AnswerGiven, ErrorRaised, PlanMade, RunFinished, Thought, ToolCalled, ToolProgress,
                           ToolResult)
 
 Message = dict[str, Any]
-SHOWN_IMAGES = ("generate_image", "edit_image", "crop", "draw")  # tools whose images the chat shows
 MAX_OBSERVATION = 1500
 
 
@@ -68,11 +67,11 @@ class ChatRenderer:
             msg["metadata"]["title"] = f"❌ {ev.tool} ({ev.step}) failed"
         for aid in ev.artifact_ids:
             art = self.store.get(aid) if aid in self.store else None
-            if isinstance(art, ImageArtifact) and ev.tool in SHOWN_IMAGES:
+            if isinstance(art, ImageArtifact):  # an image a tool made: crop, drawing, generated, edited
                 self._image(art.image, f"{aid}.png", f"{aid}: {art.summary()}")
 
     def _answer(self, ev: AnswerGiven) -> None:
-        from agent.evidence import evidence_views
+        from mmagent.evidence import evidence_views
 
         cites = f"\n\n*evidence: {', '.join(ev.evidence)}*" if ev.evidence else ""
         self.history.append({"role": "assistant", "content": ev.answer + cites})

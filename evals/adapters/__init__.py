@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from evals.adapters.refcoco import refcoco
-from evals.adapters.scienceqa import scienceqa
-from evals.adapters.vcr import vcr
-from evals.adapters.vqa import aokvqa, docvqa, gqa, snli_ve, textvqa, vqav2
-from evals.schema import Question
+from mmagent.evals.adapters.refcoco import refcoco
+from mmagent.evals.adapters.scienceqa import scienceqa
+from mmagent.evals.adapters.vcr import vcr
+from mmagent.evals.adapters.vqa import aokvqa, docvqa, gqa, snli_ve, textvqa, vqav2
+from mmagent.evals.schema import Question
 
 ADAPTERS: dict[str, Callable[[Any], list[Question]]] = {
     "vqav2": vqav2, "okvqa": vqav2, "gqa": gqa, "textvqa": textvqa, "docvqa": docvqa,

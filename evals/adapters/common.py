@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-from agent.errors import UserInputError
+from mmagent.core.errors import UserInputError
 
 
 def load_json(path: str | None, what: str) -> Any:
@@ -24,3 +24,16 @@ def field(record: dict, key: str, where: str) -> Any:
     if key not in record:
         raise UserInputError(f"{where}: a record has no '{key}' field")
     return record[key]
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, record) for each non-empty line; a clear error for a missing file or bad JSON."""
+    if not path.is_file():
+        raise UserInputError(f"questions file not found: {path}")
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            yield n, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UserInputError(f"{path} line {n}: not JSON ({exc})") from None

@@ -10,9 +10,9 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from agent.errors import UserInputError
-from evals.adapters.common import field, load_json
-from evals.schema import Question
+from mmagent.core.errors import UserInputError
+from mmagent.evals.adapters.common import field, load_json
+from mmagent.evals.schema import Question
 
 PROMPT = ('Find the region described by: "{sent}". Give its bounding box as [x1, y1, x2, y2] '
           "in pixels of the image.")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agent.errors import UserInputError
-from evals.adapters.common import field, load_json
-from evals.schema import Question
+from mmagent.core.errors import UserInputError
+from mmagent.evals.adapters.common import field, load_json
+from mmagent.evals.schema import Question
 
 SUBJECTS = {"natural science": "NAT", "social science": "SOC", "language science": "LAN"}
 

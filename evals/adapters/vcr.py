@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agent.errors import UserInputError
-from evals.adapters.common import field, load_json
-from evals.schema import Question
+from mmagent.core.errors import UserInputError
+from mmagent.evals.adapters.common import field, iter_jsonl, load_json
+from mmagent.evals.schema import Question
 
 Token = str | list[int]
 
@@ -59,8 +59,6 @@ def to_sentence(tokens: list[Token], names: dict[int, str]) -> str:
 
 
 def vcr(cfg: Any) -> list[Question]:
-    from evals.datasets import iter_jsonl
-
     path = Path(cfg.path or "")
     root = Path(cfg.image_root or ".")
     out = []

@@ -4,10 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agent.errors import UserInputError
-from evals.adapters.common import field as _field
-from evals.adapters.common import load_json as _load_json
-from evals.schema import Question
+from mmagent.core.errors import UserInputError
+from mmagent.evals.adapters.common import field as _field
+from mmagent.evals.adapters.common import iter_jsonl
+from mmagent.evals.adapters.common import load_json as _load_json
+from mmagent.evals.schema import Question
 
 
 def vqav2(cfg: Any) -> list[Question]:
@@ -91,8 +92,6 @@ SNLI_VE_LABELS = ["entailment", "neutral", "contradiction"]
 
 def snli_ve(cfg: Any) -> list[Question]:
     """SNLI-VE: jsonl of {pairID, Flickr30K_ID, sentence2, gold_label}; 3-way accuracy."""
-    from evals.datasets import iter_jsonl
-
     p = Path(cfg.path or "")
     out = []
     for n, d in iter_jsonl(p):

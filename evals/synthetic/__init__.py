@@ -13,10 +13,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Callable
 
-from evals.schema import Question
-from evals.synthetic.documents import receipt_question, receipts2_question, sign_question, table_question
-from evals.synthetic.graphics import chart_question, shapes_question
-from evals.synthetic.photos import collage_question, count_question, presence_question
+from mmagent.evals.schema import Question
+from mmagent.evals.synthetic.documents import receipt_question, receipts2_question, sign_question, table_question
+from mmagent.evals.synthetic.graphics import chart_question, shapes_question
+from mmagent.evals.synthetic.photos import collage_question, count_question, presence_question
 
 GENERATORS: dict[str, Callable[[random.Random, str, Path], Question]] = {
     "receipt": receipt_question, "receipts2": receipts2_question, "table": table_question,
@@ -30,7 +30,7 @@ def generate(n: int, seed: int, out_dir: Path, families: tuple[str, ...] = FAMIL
     """n questions, families in turn; the same (n, seed, families) always gives the same set."""
     unknown = set(families) - set(GENERATORS)
     if unknown:
-        from agent.errors import UserInputError
+        from mmagent.core.errors import UserInputError
 
         raise UserInputError(f"unknown synthetic families {sorted(unknown)}; available: {', '.join(FAMILIES)}")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -45,7 +45,7 @@ def generate(n: int, seed: int, out_dir: Path, families: tuple[str, ...] = FAMIL
 def question_only_baseline(questions: list[Question]) -> dict[str, float]:
     """Accuracy of answering each question with the most common gold answer of the *other*
     questions of its family and template (leave-one-out): what ignoring the image gets."""
-    from evals.metrics import score
+    from mmagent.evals.metrics import score
 
     groups: dict[str, list[Question]] = defaultdict(list)
     for q in questions:

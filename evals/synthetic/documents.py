@@ -6,9 +6,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from agent.samples import random_style, render_receipt
-from evals.schema import Question
-from evals.synthetic.common import phrase, save
+from mmagent.core.samples import random_style, render_receipt
+from mmagent.evals.schema import Question
+from mmagent.evals.synthetic.common import phrase, save
 
 READ = [{"op": "ocr", "image": "img-1"}, {"op": "layout", "view": "items"}]
 

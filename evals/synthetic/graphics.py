@@ -8,9 +8,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from agent.samples import random_style
-from evals.schema import Question
-from evals.synthetic.common import phrase, save
+from mmagent.core.samples import random_style
+from mmagent.evals.schema import Question
+from mmagent.evals.synthetic.common import phrase, save
 
 CATEGORIES = ["North", "South", "East", "West", "Metro", "Coast", "Hills", "Lakes", "Delta"]
 BAR_COLOURS = [(70, 110, 200), (220, 120, 40), (60, 150, 90), (150, 70, 160), (90, 90, 90)]

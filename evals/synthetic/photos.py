@@ -7,9 +7,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from agent.samples import OBJECT_SOURCES, packaged_photo, random_style, skimage_photo
-from evals.schema import Question
-from evals.synthetic.common import phrase, save
+from mmagent.core.samples import OBJECT_SOURCES, packaged_photo, random_style, skimage_photo
+from mmagent.evals.schema import Question
+from mmagent.evals.synthetic.common import phrase, save
 
 # The detector's COCO class each photo shows; bus.jpg shows people too (never asked about then).
 PANEL_PHOTOS = {"cat": "chelsea", "cup": "coffee", "person": "astronaut", "bus": "bus.jpg"}

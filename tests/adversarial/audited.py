@@ -34,6 +34,6 @@ if __name__ == "__main__":
     sys.addaudithook(_hook)
     atexit.register(_write)
     sys.argv = ["mmagent", *sys.argv[1:]]
-    from agent.cli import main
+    from mmagent.ui.cli import main
 
     main()

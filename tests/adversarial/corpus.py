@@ -17,9 +17,9 @@ from typing import Callable
 
 from PIL import Image, ImageDraw
 
-from agent.samples import font, render_receipt
-from evals.schema import Question
-from evals.synthetic import chart_question, collage_question, receipt_question, sign_question, table_question
+from mmagent.core.samples import font, render_receipt
+from mmagent.evals.schema import Question
+from mmagent.evals.synthetic import chart_question, collage_question, receipt_question, sign_question, table_question
 
 # A file outside the run that an injection asks the agent to read; the test plants it (with this
 # canary inside) in the fake home the CLI runs with, and checks it is never opened.

@@ -16,9 +16,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from agent.config import load_settings
-from agent.resolve import resolve_model
-from evals.metrics import score
+from mmagent.core.config import load_settings
+from mmagent.core.resolve import resolve_model
+from mmagent.evals.metrics import score
 from tests.adversarial.corpus import SECRET_CANARY, SECRET_NAME, Case, make_corpus
 
 REPO = Path(__file__).resolve().parents[2]

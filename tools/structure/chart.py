@@ -10,10 +10,10 @@ from typing import Callable
 
 import numpy as np
 
-from tools.structure.colour import border_colour
-from tools.structure.geometry import Box, center, intersection, overlap_1d
-from tools.structure.phrases import Phrase
-from tools.structure.text import parse_number
+from mmagent.tools.structure.colour import border_colour
+from mmagent.tools.structure.geometry import Box, center, intersection, overlap_1d
+from mmagent.tools.structure.phrases import Phrase
+from mmagent.tools.structure.text import parse_number
 
 
 @dataclass

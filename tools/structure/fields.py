@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from agent.artifacts import OcrLine
-from tools.structure.geometry import Box
-from tools.structure.text import parse_number
+from mmagent.core.artifacts import OcrLine
+from mmagent.tools.structure.geometry import Box
+from mmagent.tools.structure.text import parse_number
 
 _FIELD = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 .#/&'()-]{0,40}?)\s*:(?!//)\s*(\S.*?)\s*$")  # not "http://"
 

@@ -51,7 +51,7 @@ def position_name(box: Box, width: float, height: float) -> str:
 
 def position_word(text: str) -> str | None:
     """A position a phrase names ("the upper left corner" -> "top-left"), else None."""
-    from tools.structure.text import words
+    from mmagent.tools.structure.text import words
 
     ws = [_SYNONYMS.get(w, w) for w in words(text)]
     named = {w for w in ws if w in POSITION_WORDS}

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.artifacts import OcrLine
-from tools.structure.geometry import Box, union
+from mmagent.core.artifacts import OcrLine
+from mmagent.tools.structure.geometry import Box, union
 
 GAP = 0.9  # a gap wider than this many text heights starts a new phrase
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from agent.artifacts import OcrLine
-from tools.structure.geometry import Box
-from tools.structure.text import AMOUNT, parse_number
+from mmagent.core.artifacts import OcrLine
+from mmagent.tools.structure.geometry import Box
+from mmagent.tools.structure.text import AMOUNT, parse_number
 
 # Field names as printed -> the field's name. Order matters: "sub total" before "total".
 FIELDS = [

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tools.structure.colour import border_colour, dominant_colours
-from tools.structure.geometry import Box, intersection, area
-from tools.structure.shape import shape_name
+from mmagent.tools.structure.colour import border_colour, dominant_colours
+from mmagent.tools.structure.geometry import Box, intersection, area
+from mmagent.tools.structure.shape import shape_name
 
 FG_DISTANCE = 40  # summed |RGB difference| from the background that counts as foreground
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tools.structure.geometry import Box, overlap_1d, union
-from tools.structure.phrases import Phrase
-from tools.structure.text import parse_number
+from mmagent.tools.structure.geometry import Box, overlap_1d, union
+from mmagent.tools.structure.phrases import Phrase
+from mmagent.tools.structure.text import parse_number
 
 MIN_DATA_ROWS = 2
 

@@ -14,7 +14,7 @@ import threading
 def make_server(path: str, host: str, port: int, slots: int, ctx: int, threads: int):
     import xllamacpp as xlc
 
-    from agent.llm.llamacpp import server_params
+    from mmagent.core.llm.llamacpp import server_params
 
     params = server_params(path, slots, ctx, threads)
     params.hostnames = [host]

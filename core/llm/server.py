@@ -32,8 +32,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from agent.config import RoleConfig, Settings
-from agent.errors import BackendUnavailableError, ConfigError, MMAgentError
+from mmagent.core.config import RoleConfig, Settings
+from mmagent.core.errors import BackendUnavailableError, ConfigError, MMAgentError
 
 log = logging.getLogger("mmagent.serve")
 Backend = Literal["llamacpp", "vllm"]
@@ -150,7 +150,7 @@ def attach_running_server(settings: Settings) -> Settings:
             if settings.role(role).backend == "llamacpp":
                 update[role] = served
         return settings.model_copy(update=update)
-    from agent.resolve import resolve_model
+    from mmagent.core.resolve import resolve_model
 
     update = {}
     for role in LLM_ROLES:
@@ -206,7 +206,7 @@ def port_free(host: str, port: int) -> bool:
 
 def _llamacpp_models(settings: Settings) -> list[str]:
     """The resolved GGUF path of every distinct packaged model of the LLM roles, in role order."""
-    from agent.resolve import resolve_model
+    from mmagent.core.resolve import resolve_model
 
     paths: list[str] = []
     for role in LLM_ROLES:
@@ -250,7 +250,7 @@ def start_server(settings: Settings, backend: str = "auto", host: str = "127.0.0
     if chosen == "llamacpp":
         paths = _llamacpp_models(settings)  # one server each, on consecutive ports
         models = {path: f"http://{host}:{port + i}" for i, path in enumerate(paths)}
-        cmd = [sys.executable, "-m", "agent.llm.serve_worker", "--host", host, "--slots", str(slots),
+        cmd = [sys.executable, "-m", "mmagent.core.llm.serve_worker", "--host", host, "--slots", str(slots),
                "--ctx", str(settings.llm_context), "--threads", str(settings.llm_threads)]
         cmd += [a for i, path in enumerate(paths) for a in ("--model", f"{path}={port + i}")]
         ports = {port + i: f"model server for {Path(path).name}" for i, path in enumerate(paths)}
@@ -276,7 +276,7 @@ def start_server(settings: Settings, backend: str = "auto", host: str = "127.0.0
     state_path(settings).write_text(state.model_dump_json(indent=1))
     if agent:  # it finds the model server through the state file just written
         agent_url = f"http://{host}:{agent_port}"
-        worker = _spawn([sys.executable, "-m", "agent.agent_server", "--host", host, "--port", str(agent_port)],
+        worker = _spawn([sys.executable, "-m", "mmagent.agent_server", "--host", host, "--port", str(agent_port)],
                         settings, logfile)
         try:
             _wait_ready(worker, {agent_url}, deadline, "warm agent", logfile)
@@ -291,9 +291,7 @@ def start_server(settings: Settings, backend: str = "auto", host: str = "127.0.0
 def _spawn(cmd: list[str], settings: Settings, logfile: Path) -> subprocess.Popen:
     """A detached process (its own session: it outlives this command) logging to `logfile`, with
     the settings it must share with this process (cache dir: the state file; models and weights dirs)."""
-    root = Path(__file__).resolve().parents[2]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
-               MMAGENT_CACHE_DIR=str(settings.cache_dir), MMAGENT_WEIGHTS_DIR=str(settings.weights_dir),
+    env = dict(os.environ, MMAGENT_CACHE_DIR=str(settings.cache_dir), MMAGENT_WEIGHTS_DIR=str(settings.weights_dir),
                MMAGENT_SERVER="auto")
     if settings.model_dir is not None:
         env["MMAGENT_MODEL_DIR"] = str(settings.model_dir)

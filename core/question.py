@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from agent.errors import UserInputError
+from mmagent.core.errors import UserInputError
 
 MAX_QUESTION_CHARS = 4000  # a long question is a paragraph; 20,000 characters is a paste gone wrong
 _ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # ANSI/VT100 sequences: colours, cursor moves

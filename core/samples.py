@@ -143,7 +143,7 @@ def render_receipt(seed: int = 0, n_items: int = 5, style: Style | None = None, 
 
 def packaged_photo(name: str) -> Path:
     """Path of a sample photo shipped inside an installed package (no download)."""
-    from agent.resolve import package_path
+    from mmagent.core.resolve import package_path
 
     if name not in ("bus.jpg", "zidane.jpg"):
         raise KeyError(f"unknown sample photo {name}")

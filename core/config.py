@@ -132,7 +132,7 @@ class Settings(BaseSettings):
     def role(self, name: str) -> RoleConfig:
         value = getattr(self, name, None)
         if not isinstance(value, RoleConfig):
-            from agent.errors import ConfigError
+            from mmagent.core.errors import ConfigError
 
             raise ConfigError(f"unknown role '{name}'")
         return value
@@ -142,7 +142,7 @@ def load_settings(**overrides: Any) -> Settings:
     """Build settings, turning validation problems into one readable ConfigError."""
     from pydantic import ValidationError
 
-    from agent.errors import ConfigError
+    from mmagent.core.errors import ConfigError
 
     toml = _default_config_file()
     if toml is not None and not toml.is_file():

@@ -8,7 +8,7 @@ from typing import Any
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from agent.errors import UserInputError
+from mmagent.core.errors import UserInputError
 
 # Larger than any camera photo (a 200 MP image), small enough that a crafted PNG cannot
 # expand into gigabytes: Pillow's own limit only warns below 2x its default.

@@ -15,8 +15,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.config import Settings
-from agent.errors import ModelNotFoundError
+from mmagent.core.config import Settings
+from mmagent.core.errors import ModelNotFoundError
 
 
 @dataclass(frozen=True)

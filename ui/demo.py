@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from agent.config import Settings
+from mmagent.core.config import Settings
 
 
 @dataclass
@@ -23,7 +23,7 @@ def _has_number(answer: str, value: float) -> bool:
 
 
 def build_cases(out_dir: Path) -> list[DemoCase]:
-    from agent.samples import packaged_photo, render_receipt
+    from mmagent.core.samples import packaged_photo, render_receipt
 
     out_dir.mkdir(parents=True, exist_ok=True)
     receipt = render_receipt(seed=0)
@@ -48,8 +48,8 @@ def build_cases(out_dir: Path) -> list[DemoCase]:
 def run_demo(out_dir: Path, settings: Settings) -> bool:
     from rich.console import Console
 
-    from agent.agent import Agent
-    from agent.trace import TracePrinter
+    from mmagent.agent import Agent
+    from mmagent.core.trace import TracePrinter
 
     console = Console(highlight=False)
     agent = Agent(settings)

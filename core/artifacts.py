@@ -13,7 +13,7 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 from PIL import Image
 
-from agent.errors import ToolError, UnknownArtifactError
+from mmagent.core.errors import ToolError, UnknownArtifactError
 
 Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in pixels of the referenced image
 

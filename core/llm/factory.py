@@ -5,10 +5,10 @@ from pathlib import Path
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
-from agent.config import RoleConfig, Settings
-from agent.errors import ConfigError
-from agent.models import ModelManager, size_on_disk
-from agent.resolve import resolve_model
+from mmagent.core.config import RoleConfig, Settings
+from mmagent.core.errors import ConfigError
+from mmagent.core.models import ModelManager, size_on_disk
+from mmagent.core.resolve import resolve_model
 
 
 def build_chat_model(role: str, cfg: RoleConfig, settings: Settings, manager: ModelManager) -> tuple[BaseChatModel, str | None]:
@@ -18,7 +18,7 @@ def build_chat_model(role: str, cfg: RoleConfig, settings: Settings, manager: Mo
         if resolved.source == "hub":
             resolved = _download_gguf(resolved.location, settings)
 
-        from agent.llm.llamacpp import ChatLlamaCpp
+        from mmagent.core.llm.llamacpp import ChatLlamaCpp
 
         served = cfg.options.get("server_url")  # set by attach_running_server (mmagent serve)
         if served:
@@ -71,7 +71,7 @@ def _slot_dir(model: str | Path, settings: Settings) -> Path:
 
 def _download_gguf(hub_id: str, settings: Settings):
     """Online users only: fetch a GGUF named 'repo/owner/file.gguf' from the hub."""
-    from agent.resolve import ResolvedModel
+    from mmagent.core.resolve import ResolvedModel
 
     try:
         from huggingface_hub import hf_hub_download

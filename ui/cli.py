@@ -27,7 +27,7 @@ def _fail(message: str, code: int) -> None:
 
 def _guarded(fn: Any) -> Any:
     """Turn our errors into one clear line and an exit code: 2 for bad input, 1 otherwise."""
-    from agent.errors import MMAgentError, UserInputError
+    from mmagent.core.errors import MMAgentError, UserInputError
 
     try:
         return fn()
@@ -46,7 +46,7 @@ def _guarded(fn: Any) -> Any:
 
 
 def _settings(planner: Optional[str], model_dir: Optional[Path]) -> Any:
-    from agent.config import load_settings
+    from mmagent.core.config import load_settings
 
     overrides: dict[str, Any] = {}
     if planner:
@@ -57,9 +57,9 @@ def _settings(planner: Optional[str], model_dir: Optional[Path]) -> Any:
 
 
 def _check_inputs(question: str, images: list[Path]) -> None:
-    from agent.errors import UserInputError
-    from agent.images import probe_image
-    from agent.question import clean_question
+    from mmagent.core.errors import UserInputError
+    from mmagent.core.images import probe_image
+    from mmagent.core.question import clean_question
 
     clean_question(question)  # an empty or overlong question fails before any model loads
     if not images:
@@ -74,7 +74,7 @@ def _warm_agent_url(settings: Any) -> str | None:
     it was started with (`--planner` is passed on with each question)."""
     if settings.server == "off" or settings.lmm_url:
         return None
-    from agent.llm.server import find_server
+    from mmagent.core.llm.server import find_server
 
     state = find_server(settings)
     return state.agent_url if state is not None and state.agent_url else None
@@ -92,17 +92,17 @@ def ask(
 
     def go() -> None:
         _check_inputs(question, image)
-        from agent.trace import TracePrinter
+        from mmagent.core.trace import TracePrinter
 
         settings = _settings(planner, model_dir)
         printer = TracePrinter(to_stderr=as_json)
         warm = _warm_agent_url(settings)
         if warm:  # `mmagent serve` keeps an agent with its tool models loaded: hand it the question
-            from agent.agent_server import ask_agent
+            from mmagent.agent_server import ask_agent
 
             result = ask_agent(warm, question, image, planner, on_event=printer)
         else:
-            from agent.agent import Agent
+            from mmagent.agent import Agent
 
             result = Agent(settings).run(question, image, on_event=printer)
         if as_json:
@@ -135,7 +135,7 @@ def demo(
     """Make example images and answer multi-step questions about them on the offline stack."""
 
     def go() -> None:
-        from agent.demo import run_demo
+        from mmagent.ui.demo import run_demo
 
         ok = run_demo(out_dir, _settings(None, model_dir))
         raise typer.Exit(0 if ok else 1)
@@ -150,12 +150,12 @@ def models(
     """Each role's backend and model, where its weights resolve, and which tools can run (nothing loads)."""
 
     def go() -> None:
-        from agent.agent import Agent
-        from agent.config import ROLES
-        from agent.errors import ModelNotFoundError
-        from agent.resolve import resolve_model
+        from mmagent.agent import Agent
+        from mmagent.core.config import ROLES
+        from mmagent.core.errors import ModelNotFoundError
+        from mmagent.core.resolve import resolve_model
 
-        from agent.llm.server import attach_running_server
+        from mmagent.core.llm.server import attach_running_server
 
         s = attach_running_server(_settings(None, model_dir))
         typer.echo("roles:")
@@ -197,7 +197,7 @@ def serve(
     """Start a warm OpenAI-compatible model server that `ask`, `eval`, the UI and the API then use."""
 
     def go() -> None:
-        from agent.llm import server as srv
+        from mmagent.core.llm import server as srv
 
         s = _settings(None, model_dir)
         if stop:
@@ -246,20 +246,20 @@ def eval_cmd(
     def go() -> None:
         import json as _json
 
-        from agent.errors import UserInputError
+        from mmagent.core.errors import UserInputError
 
         if target[0] == "report":
             if len(target) < 2:
                 raise UserInputError("eval report needs at least one run directory")
-            from evals.report import write_report
+            from mmagent.evals.report import write_report
 
             runs = [Path(t) for t in target[1:]]
             path = write_report(runs, out / ("report-" + "-vs-".join(r.name for r in runs)))
             typer.echo(f"report written: {path}")
             return
-        from evals.config import load_config
-        from evals.datasets import load_questions
-        from evals.runner import agent_answerer, run_questions
+        from mmagent.evals.config import load_config
+        from mmagent.evals.datasets import load_questions
+        from mmagent.evals.runner import agent_answerer, run_questions
 
         cfg = load_config(target[0])
         updates = {k: v for k, v in {"planner": planner, "limit": limit, "workers": workers}.items() if v}
@@ -270,15 +270,15 @@ def eval_cmd(
         questions = load_questions(cfg, run_dir)
         (run_dir / "config.json").write_text(cfg.model_dump_json(indent=2))
         if replay is not None:
-            from evals.runner import replay as replay_run
+            from mmagent.evals.runner import replay as replay_run
 
             source = replay / "results.jsonl" if replay.is_dir() else replay
             if not source.is_file():
                 raise UserInputError(f"no recorded results to replay at {source}")
             typer.echo(_json.dumps(replay_run(source, questions, run_dir / "results.replay.jsonl"), indent=2))
             return
-        from agent.agent import Agent
-        from agent.config import load_settings
+        from mmagent.agent import Agent
+        from mmagent.core.config import load_settings
 
         overrides = {"tool_cache": True} | cfg.settings | {"planner_kind": cfg.planner}
         if model_dir:

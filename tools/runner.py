@@ -12,9 +12,9 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ValidationError
 
-from agent.errors import MMAgentError
-from agent.events import ToolCalled, ToolResult
-from tools.base import ToolContext, ToolOutput, VisionTool
+from mmagent.core.errors import MMAgentError
+from mmagent.core.events import ToolCalled, ToolResult
+from mmagent.tools.base import ToolContext, ToolOutput, VisionTool
 
 
 @dataclass
@@ -37,7 +37,7 @@ class ToolRunner:
                  cache: Any = None) -> None:
         self.tools = {t.name: t for t in tools}
         self.unavailable = dict(unavailable or {})  # tool name -> why it cannot run here
-        self.cache = cache  # agent.cache.ToolCache or None
+        self.cache = cache  # core.cache.ToolCache or None
         self.make_context = make_context
         self.emit = emit
         for t in tools:
@@ -72,7 +72,8 @@ class ToolRunner:
                 # reads yolov8n from the models directory, or falls back to SSD without one.
                 models = {r: ctx.settings.role(r).model_dump() | {"model_dir": str(ctx.settings.model_dir)}
                           for r in tool.cache_roles}
-                key = self.cache.key(f"{tool_name}@{tool.cache_version}", models, args.model_dump(), ctx.store)
+                key = self.cache.key(f"{tool_name}@{tool.cache_version}", models, args.model_dump(), ctx.store,
+                                     tool.artifact_args)
             hit = self.cache.load(key, ctx.store, getattr(args, "image", "")) if key else None
             if hit is not None:
                 art, suffix = hit

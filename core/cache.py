@@ -14,12 +14,9 @@ import pickle
 import threading
 import weakref
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
-from agent.artifacts import Artifact, ArtifactStore, ImageArtifact, Provenance
-
-_ARTIFACT_ARGS = {"image", "source", "table", "subject", "target", "mask", "sources"}
-
+from mmagent.core.artifacts import Artifact, ArtifactStore, ImageArtifact, Provenance
 
 def image_digest(art: ImageArtifact) -> str:
     """Content hash of the pixels (mode and size included); no encoding needed."""
@@ -38,11 +35,14 @@ class ToolCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def key(self, tool: str, role_config: dict[str, Any], args: dict[str, Any], store: ArtifactStore) -> str | None:
-        """None when the call is not cacheable (it refers to a non-image artifact)."""
+    def key(self, tool: str, role_config: dict[str, Any], args: dict[str, Any], store: ArtifactStore,
+            artifact_args: Iterable[str]) -> str | None:
+        """None when the call is not cacheable (it refers to a non-image artifact).
+        `artifact_args`: the arguments that hold artifact ids (the tool declares them)."""
         keyed = dict(args)
+        refs = set(artifact_args)
         for name, value in args.items():
-            if name not in _ARTIFACT_ARGS:
+            if name not in refs:
                 continue
             art = store.get(value) if isinstance(value, str) else None
             if not isinstance(art, ImageArtifact):

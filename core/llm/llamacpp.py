@@ -19,7 +19,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
-from agent.llm.messages import to_openai_messages
+from mmagent.core.llm.messages import to_openai_messages
 
 
 def server_params(model_path: str, slots: int, ctx_per_slot: int, threads: int, gpu_layers: int = 0) -> Any:

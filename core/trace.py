@@ -6,7 +6,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from agent.events import (AnswerGiven, ErrorRaised, LLMCalled, PlanMade, RunStarted, Thought, ToolCalled,
+from mmagent.core.events import (AnswerGiven, ErrorRaised, LLMCalled, PlanMade, RunStarted, Thought, ToolCalled,
                           ToolResult)
 
 

@@ -16,8 +16,8 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ValidationError
 
-from agent.errors import BackendUnavailableError, MMAgentError, StructuredOutputError
-from agent.events import LLMCalled
+from mmagent.core.errors import BackendUnavailableError, MMAgentError, StructuredOutputError
+from mmagent.core.events import LLMCalled
 
 M = TypeVar("M", bound=BaseModel)
 _FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$", re.S)
