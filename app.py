@@ -19,7 +19,7 @@ from PIL import Image
 from mmagent.core.config import ROLES, Settings, load_settings
 from mmagent.core.errors import MMAgentError, RunCancelled, UserInputError
 from mmagent.session import ChatSession
-from mmagent.planners import PLANNERS
+from mmagent.planners import planner_names
 from mmagent.ui.render import ChatRenderer
 
 MAX_IMAGES = 4  # per message
@@ -149,7 +149,7 @@ def build_app(settings: Settings | None = None, root: Path | None = None) -> Any
             stop = gr.Button("Stop", elem_id="stop")
             clear = gr.Button("Clear", elem_id="clear")
         with gr.Accordion("Settings", open=False):
-            planner = gr.Dropdown(list(PLANNERS), value=settings.planner_kind, label="planner")
+            planner = gr.Dropdown(planner_names(), value=settings.planner_kind, label="planner")
             rounds = gr.Slider(1, 8, value=settings.max_rounds, step=1, label="max rounds (ideal, ideal-paper)")
             steps = gr.Slider(1, 16, value=settings.max_steps, step=1, label="max steps (react)")
         with gr.Accordion("Models", open=False):

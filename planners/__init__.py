@@ -1,29 +1,28 @@
 """Planners: how a question becomes tool calls. Each takes a RunContext, returns a FinalAnswer.
+A planner is its module plus one line in pyproject.toml's `mmagent.planners` entry points.
 
 plan: a task graph planned up front (HuggingGPT); direct: one reasoning call (the baseline);
 react: a tool-calling loop; ideal-paper: IdealGPT as published; ideal: our grounded IdealGPT loop.
 """
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from mmagent.core.config import planner_entry_points
 
 if TYPE_CHECKING:
     from mmagent.planners.base import Planner
 
-PLANNERS = {
-    "plan": ("mmagent.planners.plan_graph", "PlanGraphPlanner"),
-    "direct": ("mmagent.planners.direct", "DirectPlanner"),
-    "react": ("mmagent.planners.react", "ReActPlanner"),
-    "ideal-paper": ("mmagent.planners.ideal_paper", "IdealPaperPlanner"),
-    "ideal": ("mmagent.planners.ideal", "IdealPlanner"),
-}
+
+def planner_names() -> list[str]:
+    """Every registered planner (the `mmagent.planners` entry points in pyproject.toml)."""
+    return list(planner_entry_points())
 
 
 def make_planner(kind: str) -> "Planner":
-    if kind not in PLANNERS:
+    registry = planner_entry_points()
+    if kind not in registry:
         from mmagent.core.errors import ConfigError
 
-        raise ConfigError(f"unknown planner '{kind}'; available: {', '.join(PLANNERS)}")
-    module, cls = PLANNERS[kind]
-    return getattr(import_module(module), cls)()
+        raise ConfigError(f"unknown planner '{kind}'; available: {', '.join(registry)}")
+    return registry[kind].load()()

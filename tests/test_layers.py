@@ -122,3 +122,19 @@ def test_no_tool_name_is_kept_by_hand_outside_the_tools():
     named = [f"{p.relative_to(REPO)}:{n.lineno} names the tool {n.value!r}" for p in places
              for n in ast.walk(ast.parse(p.read_text())) if isinstance(n, ast.Constant) and n.value in TOOL_NAMES]
     assert not named, "\n".join(named)
+
+
+# -- planners: one registry -------------------------------------------------------------------
+def test_the_planner_registry_is_the_one_list_of_planners():
+    """Every planner class is registered under its own name (pyproject's entry points); the
+    config's choices, the CLI help and the UI read that registry."""
+    from mmagent.core.config import planner_entry_points
+    from mmagent.planners import make_planner
+
+    registry = planner_entry_points()
+    defined = {n.name for p in (REPO / "planners").glob("*.py") for n in ast.parse(p.read_text()).body
+               if isinstance(n, ast.ClassDef) and n.name.endswith("Planner") and n.name != "Planner"}
+    assert {ep.value.split(":")[1] for ep in registry.values()} == defined
+    assert all(make_planner(name).name == name for name in registry)
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["entry-points"]["mmagent.planners"]
+    assert set(config) == set(registry)  # the installed metadata is the current pyproject (reinstall if not)

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from mmagent.planners import planner_names
+
 app = typer.Typer(
     name="mmagent",
     help="Answer questions about images with a planner LLM and real vision tools.",
@@ -85,7 +87,7 @@ def ask(
     question: Annotated[str, typer.Argument(help="the question about the image(s)")],
     image: Annotated[list[Path], typer.Option("--image", "-i", help="image file (repeatable)")] = [],
     as_json: Annotated[bool, typer.Option("--json", help="print exactly one JSON object on stdout")] = False,
-    planner: Annotated[Optional[str], typer.Option(help="planner: plan | direct | react | ideal-paper | ideal")] = None,
+    planner: Annotated[Optional[str], typer.Option(help=f"planner: {' | '.join(planner_names())}")] = None,
     model_dir: Annotated[Optional[Path], typer.Option(help="directory with model weights")] = None,
 ) -> None:
     """Answer QUESTION about one or more images; prints the answer and a readable trace."""
