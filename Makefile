@@ -10,7 +10,7 @@ ifneq ($(wildcard ../shared/models),)
 export MMAGENT_MODEL_DIR ?= $(abspath ../shared/models)
 endif
 
-.PHONY: demo test test-fast bench ui install clean
+.PHONY: demo test test-fast lint bench ui install clean
 
 # Headless Chromium for the UI's browser test (Debian packages, as root or through sudo).
 CHROMIUM := /usr/bin/chromium
@@ -35,8 +35,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/mmagent demo
 
-test: $(STAMP) $(CHROMIUM)
+test: lint $(CHROMIUM)
 	$(BIN)/python -m pytest
+
+# ruff's lint and format check over the whole tree (settings in pyproject.toml); part of `make test`.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ui: $(STAMP)
 	$(BIN)/python app.py

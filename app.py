@@ -5,21 +5,23 @@ with its evidence drawn on the images. Each browser session has its own ChatSess
 store and turns) and its own file directory; the server serves files from the app's artifact
 root only.
 """
+
 from __future__ import annotations
 
 import argparse
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from PIL import Image
 
 from mmagent.core.config import ROLES, Settings, load_settings
 from mmagent.core.errors import MMAgentError, RunCancelled, UserInputError
-from mmagent.session import ChatSession
 from mmagent.planners import planner_names
+from mmagent.session import ChatSession
 from mmagent.ui.render import ChatRenderer
 
 MAX_IMAGES = 4  # per message
@@ -72,19 +74,29 @@ def model_status(settings: Settings) -> str:
     lines = ["| role | backend | model | served by |", "|---|---|---|---|"]
     for r in ROLES:
         cfg = served.role(r)
-        where = (cfg.options.get("server_url") or (served.lmm_url if cfg.backend == "openai" else None)
-                 or "this process")
+        where = cfg.options.get("server_url") or (served.lmm_url if cfg.backend == "openai" else None) or "this process"
         lines.append(f"| {r} | {cfg.backend} | {cfg.model or '(default)'} | {where} |")
     lines += ["", "**Tools**", ""]
-    lines += [f"- `{name}`: " + ("ready" if why is None else f"unavailable: {why}")
-              for name, why in agent.tool_status().items()]
+    lines += [
+        f"- `{name}`: " + ("ready" if why is None else f"unavailable: {why}")
+        for name, why in agent.tool_status().items()
+    ]
     loaded = shared_manager().loaded()
     lines += ["", "**Loaded now**: " + (", ".join(str(k) for k in loaded) or "nothing yet (models load on first use)")]
     return "\n".join(lines)
 
 
-def respond(message: dict[str, Any], history: list[dict[str, Any]], session: UiSession | None,
-            planner: str, max_rounds: int, max_steps: int, *, settings: Settings, root: Path) -> Iterator[Any]:
+def respond(
+    message: dict[str, Any],
+    history: list[dict[str, Any]],
+    session: UiSession | None,
+    planner: str,
+    max_rounds: int,
+    max_steps: int,
+    *,
+    settings: Settings,
+    root: Path,
+) -> Iterator[Any]:
     """One chat turn, streamed: (chat history, cleared input box, session)."""
     from mmagent.agent import Agent
 
@@ -105,8 +117,9 @@ def respond(message: dict[str, Any], history: list[dict[str, Any]], session: UiS
         if not text:
             raise UserInputError("type a question about the image(s)")
         yield history, None, session
-        run_settings = settings.model_copy(update={"planner_kind": planner, "max_rounds": int(max_rounds),
-                                                   "max_steps": int(max_steps)})
+        run_settings = settings.model_copy(
+            update={"planner_kind": planner, "max_rounds": int(max_rounds), "max_steps": int(max_steps)}
+        )
         renderer = ChatRenderer(history, session.chat.store, session.save_image)
         for event in Agent(run_settings).stream(text, [str(d) for d in stored], session=session.chat):
             renderer.apply(event)
@@ -143,8 +156,12 @@ def build_app(settings: Settings | None = None, root: Path | None = None) -> Any
         gr.Markdown("## mmagent: ask about images; the agent plans tool calls and shows its evidence")
         session = gr.State(None)
         chatbot = gr.Chatbot(label="chat", height=560, elem_id="chat")
-        box = gr.MultimodalTextbox(file_types=["image"], file_count="multiple", elem_id="input",
-                                   placeholder="Ask about the image(s); attach up to 4 images")
+        box = gr.MultimodalTextbox(
+            file_types=["image"],
+            file_count="multiple",
+            elem_id="input",
+            placeholder="Ask about the image(s); attach up to 4 images",
+        )
         with gr.Row():
             stop = gr.Button("Stop", elem_id="stop")
             clear = gr.Button("Clear", elem_id="clear")
@@ -166,9 +183,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="mmagent chat UI")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=7860)
-    ap.add_argument("--serve", action="store_true",
-                    help="start `mmagent serve` first when none runs: sessions then share one warm model server "
-                         "that answers several requests at once")
+    ap.add_argument(
+        "--serve",
+        action="store_true",
+        help="start `mmagent serve` first when none runs: sessions then share one warm model server "
+        "that answers several requests at once",
+    )
     args = ap.parse_args()
     if args.serve:
         from mmagent.core.llm.server import find_server, start_server
@@ -177,8 +197,9 @@ def main() -> None:
         state = find_server(settings) or start_server(settings, agent=False)  # the app is the warm agent
         print(f"model server: {state.backend} at {state.url}/v1 (stop it with `mmagent serve --stop`)", flush=True)
     app = build_app()
-    app.queue(default_concurrency_limit=8).launch(server_name=args.host, server_port=args.port,
-                                                 allowed_paths=[str(app.mmagent_root)])
+    app.queue(default_concurrency_limit=8).launch(
+        server_name=args.host, server_port=args.port, allowed_paths=[str(app.mmagent_root)]
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 
 Imports are lazy so `mmagent --help` stays fast (torch, ultralytics load on first use).
 """
+
 from __future__ import annotations
 
 import os

@@ -1,10 +1,12 @@
 """Agent: the Python API. `Agent(settings).run(question, images)` or `.stream(...)`."""
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal, Sequence
+from typing import Any, Literal
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from PIL import Image
@@ -12,21 +14,30 @@ from PIL import Image
 from mmagent.core.artifacts import ArtifactStore, ImageArtifact, Provenance
 from mmagent.core.config import Settings, load_settings
 from mmagent.core.errors import MMAgentError, RunCancelled, UserInputError
-from mmagent.evidence import cited_value, evidence_regions
-from mmagent.core.events import (AnswerGiven, ErrorRaised, EventStream, LLMCalled, PlanMade, RunFinished,
-                          RunStarted, ToolCalled, ToolResult)
+from mmagent.core.events import (
+    AnswerGiven,
+    ErrorRaised,
+    EventStream,
+    LLMCalled,
+    PlanMade,
+    RunFinished,
+    RunStarted,
+    ToolCalled,
+    ToolResult,
+)
 from mmagent.core.images import load_image, normalize_mode
-from mmagent.core.question import asks_for_image, clean_question
 from mmagent.core.llm.client import LLMClient
 from mmagent.core.models import ModelManager, shared_manager
+from mmagent.core.question import asks_for_image, clean_question
 from mmagent.core.result import Result, Step, Timings
-from mmagent.vetting import vet
-from mmagent.session import ChatSession
-from mmagent.tools.runner import ToolRunner
+from mmagent.evidence import cited_value, evidence_regions
 from mmagent.planners import make_planner
 from mmagent.planners.answer_format import split_format
 from mmagent.planners.base import ENTAILMENT, RunContext, task_text
+from mmagent.session import ChatSession
 from mmagent.tools import ToolContext, VisionTool, all_tools
+from mmagent.tools.runner import ToolRunner
+from mmagent.vetting import vet
 
 ImageInput = str | Path | Image.Image
 Mode = Literal["question", "hypothesis"]
@@ -64,8 +75,7 @@ class Agent:
             if role not in self._chat_cache:
                 from mmagent.core.llm.factory import build_chat_model
 
-                self._chat_cache[role] = build_chat_model(
-                    role, self.settings.role(role), self.settings, self.models)
+                self._chat_cache[role] = build_chat_model(role, self.settings.role(role), self.settings, self.models)
             return self._chat_cache[role]
 
     def _preload(self, role: str) -> None:
@@ -84,8 +94,8 @@ class Agent:
             constrained = bool(options.get("structured", True))
             # Served models see images unless the config says the served model is text-only.
             vision = bool(options.get("vision", chat._llm_type != "xllamacpp"))
-            return LLMClient(role, chat, emit, endpoint=endpoint, constrained=constrained, step=step,
-                             vision=vision)
+            return LLMClient(role, chat, emit, endpoint=endpoint, constrained=constrained, step=step, vision=vision)
+
         return make
 
     def tool_status(self) -> dict[str, str | None]:
@@ -93,9 +103,16 @@ class Agent:
         return {t.name: t.unavailable(self.settings) for t in self._tool_factory()}
 
     # -- running ------------------------------------------------------------------------
-    def run(self, question: str, images: Sequence[ImageInput] = (),
-            on_event: Callable[[Any], None] | None = None, *, choices: Sequence[str] | None = None,
-            mode: Mode = "question", session: ChatSession | None = None) -> Result:
+    def run(
+        self,
+        question: str,
+        images: Sequence[ImageInput] = (),
+        on_event: Callable[[Any], None] | None = None,
+        *,
+        choices: Sequence[str] | None = None,
+        mode: Mode = "question",
+        session: ChatSession | None = None,
+    ) -> Result:
         """`choices`: answer options (multiple choice, VCR); `mode="hypothesis"`: `question` is a
         hypothesis to judge as entailment / neutral / contradiction (SNLI-VE); `session`: a chat
         whose earlier images and artifacts this question may refer to."""
@@ -104,9 +121,15 @@ class Agent:
             events.subscribe(on_event)
         return self._run(question, images, events, choices, mode, session)
 
-    def stream(self, question: str, images: Sequence[ImageInput] = (), *,
-               choices: Sequence[str] | None = None, mode: Mode = "question",
-               session: ChatSession | None = None) -> Iterator[Any]:
+    def stream(
+        self,
+        question: str,
+        images: Sequence[ImageInput] = (),
+        *,
+        choices: Sequence[str] | None = None,
+        mode: Mode = "question",
+        session: ChatSession | None = None,
+    ) -> Iterator[Any]:
         """Yield events as they happen; the last one is RunFinished carrying the result."""
         events = EventStream()
         yield from events.iterate_live(lambda: self._run(question, images, events, choices, mode, session))
@@ -118,14 +141,19 @@ class Agent:
                 img, source = normalize_mode(item), None
             else:
                 img, source = load_image(item), str(item)
-            art = store.add(ImageArtifact, Provenance("input", params={"source": source}),
-                            image=img, source=source)
+            art = store.add(ImageArtifact, Provenance("input", params={"source": source}), image=img, source=source)
             ids.append(art.id)
         return ids
 
-    def _run(self, question: str, images: Sequence[ImageInput], events: EventStream,
-             choices: Sequence[str] | None = None, mode: Mode = "question",
-             session: ChatSession | None = None) -> Result:
+    def _run(
+        self,
+        question: str,
+        images: Sequence[ImageInput],
+        events: EventStream,
+        choices: Sequence[str] | None = None,
+        mode: Mode = "question",
+        session: ChatSession | None = None,
+    ) -> Result:
         t0 = time.perf_counter()
         question = clean_question(question)
         if not images and not (session and session.current_images):
@@ -158,8 +186,9 @@ class Agent:
         llm = self._client_factory(emit)
         runner = ToolRunner(
             tools,
-            lambda name: ToolContext(store, self.settings, self.models,
-                                     self._client_factory(emit, step=name), tool=name, emit=emit),
+            lambda name: ToolContext(
+                store, self.settings, self.models, self._client_factory(emit, step=name), tool=name, emit=emit
+            ),
             emit,
             unavailable,
             self._tool_cache,
@@ -169,8 +198,18 @@ class Agent:
         task = task_text(question, choice_list, mode)
         if session and session.turns:
             task = f"Earlier in this chat:\n{session.history()}\nNow: {task}"
-        run = RunContext(task, image_ids, store, runner, self.settings, llm,
-                         emit, main_question=question, choices=choice_list, mode=mode)
+        run = RunContext(
+            task,
+            image_ids,
+            store,
+            runner,
+            self.settings,
+            llm,
+            emit,
+            main_question=question,
+            choices=choice_list,
+            mode=mode,
+        )
         try:
             final = planner.solve(run)
         except MMAgentError as exc:
@@ -189,10 +228,10 @@ class Agent:
             final.notes.append(f"answer-format instruction honoured: {answer_format!r}")
         events.emit(AnswerGiven(answer=final.answer, evidence=final.evidence))
         if session is not None:
-            session.record(question, final.answer, final.evidence, image_ids,
-                           [i for i in store.ids() if i not in known_before])
-        result = self._result(asked, planner.name, final, store, events,
-                              time.perf_counter() - t0, run.phase_seconds)
+            session.record(
+                question, final.answer, final.evidence, image_ids, [i for i in store.ids() if i not in known_before]
+            )
+        result = self._result(asked, planner.name, final, store, events, time.perf_counter() - t0, run.phase_seconds)
         events.emit(RunFinished(ok=result.ok, wall_s=result.timings.wall_s, result=result.model_dump()))
         return result
 
@@ -208,10 +247,19 @@ class Agent:
             events.emit(event)
             if session.cancel.is_set() and isinstance(event, (ToolCalled, LLMCalled)):
                 raise RunCancelled("the run was stopped")
+
         return emit
 
-    def _result(self, question: str, planner: str, final: Any, store: ArtifactStore,
-                events: EventStream, wall: float, phases: dict[str, float]) -> Result:
+    def _result(
+        self,
+        question: str,
+        planner: str,
+        final: Any,
+        store: ArtifactStore,
+        events: EventStream,
+        wall: float,
+        phases: dict[str, float],
+    ) -> Result:
         steps: list[Step] = []
         open_steps: dict[str, list[Step]] = {}  # a result closes the oldest open call of its step id
         llm_s = llm_in_tools = 0.0
@@ -225,7 +273,12 @@ class Agent:
                 open_steps.setdefault(ev.step, []).append(steps[-1])
             elif isinstance(ev, ToolResult) and open_steps.get(ev.step):
                 s = open_steps[ev.step].pop(0)
-                s.ok, s.observation, s.artifact_ids, s.duration_s = ev.ok, ev.observation, ev.artifact_ids, ev.duration_s
+                s.ok, s.observation, s.artifact_ids, s.duration_s = (
+                    ev.ok,
+                    ev.observation,
+                    ev.artifact_ids,
+                    ev.duration_s,
+                )
             elif isinstance(ev, LLMCalled):
                 llm_s += ev.duration_s
                 llm_in_tools += ev.duration_s if ev.step else 0.0
@@ -240,13 +293,25 @@ class Agent:
         tool_wall = phases.get("execute", sum(s.duration_s for s in steps))
         tool_s = max(0.0, tool_wall - llm_in_tools)
         return Result(
-            question=question, answer=final.answer, evidence=final.evidence,
-            steps=steps, artifacts=[a.to_json() for a in store.all()],
-            timings=Timings(wall_s=wall, llm_s=llm_s, tool_s=tool_s,
-                            orchestration_s=max(0.0, wall - llm_s - tool_s)),
-            tokens=tokens, served_by=served_by, planner=planner, plan_source=plan_source,
-            notes=final.notes + [f"step {s.step} ({s.tool}) failed: {s.observation.removeprefix('ERROR: ')[:160]}"
-                                 for s in steps if not s.ok],
-            ok=final.ok, rounds=final.rounds, details=final.details, short_answer=final.short or final.answer,
+            question=question,
+            answer=final.answer,
+            evidence=final.evidence,
+            steps=steps,
+            artifacts=[a.to_json() for a in store.all()],
+            timings=Timings(wall_s=wall, llm_s=llm_s, tool_s=tool_s, orchestration_s=max(0.0, wall - llm_s - tool_s)),
+            tokens=tokens,
+            served_by=served_by,
+            planner=planner,
+            plan_source=plan_source,
+            notes=final.notes
+            + [
+                f"step {s.step} ({s.tool}) failed: {s.observation.removeprefix('ERROR: ')[:160]}"
+                for s in steps
+                if not s.ok
+            ],
+            ok=final.ok,
+            rounds=final.rounds,
+            details=final.details,
+            short_answer=final.short or final.answer,
             evidence_regions=[r.to_json() for r in evidence_regions(store, final.evidence)],
         )

@@ -10,6 +10,7 @@ reads image files by path.
 
     python -m agent.agent_server --host 127.0.0.1 --port 8767
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,9 +18,10 @@ import json
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from mmagent.core.errors import BackendUnavailableError, MMAgentError, UserInputError
 
@@ -69,8 +71,11 @@ def _handler(agents: _Agents, ready: threading.Event) -> type[BaseHTTPRequestHan
             try:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 agent = agents.get(body.get("planner"))
-                result = agent.run(str(body.get("question", "")), [str(p) for p in body.get("images", [])],
-                                   on_event=lambda ev: send({"event": ev.model_dump(exclude={"result"})}))
+                result = agent.run(
+                    str(body.get("question", "")),
+                    [str(p) for p in body.get("images", [])],
+                    on_event=lambda ev: send({"event": ev.model_dump(exclude={"result"})}),
+                )
                 send({"result": result.model_dump()})
             except UserInputError as exc:
                 send({"error": str(exc), "input": True})
@@ -98,8 +103,14 @@ def warm_up(agents: _Agents) -> dict[str, float]:
     return {s.tool: round(s.duration_s, 2) for s in result.steps}
 
 
-def ask_agent(url: str, question: str, images: list[Path], planner: str | None,
-              on_event: Callable[[Any], None] | None = None, timeout_s: float = 600.0) -> Any:
+def ask_agent(
+    url: str,
+    question: str,
+    images: list[Path],
+    planner: str | None,
+    on_event: Callable[[Any], None] | None = None,
+    timeout_s: float = 600.0,
+) -> Any:
     """The client side (`mmagent ask`): the Result, events passed to `on_event` as they come."""
     import httpx
 
@@ -120,8 +131,10 @@ def ask_agent(url: str, question: str, images: list[Path], planner: str | None,
                 elif "error" in msg:
                     raise (UserInputError if msg.get("input") else MMAgentError)(msg["error"])
     except httpx.TransportError as exc:
-        raise BackendUnavailableError(f"the mmagent agent server at {url} stopped answering ({type(exc).__name__}); "
-                                      "`mmagent serve --stop`, then ask again (embedded) or restart it") from None
+        raise BackendUnavailableError(
+            f"the mmagent agent server at {url} stopped answering ({type(exc).__name__}); "
+            "`mmagent serve --stop`, then ask again (embedded) or restart it"
+        ) from None
     raise MMAgentError(f"the mmagent agent server at {url} ended the answer without a result")
 
 

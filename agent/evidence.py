@@ -4,14 +4,24 @@ images they belong to (supervision annotators, via tools.draw).
 A computed value names the exact rows, fields, lines and boxes it came from
 (`ValueArtifact.evidence`: "tab-4#2", "tab-4:total", "det-3#0", "ocr-2#5"); those, and only
 those, are the evidence regions. Artifacts without such refs fall back to every box they hold."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from PIL import Image
 
-from mmagent.core.artifacts import (Artifact, ArtifactStore, DetectionsArtifact, ImageArtifact, MaskArtifact, OcrArtifact,
-                             TableArtifact, ValueArtifact, format_value)
+from mmagent.core.artifacts import (
+    Artifact,
+    ArtifactStore,
+    DetectionsArtifact,
+    ImageArtifact,
+    MaskArtifact,
+    OcrArtifact,
+    TableArtifact,
+    ValueArtifact,
+    format_value,
+)
 
 BOXED = (DetectionsArtifact, OcrArtifact, MaskArtifact)
 
@@ -24,8 +34,12 @@ class Region:
     label: str
 
     def to_json(self) -> dict:
-        return {"ref": self.ref, "image": self.image_id, "box": [round(float(v), 1) for v in self.box],
-                "label": self.label}
+        return {
+            "ref": self.ref,
+            "image": self.image_id,
+            "box": [round(float(v), 1) for v in self.box],
+            "label": self.label,
+        }
 
 
 def resolve_ref(store: ArtifactStore, ref: str) -> Region | None:
@@ -93,9 +107,11 @@ def evidence_views(store: ArtifactStore, artifact_ids: list[str]) -> list[tuple[
             grouped.setdefault(r.image_id, []).append(r)
         views = []
         for image_id, rs in grouped.items():
-            dets = sv.Detections(xyxy=np.array([r.box for r in rs], dtype=np.float32).reshape(-1, 4),
-                                 class_id=np.zeros(len(rs), dtype=int),
-                                 data={"class_name": np.array([r.label for r in rs], dtype=object)})
+            dets = sv.Detections(
+                xyxy=np.array([r.box for r in rs], dtype=np.float32).reshape(-1, 4),
+                class_id=np.zeros(len(rs), dtype=int),
+                data={"class_name": np.array([r.label for r in rs], dtype=object)},
+            )
             views.append((image_id, annotate(store.get(image_id, ImageArtifact).image, [dets])))
         return views
     by_image: dict[str, list[Artifact]] = {}
@@ -103,8 +119,10 @@ def evidence_views(store: ArtifactStore, artifact_ids: list[str]) -> list[tuple[
         image_id = getattr(art, "image_id", "")
         if image_id in store and isinstance(store.get(image_id), ImageArtifact):
             by_image.setdefault(image_id, []).append(art)
-    return [(image_id, annotate(store.get(image_id, ImageArtifact).image, [as_detections(a) for a in arts]))
-            for image_id, arts in by_image.items()]
+    return [
+        (image_id, annotate(store.get(image_id, ImageArtifact).image, [as_detections(a) for a in arts]))
+        for image_id, arts in by_image.items()
+    ]
 
 
 def cited_value(store: ArtifactStore, artifact_ids: list[str]) -> ValueArtifact | None:

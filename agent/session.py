@@ -1,6 +1,7 @@
 """A chat session: one artifact store and the turns so far, so follow-up questions can refer to
 earlier images and artifacts ("now crop the second person"). Each UI browser session owns one;
 nothing in it is shared with another session."""
+
 from __future__ import annotations
 
 import threading
@@ -36,11 +37,13 @@ class ChatSession:
             lines.append(f"- Q: {t.question} A: {t.answer}" + (f" (evidence: {cited})" if cited else ""))
         return "\n".join(lines)
 
-    def record(self, question: str, answer: str, evidence: list[str], image_ids: list[str],
-               new_ids: list[str]) -> None:
+    def record(self, question: str, answer: str, evidence: list[str], image_ids: list[str], new_ids: list[str]) -> None:
         """`new_ids`: the artifacts this turn made. An image it generated or edited becomes what
         the next question is about; otherwise the turn's images stay current."""
         self.turns.append(Turn(question, answer, evidence, image_ids))
-        made = [i for i in new_ids if isinstance(art := self.store.get(i), ImageArtifact)
-                and art.origin in ("generated", "edited")]
+        made = [
+            i
+            for i in new_ids
+            if isinstance(art := self.store.get(i), ImageArtifact) and art.origin in ("generated", "edited")
+        ]
         self.current_images = [made[-1]] if made else image_ids

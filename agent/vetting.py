@@ -6,6 +6,7 @@
 - an answer whose only support is instruction-like image text is refused (`instruction_sourced`).
 `vet` applies all three to a planner's final answer.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,21 +21,27 @@ if TYPE_CHECKING:
 NOT_FOUND = "not found"
 
 
-def vet(final: "FinalAnswer", store: ArtifactStore, made: list[Artifact], question: str) -> None:
+def vet(final: FinalAnswer, store: ArtifactStore, made: list[Artifact], question: str) -> None:
     """Check a final answer against the run's artifacts (`made`: those this run made), in place."""
     if final.evidence and (unsupported := unsupported_numbers(final.answer, final.evidence, store, question)):
-        final.notes.append(f"unsupported: the answer states {', '.join(unsupported)}, "
-                           f"which none of its evidence ({', '.join(final.evidence)}) holds")
+        final.notes.append(
+            f"unsupported: the answer states {', '.join(unsupported)}, "
+            f"which none of its evidence ({', '.join(final.evidence)}) holds"
+        )
     elif final.ok and not final.evidence:
         final.notes.append("unsupported: the answer cites no artifact")
     if nothing_read(question, made):
         final.notes.append(f"not found: OCR found no text (the answer given was {final.answer!r})")
         final.answer, final.short, final.ok = "Not found: no text was found in the image.", NOT_FOUND, False
     elif (line := instruction_sourced(final.short or final.answer, store, question)) is not None:
-        final.notes.append(f"refused the answer {final.short or final.answer!r}: its only support is "
-                           f"instruction-like text in the image ({line!r})")
-        final.answer = ("Not found: the image's only support for that answer is text that reads as an "
-                        "instruction, which is data, not a command.")
+        final.notes.append(
+            f"refused the answer {final.short or final.answer!r}: its only support is "
+            f"instruction-like text in the image ({line!r})"
+        )
+        final.answer = (
+            "Not found: the image's only support for that answer is text that reads as an "
+            "instruction, which is data, not a command."
+        )
         final.short, final.ok = NOT_FOUND, False
 
 
@@ -66,8 +73,11 @@ def instruction_sourced(answer: str, store: ArtifactStore, question: str = "") -
     return instruction_only_support(answer, marked, [ln.text for ln in lines if not ln.instruction], question)
 
 
-_READING = re.compile(r"\b(?:say|says|said|written|write|text|word|words|read|label|labell?ed|number|title|sign|"
-                      r"printed|letters?)\b", re.IGNORECASE)
+_READING = re.compile(
+    r"\b(?:say|says|said|written|write|text|word|words|read|label|labell?ed|number|title|sign|"
+    r"printed|letters?)\b",
+    re.IGNORECASE,
+)
 
 
 def nothing_read(question: str, artifacts: list[Artifact]) -> bool:

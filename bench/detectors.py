@@ -3,6 +3,7 @@ synthetic benchmark's counting and presence scenes (object photos pasted at know
 development seed 99, so the choice is not made on the reported questions), per class and
 confidence threshold, with the time per image.
 .venv/bin/python bench/detectors.py [--scenes 120]  ->  bench/results/detectors.json"""
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,10 @@ def compare(n_scenes: int, models=("yolo11n", "yolov8n"), thresholds=(0.15, 0.25
                     for cls, n in counts.items():
                         per[str(t)][cls] += names.count(cls) == n
                     per[str(t)]["scenes_all_right"] += all(names.count(c) == n for c, n in counts.items())
-            out["models"][model] = {"ms_per_image": round(1000 * (time.perf_counter() - t0) / len(images), 1),
-                                    "exact_counts": {t: dict(c) for t, c in per.items()}}
+            out["models"][model] = {
+                "ms_per_image": round(1000 * (time.perf_counter() - t0) / len(images), 1),
+                "exact_counts": {t: dict(c) for t, c in per.items()},
+            }
     return out
 
 

@@ -7,6 +7,7 @@ Writes bench/results/eval_throughput.json.
 
     .venv/bin/python bench/eval_throughput.py [--n 8] [--workers 4] [--planner plan]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,14 +52,27 @@ def timed_run(questions: list, settings: object, workers: int, results: Path, se
     completion = sum((r.get("tokens") or {}).get("completion", 0) for r in rows)
     prompt = sum((r.get("tokens") or {}).get("prompt", 0) for r in rows)
     cached = sum((r.get("tokens") or {}).get("prompt_cached", 0) for r in rows)
-    endpoints = sorted({e.get("endpoint") or "embedded" for r in rows for e in r.get("trace", [])
-                        if e.get("type") == "llm_call"})
+    endpoints = sorted(
+        {e.get("endpoint") or "embedded" for r in rows for e in r.get("trace", []) if e.get("type") == "llm_call"}
+    )
     errors = sorted({str(r.get("error")) for r in rows if r.get("error")})
-    return {"workers": workers, "n": summary["n"], "accuracy": summary["accuracy"], "errors": summary["errors"],
-            "wall_s": round(wall, 1), "cpu_busy_share": round(busy, 2), "questions_per_min": round(60 * summary["n"] / wall, 2),
-            "tool_s_total": round(tool_s, 1), "llm_s_total": round(llm_s, 1), "completion_tokens": completion,
-            "prompt_cached_share": round(cached / prompt, 3) if prompt else 0.0, "llm_endpoints": endpoints,
-            "cache_hits": cache.hits, "cache_misses": cache.misses, "error_messages": errors}
+    return {
+        "workers": workers,
+        "n": summary["n"],
+        "accuracy": summary["accuracy"],
+        "errors": summary["errors"],
+        "wall_s": round(wall, 1),
+        "cpu_busy_share": round(busy, 2),
+        "questions_per_min": round(60 * summary["n"] / wall, 2),
+        "tool_s_total": round(tool_s, 1),
+        "llm_s_total": round(llm_s, 1),
+        "completion_tokens": completion,
+        "prompt_cached_share": round(cached / prompt, 3) if prompt else 0.0,
+        "llm_endpoints": endpoints,
+        "cache_hits": cache.hits,
+        "cache_misses": cache.misses,
+        "error_messages": errors,
+    }
 
 
 def main() -> None:
@@ -83,11 +97,19 @@ def main() -> None:
 
     warm_up = generate(1, 3, work / "warm-up")[0]  # tool models load once, before any timed run
     Agent(base).run(warm_up.question, warm_up.images)
-    out: dict = {"planner": args.planner, "server": f"mmagent serve: llama.cpp, {args.workers} slots",
-                 "model": base.planner.model, "cpu_count": os.cpu_count(), "runs": []}
+    out: dict = {
+        "planner": args.planner,
+        "server": f"mmagent serve: llama.cpp, {args.workers} slots",
+        "model": base.planner.model,
+        "cpu_count": os.cpu_count(),
+        "runs": [],
+    }
     try:
-        for label, workers, fresh in (("cold, 1 worker", 1, True), (f"cold, {args.workers} workers", args.workers, True),
-                                      (f"rerun on the warm cache, {args.workers} workers", args.workers, False)):
+        for label, workers, fresh in (
+            ("cold, 1 worker", 1, True),
+            (f"cold, {args.workers} workers", args.workers, True),
+            (f"rerun on the warm cache, {args.workers} workers", args.workers, False),
+        ):
             if fresh:  # the tool-call cache starts empty
                 shutil.rmtree(work / "cache" / "tools", ignore_errors=True)
             settings = base.model_copy(update={"planner_kind": args.planner, "tool_cache": True})
@@ -103,8 +125,10 @@ def main() -> None:
     out["speedup_cache_rerun"] = round(warm["questions_per_min"] / rk["questions_per_min"], 2)
     dest = ROOT / "bench" / "results" / "eval_throughput.json"
     dest.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"workers 1 -> {args.workers}: x{out['speedup_workers']}; cache rerun: x{out['speedup_cache_rerun']}; "
-          f"written {dest}")
+    print(
+        f"workers 1 -> {args.workers}: x{out['speedup_workers']}; cache rerun: x{out['speedup_cache_rerun']}; "
+        f"written {dest}"
+    )
 
 
 if __name__ == "__main__":

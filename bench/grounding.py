@@ -1,5 +1,6 @@
 """Compositional grounding accuracy (IoU >= 0.5) on generated scenes with known boxes and on
 real photos with boxes read off by eye.  .venv/bin/python bench/grounding.py [--scenes 50]"""
+
 from __future__ import annotations
 
 import argparse

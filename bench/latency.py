@@ -16,6 +16,7 @@ The served modes start `mmagent serve` and stop it after the mode.
     .venv/bin/python bench/latency.py [--n 18] [--seed 99] [--modes cold,cli-llm-server,cli-serve,warm,warm-llm-server]
         [--out bench/results/latency.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,10 +39,18 @@ def _row(q, out: dict, wall: float) -> dict:
 
     tokens = out.get("tokens") or {}
     prediction = out.get("short_answer") or out.get("answer") or ""
-    return {"id": q.id, "family": q.family, "gold": q.answer, "prediction": prediction,
-            "score": score(q.metric, prediction, q.answer, q.choices, q.distractors), "wall_s": round(wall, 2),
-            "llm_calls": tokens.get("llm_calls", 0), "prompt_tokens": tokens.get("prompt", 0),
-            "prompt_cached": tokens.get("prompt_cached", 0), "error": out.get("error")}
+    return {
+        "id": q.id,
+        "family": q.family,
+        "gold": q.answer,
+        "prediction": prediction,
+        "score": score(q.metric, prediction, q.answer, q.choices, q.distractors),
+        "wall_s": round(wall, 2),
+        "llm_calls": tokens.get("llm_calls", 0),
+        "prompt_tokens": tokens.get("prompt", 0),
+        "prompt_cached": tokens.get("prompt_cached", 0),
+        "error": out.get("error"),
+    }
 
 
 def run_cold(questions: list, env: dict) -> list[dict]:
@@ -87,12 +96,15 @@ def run_warm(questions: list, env: dict) -> list[dict]:
 def summary(rows: list[dict]) -> dict:
     walls = sorted(r["wall_s"] for r in rows)
     prompt = sum(r["prompt_tokens"] for r in rows)
-    return {"n": len(rows), "accuracy": round(sum(r["score"] for r in rows) / max(1, len(rows)), 3),
-            "errors": sum(bool(r["error"]) for r in rows),
-            "median_s": round(statistics.median(walls), 2) if walls else None,
-            "p90_s": round(walls[min(len(walls) - 1, int(0.9 * len(walls)))], 2) if walls else None,
-            "llm_calls_mean": round(sum(r["llm_calls"] for r in rows) / max(1, len(rows)), 2),
-            "prompt_cached_share": round(sum(r["prompt_cached"] for r in rows) / prompt, 3) if prompt else 0.0}
+    return {
+        "n": len(rows),
+        "accuracy": round(sum(r["score"] for r in rows) / max(1, len(rows)), 3),
+        "errors": sum(bool(r["error"]) for r in rows),
+        "median_s": round(statistics.median(walls), 2) if walls else None,
+        "p90_s": round(walls[min(len(walls) - 1, int(0.9 * len(walls)))], 2) if walls else None,
+        "llm_calls_mean": round(sum(r["llm_calls"] for r in rows) / max(1, len(rows)), 2),
+        "prompt_cached_share": round(sum(r["prompt_cached"] for r in rows) / prompt, 3) if prompt else 0.0,
+    }
 
 
 def main() -> None:
@@ -102,8 +114,13 @@ def main() -> None:
     ap.add_argument("--modes", default="cold,cli-llm-server,cli-serve,warm,warm-llm-server")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latency.json")
     ap.add_argument("--label", default="", help="a name for this run (e.g. the commit)")
-    ap.add_argument("--report", nargs="+", type=Path, metavar="RUN.json",
-                    help="only write a Markdown table and a plot comparing recorded runs (before after ...)")
+    ap.add_argument(
+        "--report",
+        nargs="+",
+        type=Path,
+        metavar="RUN.json",
+        help="only write a Markdown table and a plot comparing recorded runs (before after ...)",
+    )
     args = ap.parse_args()
     if args.report:
         write_report(args.report, args.out.with_suffix(".md"))
@@ -141,20 +158,27 @@ def write_report(runs: list[Path], dest: Path) -> None:
     import matplotlib.pyplot as plt
 
     data = [json.loads(p.read_text()) for p in runs]
-    lines = [f"# Seconds a question: cold and warm, embedded and served", "",
-             f"Synthetic benchmark seed {data[-1]['seed']}, {data[-1]['n']} questions (2 per family), default "
-             f"`plan` planner, tool cache off, {data[-1]['cpu_count']}-core CPU. `bench/latency.py`.", "",
-             "Modes: `cold` a fresh `mmagent ask` process per question, no server; `cli-llm-server` the same "
-             "with `mmagent serve --no-agent` (LLM served, tools loaded by each process); `cli-serve` the same "
-             "with `mmagent serve` (the CLI hands the question to the warm agent); `warm` one process "
-             "answering every question, embedded model; `warm-llm-server` one process, LLM served.", "",
-             "| run | mode | accuracy | median s | p90 s | LLM calls / question | prompt tokens from cache |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Seconds a question: cold and warm, embedded and served",
+        "",
+        f"Synthetic benchmark seed {data[-1]['seed']}, {data[-1]['n']} questions (2 per family), default "
+        f"`plan` planner, tool cache off, {data[-1]['cpu_count']}-core CPU. `bench/latency.py`.",
+        "",
+        "Modes: `cold` a fresh `mmagent ask` process per question, no server; `cli-llm-server` the same "
+        "with `mmagent serve --no-agent` (LLM served, tools loaded by each process); `cli-serve` the same "
+        "with `mmagent serve` (the CLI hands the question to the warm agent); `warm` one process "
+        "answering every question, embedded model; `warm-llm-server` one process, LLM served.",
+        "",
+        "| run | mode | accuracy | median s | p90 s | LLM calls / question | prompt tokens from cache |",
+        "|---|---|---|---|---|---|---|",
+    ]
     labels, medians, p90s = [], [], []
     for d in data:
         for mode, m in d["modes"].items():
-            lines.append(f"| {d['label']} | {mode} | {m['accuracy']:.3f} | {m['median_s']} | {m['p90_s']} | "
-                         f"{m['llm_calls_mean']} | {m['prompt_cached_share']:.0%} |")
+            lines.append(
+                f"| {d['label']} | {mode} | {m['accuracy']:.3f} | {m['median_s']} | {m['p90_s']} | "
+                f"{m['llm_calls_mean']} | {m['prompt_cached_share']:.0%} |"
+            )
             labels.append(f"{d['label']}\n{mode}")
             medians.append(m["median_s"])
             p90s.append(m["p90_s"])

@@ -11,13 +11,13 @@ CPU (to check the harness, and for the llama.cpp numbers): `--url` of a running 
     .venv/bin/python bench/serving.py [--url http://127.0.0.1:8765] [--concurrency 1,8,32]
         [--requests 32] [--max-tokens 64] [--out bench/results/serving.json]
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,18 +28,27 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 # One fixed system prompt and varied questions, as the agent sends them: the prefix is shared.
-SYSTEM = ("You answer questions about receipts, tables and charts from the text an OCR tool read. "
-          "Reply with one short sentence. " * 8)
+SYSTEM = (
+    "You answer questions about receipts, tables and charts from the text an OCR tool read. "
+    "Reply with one short sentence. " * 8
+)
 
 
 def one_request(url: str, model: str, i: int, max_tokens: int) -> dict:
     """Streams one chat completion; returns seconds to first token, decode tokens/s, total seconds."""
     import httpx
 
-    body = {"model": model, "stream": True, "max_tokens": max_tokens, "temperature": 0,
-            "stream_options": {"include_usage": True},
-            "messages": [{"role": "system", "content": SYSTEM},
-                         {"role": "user", "content": f"Question {i}: what is the total of item {i} and item {i + 1}?"}]}
+    body = {
+        "model": model,
+        "stream": True,
+        "max_tokens": max_tokens,
+        "temperature": 0,
+        "stream_options": {"include_usage": True},
+        "messages": [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": f"Question {i}: what is the total of item {i} and item {i + 1}?"},
+        ],
+    }
     t0 = time.perf_counter()
     first = None
     tokens = 0
@@ -65,11 +74,15 @@ def load_test(url: str, model: str, concurrency: int, requests: int, max_tokens:
     with ThreadPoolExecutor(concurrency) as pool:
         rows = list(pool.map(lambda i: one_request(url, model, i, max_tokens), range(requests)))
     wall = time.perf_counter() - t0
-    return {"concurrency": concurrency, "requests": requests, "wall_s": round(wall, 2),
-            "requests_per_s": round(requests / wall, 3),
-            "ttft_median_s": round(statistics.median(r["ttft_s"] for r in rows), 3),
-            "decode_tok_s_median": round(statistics.median(r["decode_tok_s"] for r in rows), 1),
-            "output_tok_s_total": round(sum(r["tokens"] for r in rows) / wall, 1)}
+    return {
+        "concurrency": concurrency,
+        "requests": requests,
+        "wall_s": round(wall, 2),
+        "requests_per_s": round(requests / wall, 3),
+        "ttft_median_s": round(statistics.median(r["ttft_s"] for r in rows), 3),
+        "decode_tok_s_median": round(statistics.median(r["decode_tok_s"] for r in rows), 1),
+        "output_tok_s_total": round(sum(r["tokens"] for r in rows) / wall, 1),
+    }
 
 
 def served_model(url: str) -> str:
@@ -91,9 +104,14 @@ def agent_question(url: str) -> dict:
     settings = load_settings(lmm_url=f"{url}/v1", planner=served, reasoner=served, answerer=served)
     t0 = time.perf_counter()
     result = Agent(settings).run(q.question, q.images)
-    return {"question": q.question, "gold": str(q.answer), "answer": result.short_answer,
-            "wall_s": round(time.perf_counter() - t0, 2), "llm_s": round(result.timings.llm_s, 2),
-            "tokens": result.tokens}
+    return {
+        "question": q.question,
+        "gold": str(q.answer),
+        "answer": result.short_answer,
+        "wall_s": round(time.perf_counter() - t0, 2),
+        "llm_s": round(result.timings.llm_s, 2),
+        "tokens": result.tokens,
+    }
 
 
 def random_init_model(model_id: str, dest: Path) -> Path:
@@ -129,8 +147,10 @@ def main() -> None:
     settings = load_settings(cache_dir=Path(tempfile.mkdtemp(prefix="mmagent-serving-cache-")))
     if args.url is None:
         if not report["gpu"]:
-            print("no CUDA GPU on this machine: the GPU serving benchmark did not run "
-                  "(give --url of a running server to measure it instead)")
+            print(
+                "no CUDA GPU on this machine: the GPU serving benchmark did not run "
+                "(give --url of a running server to measure it instead)"
+            )
             return
         model = None
         if args.random_init:

@@ -5,6 +5,7 @@ model manager's eviction under a small memory budget (peak RSS with and without 
 Tools with packaged weights run their real models; the others run tiny random models built
 from configs (tests/tiny_models.py): their latency is plumbing cost, not a real model's.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,12 +26,16 @@ import mmagent  # noqa: E402,F401  (sets library defaults before torch/ultralyti
 def build_tiny(base: Path) -> dict[str, str]:
     import tests.tiny_models as tiny
 
-    return {"blip": str(tiny.blip(base / "blip")), "blip-vqa": str(tiny.blip(base / "blip-vqa", vqa=True)),
-            "owlvit": str(tiny.owlvit(base / "owlvit")), "clip": str(tiny.clip(base / "clip")),
-            "sd": str(tiny.stable_diffusion(base / "sd")),
-            "pix2pix": str(tiny.stable_diffusion(base / "pix2pix", "instruct-pix2pix")),
-            "inpaint": str(tiny.stable_diffusion(base / "inpaint", "inpaint")),
-            "mobile_sam": str(tiny.mobile_sam(base / "mobile_sam"))}
+    return {
+        "blip": str(tiny.blip(base / "blip")),
+        "blip-vqa": str(tiny.blip(base / "blip-vqa", vqa=True)),
+        "owlvit": str(tiny.owlvit(base / "owlvit")),
+        "clip": str(tiny.clip(base / "clip")),
+        "sd": str(tiny.stable_diffusion(base / "sd")),
+        "pix2pix": str(tiny.stable_diffusion(base / "pix2pix", "instruct-pix2pix")),
+        "inpaint": str(tiny.stable_diffusion(base / "inpaint", "inpaint")),
+        "mobile_sam": str(tiny.mobile_sam(base / "mobile_sam")),
+    }
 
 
 def bench_tools(reps: int, device: str, tiny: dict[str, str]) -> list[dict]:
@@ -57,16 +62,44 @@ def bench_tools(reps: int, device: str, tiny: dict[str, str]) -> list[dict]:
         ("classify", "EfficientNet-Lite3 int8 (real)", {}, {"image": "@chelsea"}),
         ("caption", "scene summary (real det+cls+ocr)", {}, {"image": "@chelsea"}),
         ("ground", "compositional (real)", {}, {"image": "@chelsea", "phrase": "the cat on the left"}),
-        ("caption", "BLIP (tiny random)", {"captioner": RoleConfig(backend="transformers", model=tiny["blip"], **dev)}, {"image": "@chelsea"}),
-        ("ground", "OWL-ViT (tiny random)", {"grounder": RoleConfig(backend="transformers", model=tiny["owlvit"], **dev)},
-         {"image": "@chelsea", "phrase": "a cat"}),
-        ("classify", "CLIP zero-shot (tiny random)", {"classifier": RoleConfig(backend="zero-shot", model=tiny["clip"], **dev)},
-         {"image": "@chelsea", "labels": ["cat", "dog"]}),
+        (
+            "caption",
+            "BLIP (tiny random)",
+            {"captioner": RoleConfig(backend="transformers", model=tiny["blip"], **dev)},
+            {"image": "@chelsea"},
+        ),
+        (
+            "ground",
+            "OWL-ViT (tiny random)",
+            {"grounder": RoleConfig(backend="transformers", model=tiny["owlvit"], **dev)},
+            {"image": "@chelsea", "phrase": "a cat"},
+        ),
+        (
+            "classify",
+            "CLIP zero-shot (tiny random)",
+            {"classifier": RoleConfig(backend="zero-shot", model=tiny["clip"], **dev)},
+            {"image": "@chelsea", "labels": ["cat", "dog"]},
+        ),
         ("ask_image", "BLIP VQA (tiny random)", {}, {"image": "@chelsea", "question": "what is this?"}),
         ("segment", "MobileSAM (tiny random)", {}, {"image": "@chelsea", "box": [3, 1, 400, 293]}),
-        ("generate_image", "SD UNet (tiny random) 64x64, 4 steps", {}, {"prompt": "a cat", "width": 64, "height": 64, "steps": 4}),
-        ("edit_image", "InstructPix2Pix (tiny random) 96x64, 4 steps", {}, {"image": "@small", "instruction": "make it blue", "steps": 4}),
-        ("edit_image", "inpaint (tiny random) 96x64, 4 steps", {}, {"image": "@small", "instruction": "a dog", "mask": "@smallmask", "steps": 4}),
+        (
+            "generate_image",
+            "SD UNet (tiny random) 64x64, 4 steps",
+            {},
+            {"prompt": "a cat", "width": 64, "height": 64, "steps": 4},
+        ),
+        (
+            "edit_image",
+            "InstructPix2Pix (tiny random) 96x64, 4 steps",
+            {},
+            {"image": "@small", "instruction": "make it blue", "steps": 4},
+        ),
+        (
+            "edit_image",
+            "inpaint (tiny random) 96x64, 4 steps",
+            {},
+            {"image": "@small", "instruction": "a dog", "mask": "@smallmask", "steps": 4},
+        ),
         ("draw", "supervision annotators", {}, {"image": "@chelsea", "sources": ["@mask"]}),
     ]
     rows = []
@@ -77,11 +110,20 @@ def bench_tools(reps: int, device: str, tiny: dict[str, str]) -> list[dict]:
         refs = {"@chelsea": env.add_image(chelsea), "@receipt": env.add_image(receipt)}
         masks = np.zeros((1, chelsea.height, chelsea.width), dtype=bool)
         masks[0, 50:200, 100:300] = True
-        refs["@mask"] = env.store.add(MaskArtifact, Provenance("bench"), image_id=refs["@chelsea"], masks=masks, labels=("r",)).id
+        refs["@mask"] = env.store.add(
+            MaskArtifact, Provenance("bench"), image_id=refs["@chelsea"], masks=masks, labels=("r",)
+        ).id
         refs["@small"] = env.add_image(small)
-        refs["@smallmask"] = env.store.add(MaskArtifact, Provenance("bench"), image_id=refs["@small"],
-                                           masks=np.zeros((1, 64, 96), dtype=bool) | _box_mask(64, 96), labels=("r",)).id
-        call_args = {k: ([refs.get(x, x) for x in v] if isinstance(v, list) else refs.get(v, v)) for k, v in args.items()}
+        refs["@smallmask"] = env.store.add(
+            MaskArtifact,
+            Provenance("bench"),
+            image_id=refs["@small"],
+            masks=np.zeros((1, 64, 96), dtype=bool) | _box_mask(64, 96),
+            labels=("r",),
+        ).id
+        call_args = {
+            k: ([refs.get(x, x) for x in v] if isinstance(v, list) else refs.get(v, v)) for k, v in args.items()
+        }
         t0 = time.perf_counter()
         first = env.call(tool, **call_args)
         first_s = time.perf_counter() - t0
@@ -94,8 +136,15 @@ def bench_tools(reps: int, device: str, tiny: dict[str, str]) -> list[dict]:
             env.call(tool, **call_args)
             times.append(time.perf_counter() - t0)
         warm = statistics.median(times)
-        rows.append({"tool": tool, "model": label, "first_call_s": first_s, "load_s": max(0.0, first_s - warm),
-                     "call_ms": warm * 1e3})
+        rows.append(
+            {
+                "tool": tool,
+                "model": label,
+                "first_call_s": first_s,
+                "load_s": max(0.0, first_s - warm),
+                "call_ms": warm * 1e3,
+            }
+        )
         print(f"{tool:15} {label:40} first {first_s:6.2f}s  warm call {warm * 1e3:8.1f} ms", flush=True)
     return rows
 
@@ -104,11 +153,11 @@ def _box_mask(h: int, w: int):
     import numpy as np
 
     m = np.zeros((1, h, w), dtype=bool)
-    m[0, h // 4: 3 * h // 4, w // 4: 3 * w // 4] = True
+    m[0, h // 4 : 3 * h // 4, w // 4 : 3 * w // 4] = True
     return m
 
 
-EVICTION_CHILD = r'''
+EVICTION_CHILD = r"""
 import json, sys, threading, time, gc, os
 sys.path.insert(0, ROOT)
 import psutil, numpy as np
@@ -147,14 +196,18 @@ for tool, args in steps:
 stop = True; time.sleep(0.05)
 print(json.dumps({"budget_gb": budget, "peak_rss_over_base_mb": round((peak[0] - base) / 1e6, 1),
                   "evictions": m.evictions, "trace": trace}))
-'''
+"""
 
 
 def bench_eviction(tiny: dict[str, str], budget_gb: str) -> dict:
-    code = (EVICTION_CHILD.replace("ROOT", repr(str(ROOT))).replace("TINY", repr(json.dumps(tiny)))
-            .replace("BUDGET", repr(budget_gb)))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
-                         env=dict(os.environ))
+    code = (
+        EVICTION_CHILD.replace("ROOT", repr(str(ROOT)))
+        .replace("TINY", repr(json.dumps(tiny)))
+        .replace("BUDGET", repr(budget_gb))
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=dict(os.environ)
+    )
     if out.returncode != 0:
         return {"budget_gb": budget_gb, "error": out.stderr[-1500:]}
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -5,6 +5,7 @@ Writes bench/results/ui_load.json.
 
     .venv/bin/python bench/ui_load.py [--sessions 8]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,13 @@ def start_app(env: dict, serve: bool) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)] + (["--serve"] if serve else []),
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "--port", str(port)] + (["--serve"] if serve else []),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(240):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -44,8 +50,9 @@ def ask(url: str, image: Path, question: str) -> tuple[float, str]:
 
     client = Client(url, verbose=False)  # its own session, like a separate browser
     t0 = time.perf_counter()
-    history = client.predict({"text": question, "files": [handle_file(str(image))]}, [], "plan", 4, 8,
-                             api_name="/on_submit")[0]
+    history = client.predict(
+        {"text": question, "files": [handle_file(str(image))]}, [], "plan", 4, 8, api_name="/on_submit"
+    )[0]
     return time.perf_counter() - t0, last_answer(history)
 
 
@@ -57,8 +64,11 @@ def last_answer(history: list[dict]) -> str:
         if m["role"] != "assistant" or (m.get("metadata") or {}).get("title"):
             continue
         parts = m["content"] if isinstance(m["content"], list) else [m["content"]]
-        text = " ".join(p if isinstance(p, str) else p.get("text", "") for p in parts
-                        if isinstance(p, str) or p.get("type") == "text")
+        text = " ".join(
+            p if isinstance(p, str) else p.get("text", "")
+            for p in parts
+            if isinstance(p, str) or p.get("type") == "text"
+        )
         if text.strip():
             texts.append(text)
     return texts[-1] if texts else ""
@@ -67,8 +77,11 @@ def last_answer(history: list[dict]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sessions", type=int, default=8)
-    ap.add_argument("--serve", action="store_true",
-                    help="the app starts `mmagent serve` (parallel slots) instead of using the embedded model")
+    ap.add_argument(
+        "--serve",
+        action="store_true",
+        help="the app starts `mmagent serve` (parallel slots) instead of using the embedded model",
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ui_load.json")
     args = ap.parse_args()
     from mmagent.core.llm.server import DEFAULT_SLOTS
@@ -80,8 +93,12 @@ def main() -> None:
     for i, r in enumerate(receipts):
         paths.append(work / f"receipt-{i}.png")
         r.image.save(paths[-1])
-    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", MMAGENT_CACHE_DIR=str(work / "cache"),
-               MMAGENT_SERVER="auto" if args.serve else "off")
+    env = dict(
+        os.environ,
+        GRADIO_ANALYTICS_ENABLED="False",
+        MMAGENT_CACHE_DIR=str(work / "cache"),
+        MMAGENT_SERVER="auto" if args.serve else "off",
+    )
     proc, url = start_app(env, args.serve)
     try:
         ask(url, paths[0], "What is the total on the receipt?")  # warm-up: models load once
@@ -98,15 +115,31 @@ def main() -> None:
     rows = []
     for r, (latency, answer) in zip(receipts, done):
         own = bool(numeric_match(answer, r.total))  # 58.9 and $58.90 state the same total
-        others = [f"{o.total:.2f}" for o in receipts if o is not r and numeric_match(answer, o.total)
-                  and o.total != r.total]
-        rows.append({"total": r.total, "answer": answer, "latency_s": round(latency, 1), "correct": own,
-                     "error": answer.startswith("⚠️") or not answer, "other_sessions_totals": others})
+        others = [
+            f"{o.total:.2f}" for o in receipts if o is not r and numeric_match(answer, o.total) and o.total != r.total
+        ]
+        rows.append(
+            {
+                "total": r.total,
+                "answer": answer,
+                "latency_s": round(latency, 1),
+                "correct": own,
+                "error": answer.startswith("⚠️") or not answer,
+                "other_sessions_totals": others,
+            }
+        )
     lat = sorted(r["latency_s"] for r in rows)
-    out = {"sessions": args.sessions, "model": f"mmagent serve (llama.cpp, {DEFAULT_SLOTS} slots)" if args.serve else "embedded",
-           "wall_s": round(wall, 1), "latency_median_s": statistics.median(lat),
-           "latency_max_s": lat[-1], "errors": sum(r["error"] for r in rows), "correct": sum(r["correct"] for r in rows),
-           "cross_talk": sum(bool(r["other_sessions_totals"]) for r in rows), "rows": rows}
+    out = {
+        "sessions": args.sessions,
+        "model": f"mmagent serve (llama.cpp, {DEFAULT_SLOTS} slots)" if args.serve else "embedded",
+        "wall_s": round(wall, 1),
+        "latency_median_s": statistics.median(lat),
+        "latency_max_s": lat[-1],
+        "errors": sum(r["error"] for r in rows),
+        "correct": sum(r["correct"] for r in rows),
+        "cross_talk": sum(bool(r["other_sessions_totals"]) for r in rows),
+        "rows": rows,
+    }
     args.out.write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps({k: v for k, v in out.items() if k != "rows"}))
 

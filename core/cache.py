@@ -5,6 +5,7 @@ detections, OCR, captions ... instead of recomputing them.
 Only tools that declare `cache_roles` and whose artifact-valued arguments are images are cached;
 a hit re-creates the artifact in the current store under a new id (provenance says `cached`).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,10 +14,12 @@ import json
 import pickle
 import threading
 import weakref
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from mmagent.core.artifacts import Artifact, ArtifactStore, ImageArtifact, Provenance
+
 
 def image_digest(art: ImageArtifact) -> str:
     """Content hash of the pixels (mode and size included); no encoding needed."""
@@ -35,8 +38,14 @@ class ToolCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def key(self, tool: str, role_config: dict[str, Any], args: dict[str, Any], store: ArtifactStore,
-            artifact_args: Iterable[str]) -> str | None:
+    def key(
+        self,
+        tool: str,
+        role_config: dict[str, Any],
+        args: dict[str, Any],
+        store: ArtifactStore,
+        artifact_args: Iterable[str],
+    ) -> str | None:
         """None when the call is not cacheable (it refers to a non-image artifact).
         `artifact_args`: the arguments that hold artifact ids (the tool declares them)."""
         keyed = dict(args)
@@ -83,9 +92,15 @@ class ToolCache:
     def save(self, key: str, art: Artifact, observation: str) -> None:
         fields = {f.name: getattr(art, f.name) for f in dataclasses.fields(art) if f.name not in ("id", "provenance")}
         summary = art.summary()
-        entry = {"cls": type(art), "fields": fields, "tool": art.provenance.tool, "params": art.provenance.params,
-                 "model": art.provenance.model, "image_id": getattr(art, "image_id", "") or "",
-                 "suffix": observation[len(summary):] if observation.startswith(summary) else ""}
+        entry = {
+            "cls": type(art),
+            "fields": fields,
+            "tool": art.provenance.tool,
+            "params": art.provenance.params,
+            "model": art.provenance.model,
+            "image_id": getattr(art, "image_id", "") or "",
+            "suffix": observation[len(summary) :] if observation.startswith(summary) else "",
+        }
         tmp = self.dir / f"{key}.tmp"
         tmp.write_bytes(pickle.dumps(entry))
         tmp.replace(self.dir / f"{key}.pkl")

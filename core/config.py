@@ -4,6 +4,7 @@ Sources, highest priority first: constructor arguments, `MMAGENT_*` environment 
 (nested with `__`, e.g. `MMAGENT_DETECTOR__BACKEND=ssd`), a TOML file (`MMAGENT_CONFIG`, else
 `./mmagent.toml` if present), then the defaults below.
 """
+
 from __future__ import annotations
 
 import functools
@@ -33,8 +34,19 @@ class RoleConfig(BaseModel):
 
 
 # Every role a config names, in the order the CLI and UI list them.
-ROLES = ("planner", "reasoner", "answerer", "detector", "ocr", "captioner", "grounder", "segmenter",
-         "generator", "editor", "classifier")
+ROLES = (
+    "planner",
+    "reasoner",
+    "answerer",
+    "detector",
+    "ocr",
+    "captioner",
+    "grounder",
+    "segmenter",
+    "generator",
+    "editor",
+    "classifier",
+)
 
 # Default model names are keys of agent.resolve.KNOWN_MODELS. The planner is the 1.5B model:
 # on the synthetic benchmark's dev seed it picked the intent of 52/54 questions against 39/54
@@ -126,7 +138,7 @@ class Settings(BaseSettings):
         return kind
 
     @model_validator(mode="after")
-    def _fill_roles(self) -> "Settings":
+    def _fill_roles(self) -> Settings:
         served = RoleConfig(backend="openai", model=self.lmm_model) if self.lmm_url else None
         if self.reasoner is None:
             self.reasoner = served or self.planner
@@ -170,9 +182,7 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"invalid mmagent configuration: {problems}") from None
     except Exception as exc:  # malformed TOML
         raise ConfigError(f"could not read the mmagent configuration: {exc}") from None

@@ -1,4 +1,5 @@
 """Errors that carry a message meant for a person (CLI/UI) or for the planner LLM."""
+
 from __future__ import annotations
 
 

@@ -1,10 +1,12 @@
 """The one event stream: the CLI prints it, the UI renders it, evaluations record it."""
+
 from __future__ import annotations
 
 import queue
 import threading
 import time
-from typing import Annotated, Any, Callable, Iterator, Literal, Union
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
@@ -101,10 +103,17 @@ class RunFinished(_Event):
 
 
 Event = Annotated[
-    Union[
-        RunStarted, PlanMade, StepStarted, ToolCalled, ToolResult, ToolProgress, LLMCalled, AnswerGiven,
-        ErrorRaised, RunFinished, Thought,
-    ],
+    RunStarted
+    | PlanMade
+    | StepStarted
+    | ToolCalled
+    | ToolResult
+    | ToolProgress
+    | LLMCalled
+    | AnswerGiven
+    | ErrorRaised
+    | RunFinished
+    | Thought,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

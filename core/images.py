@@ -1,4 +1,5 @@
 """Loading user images safely: every way a file can be unusable gets a clear message."""
+
 from __future__ import annotations
 
 import sys
@@ -110,8 +111,7 @@ def _read(p: Path, decode: bool) -> Any:
                 w, h = img.size
                 if w * h > MAX_PIXELS:
                     raise UserInputError(
-                        f"{p} is {w}x{h} pixels, more than the {MAX_PIXELS:,}-pixel limit; "
-                        "downscale it first"
+                        f"{p} is {w}x{h} pixels, more than the {MAX_PIXELS:,}-pixel limit; downscale it first"
                     )
                 if not decode:
                     img.verify()
@@ -121,12 +121,8 @@ def _read(p: Path, decode: bool) -> Any:
     except UserInputError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise UserInputError(
-            f"{p} declares a huge size (possible decompression bomb); refusing to open it"
-        ) from None
+        raise UserInputError(f"{p} declares a huge size (possible decompression bomb); refusing to open it") from None
     except UnidentifiedImageError:
-        raise UserInputError(
-            f"{p} is not an image Pillow can read (try PNG, JPEG, WebP, BMP, TIFF or GIF)"
-        ) from None
+        raise UserInputError(f"{p} is not an image Pillow can read (try PNG, JPEG, WebP, BMP, TIFF or GIF)") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise UserInputError(f"{p} is damaged or truncated and cannot be decoded ({exc})") from None

@@ -4,6 +4,7 @@ Tools ask `ModelManager.get(key, loader, size_bytes)`; nothing loads until that 
 Tool models above the budget (`MMAGENT_MEMORY_BUDGET`, GB) are evicted least-recently-used
 first; pinned models (the planner LLM) are never evicted.
 """
+
 from __future__ import annotations
 
 import gc
@@ -12,9 +13,10 @@ import sys
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -158,8 +160,12 @@ class ModelManager:
         """What is resident now, most recently used last."""
         with self._lock:
             return [
-                {"key": m.key, "size_mb": round(m.size_bytes / 1e6, 1), "pinned": m.pinned,
-                 "load_s": round(m.load_s, 3)}
+                {
+                    "key": m.key,
+                    "size_mb": round(m.size_bytes / 1e6, 1),
+                    "pinned": m.pinned,
+                    "load_s": round(m.load_s, 3),
+                }
                 for m in self._models.values()
             ]
 

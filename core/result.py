@@ -1,4 +1,5 @@
 """What a run returns: the answer, its evidence, the steps, artifacts, timings and tokens."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -2,6 +2,7 @@
 
 Every rendered image comes with its ground truth, so demos and tests can check answers.
 """
+
 from __future__ import annotations
 
 import random
@@ -11,14 +12,35 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-ITEM_NAMES = ["Coffee Beans", "Green Tea", "Bagel", "Orange Juice", "Pasta", "Olive Oil", "Cheddar",
-              "Apples", "Rice", "Chocolate", "Butter", "Honey", "Granola", "Salmon", "Lemons"]
+ITEM_NAMES = [
+    "Coffee Beans",
+    "Green Tea",
+    "Bagel",
+    "Orange Juice",
+    "Pasta",
+    "Olive Oil",
+    "Cheddar",
+    "Apples",
+    "Rice",
+    "Chocolate",
+    "Butter",
+    "Honey",
+    "Granola",
+    "Salmon",
+    "Lemons",
+]
 STORES = ["CORNER MARKET", "FRESH FOODS", "CITY GROCER", "GREEN BASKET"]
 
 
 # Fonts that ship with matplotlib (installed with ultralytics): sans, bold, serif, mono, STIX.
-FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf",
-              "STIXGeneral.ttf", "DejaVuSerif-Bold.ttf")
+FONT_FILES = (
+    "DejaVuSans.ttf",
+    "DejaVuSans-Bold.ttf",
+    "DejaVuSerif.ttf",
+    "DejaVuSansMono.ttf",
+    "STIXGeneral.ttf",
+    "DejaVuSerif-Bold.ttf",
+)
 
 
 @lru_cache(maxsize=64)
@@ -72,10 +94,15 @@ def random_style(rng: random.Random) -> Style:
     up to 2 degrees of rotation, mild blur and JPEG noise on some images."""
     page = rng.choice([(255, 255, 255), (250, 248, 240), (240, 242, 245), (252, 250, 228), (236, 244, 236)])
     ink = rng.choice([(0, 0, 0), (30, 30, 40), (20, 30, 80), (60, 40, 30)])
-    return Style(typeface=rng.choice(FONT_FILES), scale=rng.uniform(0.85, 1.15), page=page, ink=ink,
-                 rotation=rng.choice([0.0, 0.0, rng.uniform(-2.0, 2.0)]),
-                 blur=rng.choice([0.0, 0.0, rng.uniform(0.3, 0.9)]),
-                 jpeg=rng.choice([None, None, rng.randint(45, 85)]))
+    return Style(
+        typeface=rng.choice(FONT_FILES),
+        scale=rng.uniform(0.85, 1.15),
+        page=page,
+        ink=ink,
+        rotation=rng.choice([0.0, 0.0, rng.uniform(-2.0, 2.0)]),
+        blur=rng.choice([0.0, 0.0, rng.uniform(0.3, 0.9)]),
+        jpeg=rng.choice([None, None, rng.randint(45, 85)]),
+    )
 
 
 @dataclass(frozen=True)
@@ -109,8 +136,10 @@ def render_receipt(seed: int = 0, n_items: int = 5, style: Style | None = None, 
     tax = round(sum(p for _, p in items) * rng.choice([0.05, 0.07, 0.08]), 2) if extras else 0.0
     head = [f"Receipt #{rng.randint(1000, 9999)}"]
     if extras:
-        head = [f"{rng.randint(10, 999)} {rng.choice(['Main St', 'Oak Ave', 'Park Rd'])}",
-                f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/2024 {rng.randint(8, 20)}:{rng.randint(0, 59):02d}"]
+        head = [
+            f"{rng.randint(10, 999)} {rng.choice(['Main St', 'Oak Ave', 'Park Rd'])}",
+            f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/2024 {rng.randint(8, 20)}:{rng.randint(0, 59):02d}",
+        ]
     tail = [("SUBTOTAL", round(sum(p for _, p in items), 2)), ("TAX", tax)] if extras else []
     height = round(170 * st.scale) + line_h * (n_items + 2 + len(head) - 1 + len(tail) + extras)
     img = Image.new("RGB", (width, height), st.page)

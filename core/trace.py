@@ -1,4 +1,5 @@
 """Readable trace of the event stream for the terminal."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,8 +7,16 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from mmagent.core.events import (AnswerGiven, ErrorRaised, LLMCalled, PlanMade, RunStarted, Thought, ToolCalled,
-                          ToolResult)
+from mmagent.core.events import (
+    AnswerGiven,
+    ErrorRaised,
+    LLMCalled,
+    PlanMade,
+    RunStarted,
+    Thought,
+    ToolCalled,
+    ToolResult,
+)
 
 
 class TracePrinter:
@@ -33,8 +42,10 @@ class TracePrinter:
             obs = ev.observation if len(ev.observation) < 600 else ev.observation[:600] + " …"
             c.print(f"[{colour}]← {ev.step} {ev.tool} {ev.duration_s:.2f}s[/] {escape(obs)}")
         elif isinstance(ev, LLMCalled):
-            c.print(f"[dim]llm {ev.role}/{ev.purpose}: {ev.duration_s:.1f}s, "
-                    f"{ev.prompt_tokens}+{ev.completion_tokens} tokens ({ev.cached_tokens} of the prompt cached)[/]")
+            c.print(
+                f"[dim]llm {ev.role}/{ev.purpose}: {ev.duration_s:.1f}s, "
+                f"{ev.prompt_tokens}+{ev.completion_tokens} tokens ({ev.cached_tokens} of the prompt cached)[/]"
+            )
         elif isinstance(ev, ErrorRaised):
             c.print(f"[red]error[/]: {ev.message}", markup=False)
         elif isinstance(ev, AnswerGiven):
@@ -47,5 +58,7 @@ class TracePrinter:
         for note in result.notes:
             c.print(f"[yellow]note[/]: {escape(note)}")
         t = result.timings
-        c.print(f"[dim]wall {t.wall_s:.1f}s = llm {t.llm_s:.1f}s + tools {t.tool_s:.1f}s + "
-                f"orchestration {t.orchestration_s:.2f}s; tokens {result.tokens}[/]")
+        c.print(
+            f"[dim]wall {t.wall_s:.1f}s = llm {t.llm_s:.1f}s + tools {t.tool_s:.1f}s + "
+            f"orchestration {t.orchestration_s:.2f}s; tokens {result.tokens}[/]"
+        )

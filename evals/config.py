@@ -1,5 +1,6 @@
 """An evaluation is a small config (data source, prompt style, metric, planner, models), as in
 lmms-eval: adding a benchmark means a new TOML file, not a new script."""
+
 from __future__ import annotations
 
 import tomllib
@@ -12,8 +13,20 @@ from mmagent.core.errors import UserInputError
 
 
 class DataConfig(BaseModel):
-    source: Literal["synthetic", "jsonl", "vqav2", "okvqa", "gqa", "textvqa", "docvqa", "aokvqa",
-                    "snli-ve", "scienceqa", "vcr", "refcoco"] = "synthetic"
+    source: Literal[
+        "synthetic",
+        "jsonl",
+        "vqav2",
+        "okvqa",
+        "gqa",
+        "textvqa",
+        "docvqa",
+        "aokvqa",
+        "snli-ve",
+        "scienceqa",
+        "vcr",
+        "refcoco",
+    ] = "synthetic"
     n: int = Field(default=30, ge=1)  # synthetic: how many questions
     seed: int = 0
     families: list[str] | None = None

@@ -1,8 +1,10 @@
 """Load an evaluation's questions from its data config (synthetic generator or a JSONL file)."""
+
 from __future__ import annotations
 
 import random
 from pathlib import Path
+
 from pydantic import ValidationError
 
 from mmagent.core.errors import UserInputError

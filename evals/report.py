@@ -1,5 +1,6 @@
 """`mmagent eval report RUN [RUN ...]`: Markdown + PNG plots comparing runs side by side:
 accuracy per family and per step count, accuracy vs tokens, latency distribution."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -49,10 +50,17 @@ def group_tables(data: list[tuple[str, list[dict]]]) -> list[str]:
                     g[str(v)].append(r)
             per_run.append(g)
         values = sorted({v for g in per_run for v in g})
-        lines += ["", f"## Accuracy per {key}", "", f"| {key} | " + " | ".join(n for n, _ in data) + " |",
-                  "|---" * (len(data) + 1) + "|"]
-        lines += [f"| {v} | " + " | ".join(f"{_acc(g.get(v, [])):.3f} (n={len(g.get(v, []))})" for g in per_run) + " |"
-                  for v in values]
+        lines += [
+            "",
+            f"## Accuracy per {key}",
+            "",
+            f"| {key} | " + " | ".join(n for n, _ in data) + " |",
+            "|---" * (len(data) + 1) + "|",
+        ]
+        lines += [
+            f"| {v} | " + " | ".join(f"{_acc(g.get(v, [])):.3f} (n={len(g.get(v, []))})" for g in per_run) + " |"
+            for v in values
+        ]
     return lines
 
 
@@ -65,8 +73,19 @@ def write_rows(data: list[tuple[str, list[dict]]], path: Path) -> None:
         w.writerow(["run", "id", "family", "question", "gold", "prediction", "score", "wall_s", "error"])
         for name, rows in data:
             for r in rows:
-                w.writerow([name, r.get("id"), r.get("family"), r.get("question"), r.get("gold"), r.get("prediction"),
-                            r.get("score"), round(float(r.get("wall_s") or 0), 2), r.get("error", "")])
+                w.writerow(
+                    [
+                        name,
+                        r.get("id"),
+                        r.get("family"),
+                        r.get("question"),
+                        r.get("gold"),
+                        r.get("prediction"),
+                        r.get("score"),
+                        round(float(r.get("wall_s") or 0), 2),
+                        r.get("error", ""),
+                    ]
+                )
 
 
 def _tokens(row: dict) -> int:
@@ -83,32 +102,53 @@ def write_report(runs: list[Path], out_dir: Path) -> Path:
 
     data = [load_run(r) for r in runs]
     out_dir.mkdir(parents=True, exist_ok=True)
-    lines = ["# Evaluation report", "",
-             "| run | n | accuracy | errors | mean rounds | mean tool calls | mean LLM calls | median wall s "
-             "| mean tokens | prompt cached |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Evaluation report",
+        "",
+        "| run | n | accuracy | errors | mean rounds | mean tool calls | mean LLM calls | median wall s "
+        "| mean tokens | prompt cached |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for name, rows in data:
         walls = sorted(r.get("wall_s", 0) for r in rows)
         toks = [_tokens(r) for r in rows]
         prompt = sum((r.get("tokens") or {}).get("prompt", 0) for r in rows)
         cached = sum((r.get("tokens") or {}).get("prompt_cached", 0) for r in rows)
-        calls = [(r.get("tokens") or {}).get("llm_calls", sum(e.get("type") == "llm_call" for e in r.get("trace", [])))
-                 for r in rows]  # runs recorded before results counted calls: from the trace
-        lines.append(f"| {name} | {len(rows)} | {_acc(rows):.3f} | {sum(bool(r.get('error')) for r in rows)} | "
-                     f"{_mean(rows, 'rounds'):.2f} | {_mean(rows, 'tool_calls'):.1f} | "
-                     f"{sum(calls) / max(1, len(calls)):.2f} | {walls[len(walls) // 2] if walls else 0:.1f} | "
-                     f"{sum(toks) / max(1, len(toks)):.0f} | {cached / prompt if prompt else 0:.0%} |")
+        calls = [
+            (r.get("tokens") or {}).get("llm_calls", sum(e.get("type") == "llm_call" for e in r.get("trace", [])))
+            for r in rows
+        ]  # runs recorded before results counted calls: from the trace
+        lines.append(
+            f"| {name} | {len(rows)} | {_acc(rows):.3f} | {sum(bool(r.get('error')) for r in rows)} | "
+            f"{_mean(rows, 'rounds'):.2f} | {_mean(rows, 'tool_calls'):.1f} | "
+            f"{sum(calls) / max(1, len(calls)):.2f} | {walls[len(walls) // 2] if walls else 0:.1f} | "
+            f"{sum(toks) / max(1, len(toks)):.0f} | {cached / prompt if prompt else 0:.0%} |"
+        )
     lines += group_tables(data)
-    for key, title in (("family", "Accuracy per family"), ("steps", "Accuracy per step count"),
-                       ("rounds", "Accuracy per rounds used")):
+    for key, title in (
+        ("family", "Accuracy per family"),
+        ("steps", "Accuracy per step count"),
+        ("rounds", "Accuracy per rounds used"),
+    ):
         if not any(key in r for _, rows in data for r in rows):
             continue  # runs recorded before loops reported rounds
         keys = sorted({k for _, rows in data for k in group(rows, key)}, key=str)
-        lines += ["", f"## {title}", "", "| " + key + " | " + " | ".join(n for n, _ in data) + " |",
-                  "|---" * (len(data) + 1) + "|"]
+        lines += [
+            "",
+            f"## {title}",
+            "",
+            "| " + key + " | " + " | ".join(n for n, _ in data) + " |",
+            "|---" * (len(data) + 1) + "|",
+        ]
         for k in keys:
-            lines.append(f"| {k} | " + " | ".join(
-                f"{_acc(group(rows, key).get(k, [])):.3f} (n={len(group(rows, key).get(k, []))})" for _, rows in data) + " |")
+            lines.append(
+                f"| {k} | "
+                + " | ".join(
+                    f"{_acc(group(rows, key).get(k, [])):.3f} (n={len(group(rows, key).get(k, []))})"
+                    for _, rows in data
+                )
+                + " |"
+            )
         fig, ax = plt.subplots(figsize=(7, 3.5))
         width = 0.8 / max(1, len(data))
         for i, (name, rows) in enumerate(data):
@@ -136,8 +176,13 @@ def write_report(runs: list[Path], out_dir: Path) -> Path:
     fig.tight_layout()
     fig.savefig(out_dir / "latency_tokens.png", dpi=110)
     plt.close(fig)
-    lines += ["", "![Latency and tokens](latency_tokens.png)", "",
-              "Per-question rows of every run: [rows.csv](rows.csv).", ""]
+    lines += [
+        "",
+        "![Latency and tokens](latency_tokens.png)",
+        "",
+        "Per-question rows of every run: [rows.csv](rows.csv).",
+        "",
+    ]
     write_rows(data, out_dir / "rows.csv")
     report = out_dir / "report.md"
     report.write_text("\n".join(lines))

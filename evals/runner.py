@@ -1,15 +1,17 @@
 """Run questions through an answer function, K in flight, appending one JSON line per question as
 it finishes. A killed run resumes where it stopped: finished ids are skipped, nothing is lost, and
 a question that errors is recorded as an error, never dropped."""
+
 from __future__ import annotations
 
 import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from mmagent.evals.metrics import box_in, score
 from mmagent.evals.schema import Question
@@ -48,8 +50,9 @@ def finished_ids(results: Path) -> set[str]:
     return ids
 
 
-def run_questions(questions: list[Question], answer: AnswerFn, results: Path, workers: int = 1,
-                  progress: bool = True) -> dict[str, Any]:
+def run_questions(
+    questions: list[Question], answer: AnswerFn, results: Path, workers: int = 1, progress: bool = True
+) -> dict[str, Any]:
     results.parent.mkdir(parents=True, exist_ok=True)
     done = finished_ids(results)
     todo = [q for q in questions if q.id not in done]
@@ -63,8 +66,15 @@ def run_questions(questions: list[Question], answer: AnswerFn, results: Path, wo
 
     def one(q: Question) -> dict[str, Any]:
         missing = [p for p in q.images if not Path(p).is_file()]
-        record: dict[str, Any] = {"id": q.id, "family": q.family, "steps": q.steps, "question": q.question,
-                                  "gold": q.answer, "metric": q.metric, "groups": q.groups}
+        record: dict[str, Any] = {
+            "id": q.id,
+            "family": q.family,
+            "steps": q.steps,
+            "question": q.question,
+            "gold": q.answer,
+            "metric": q.metric,
+            "groups": q.groups,
+        }
         t0 = time.perf_counter()
         if missing:
             record.update(prediction="", score=0.0, error=f"image missing: {missing}", missing_images=len(missing))
@@ -131,18 +141,27 @@ def agent_answerer(agent: Any, prompt_suffix: str = "") -> AnswerFn:
     def answer(q: Question) -> dict[str, Any]:
         events: list[Any] = []
         if "hypothesis" in q.meta:  # SNLI-VE: the loops judge the hypothesis itself
-            result = agent.run(q.meta["hypothesis"], q.images, on_event=events.append, choices=q.choices,
-                               mode="hypothesis")
+            result = agent.run(
+                q.meta["hypothesis"], q.images, on_event=events.append, choices=q.choices, mode="hypothesis"
+            )
         else:
-            result = agent.run(f"{q.question} {prompt_suffix}".strip(), q.images, on_event=events.append,
-                               choices=q.choices)
+            result = agent.run(
+                f"{q.question} {prompt_suffix}".strip(), q.images, on_event=events.append, choices=q.choices
+            )
         prediction: Any = result.short_answer or result.answer  # short answers are scored, as VQA does
         if q.metric == "iou" and box_in(result.answer) is None:
             prediction = box_answer(result) or result.answer
         return {
-            "prediction": prediction, "answer_text": result.answer, "evidence": result.evidence, "ok": result.ok,
-            "notes": result.notes, "tool_calls": len(result.steps), "tokens": result.tokens,
-            "timings": result.timings.model_dump(), "plan_source": result.plan_source, "rounds": result.rounds,
+            "prediction": prediction,
+            "answer_text": result.answer,
+            "evidence": result.evidence,
+            "ok": result.ok,
+            "notes": result.notes,
+            "tool_calls": len(result.steps),
+            "tokens": result.tokens,
+            "timings": result.timings.model_dump(),
+            "plan_source": result.plan_source,
+            "rounds": result.rounds,
             "trace": [e.model_dump(exclude={"result"}) for e in events],
         }
 

@@ -1,4 +1,5 @@
 """One evaluation question, whatever its source (synthetic generator or a public benchmark)."""
+
 from __future__ import annotations
 
 from typing import Any, Literal

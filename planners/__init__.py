@@ -4,6 +4,7 @@ A planner is its module plus one line in pyproject.toml's `mmagent.planners` ent
 plan: a task graph planned up front (HuggingGPT); direct: one reasoning call (the baseline);
 react: a tool-calling loop; ideal-paper: IdealGPT as published; ideal: our grounded IdealGPT loop.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -19,7 +20,7 @@ def planner_names() -> list[str]:
     return list(planner_entry_points())
 
 
-def make_planner(kind: str) -> "Planner":
+def make_planner(kind: str) -> Planner:
     registry = planner_entry_points()
     if kind not in registry:
         from mmagent.core.errors import ConfigError

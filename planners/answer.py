@@ -4,6 +4,7 @@ A multi-part question is answered part by part, each from the results of its own
 then the sentences are joined: measured on the 0.5B model, one call over everything
 answered only the first part.
 """
+
 from __future__ import annotations
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -22,12 +23,16 @@ class AnswerReply(BaseModel):
     evidence: list[str] = Field(default_factory=list)
 
 
-def answer_part(run: RunContext, question: str, observations: list[str],
-                system: str = "answer_system.md") -> FinalAnswer:
+def answer_part(
+    run: RunContext, question: str, observations: list[str], system: str = "answer_system.md"
+) -> FinalAnswer:
     llm = run.llm("reasoner")
     text = f"Question: {question}\nTool results:\n" + data_block("\n".join(observations) or "(none)")
     # a served LMM sees the images themselves too
-    messages = [SystemMessage(content=system_prompt(system)), HumanMessage(content=with_images(run, llm, text, run.image_ids))]
+    messages = [
+        SystemMessage(content=system_prompt(system)),
+        HumanMessage(content=with_images(run, llm, text, run.image_ids)),
+    ]
 
     def check(reply: AnswerReply) -> list[str]:
         unknown = [e for e in reply.evidence if e not in run.store]
@@ -39,18 +44,28 @@ def answer_part(run: RunContext, question: str, observations: list[str],
     schema["properties"]["evidence"]["items"] = {"type": "string", "enum": run.store.ids()}
     schema["properties"]["evidence"]["maxItems"] = MAX_EVIDENCE  # stops runaway repetition
     try:
-        reply, repaired = llm.structured(messages, AnswerReply, purpose="answer", check=check,
-                                         json_schema=schema)
+        reply, repaired = llm.structured(messages, AnswerReply, purpose="answer", check=check, json_schema=schema)
     except StructuredOutputError as exc:
         if isinstance(exc.last_valid, AnswerReply) and exc.last_valid.answer.strip():
             kept = [e for e in exc.last_valid.evidence if e in run.store]
-            return FinalAnswer(exc.last_valid.answer.strip(), kept,
-                               [f"reasoner cited unknown artifacts; dropped them ({exc})"],
-                               short=exc.last_valid.short.strip())
-        return FinalAnswer(f"No answer to '{question}': the reasoner's output was invalid twice.",
-                           [], [f"reasoner failed: {exc}"], ok=False)
-    return FinalAnswer(reply.answer.strip(), reply.evidence, ["reasoner reply repaired once"] if repaired else [],
-                       short=reply.short.strip())
+            return FinalAnswer(
+                exc.last_valid.answer.strip(),
+                kept,
+                [f"reasoner cited unknown artifacts; dropped them ({exc})"],
+                short=exc.last_valid.short.strip(),
+            )
+        return FinalAnswer(
+            f"No answer to '{question}': the reasoner's output was invalid twice.",
+            [],
+            [f"reasoner failed: {exc}"],
+            ok=False,
+        )
+    return FinalAnswer(
+        reply.answer.strip(),
+        reply.evidence,
+        ["reasoner reply repaired once"] if repaired else [],
+        short=reply.short.strip(),
+    )
 
 
 def compose_answer(run: RunContext, evidence_by_part: list[tuple[str, list[str]]]) -> FinalAnswer:

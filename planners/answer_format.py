@@ -5,6 +5,7 @@ planner treats them as a sub-question, and honoured after it (the answer is the 
 >>> split_format("What is the total? Answer with a single word or phrase.")
 ('What is the total?', 'Answer with a single word or phrase.')
 """
+
 from __future__ import annotations
 
 import re
@@ -13,7 +14,8 @@ import re
 _INSTRUCTION = re.compile(
     r"(?:^|(?<=[.?!:])\s*)((?:please\s+)?(?:answer|respond|reply|give|just\s+give|output|use|write)\b[^.?!]*?"
     r"\b(?:word|words|number|phrase|short|brief|briefly|letter|option|yes\s+or\s+no|only|directly)\b[^.?!]*[.!]?)\s*$",
-    re.I)
+    re.I,
+)
 
 
 def split_format(question: str) -> tuple[str, str | None]:

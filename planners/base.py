@@ -1,11 +1,13 @@
 """What every planner receives (RunContext) and returns (FinalAnswer)."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from mmagent.core.artifacts import ArtifactStore
@@ -34,7 +36,7 @@ def as_sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def with_images(run: "RunContext", llm: "LLMClient", text: str, image_ids: list[str]) -> str | list[dict[str, Any]]:
+def with_images(run: RunContext, llm: LLMClient, text: str, image_ids: list[str]) -> str | list[dict[str, Any]]:
     """Message content: the text, plus the images themselves for a model that accepts images."""
     from mmagent.core.artifacts import ImageArtifact
     from mmagent.core.llm.messages import image_part
@@ -70,10 +72,10 @@ def task_text(question: str, choices: list[str] | None = None, mode: str = "ques
 class RunContext:
     question: str  # the task as one text (choices and hypothesis mode folded in)
     image_ids: list[str]
-    store: "ArtifactStore"
-    runner: "ToolRunner"
-    settings: "Settings"
-    llm: Callable[[str], "LLMClient"]
+    store: ArtifactStore
+    runner: ToolRunner
+    settings: Settings
+    llm: Callable[[str], LLMClient]
     emit: Callable[[Any], None]
     phase_seconds: dict[str, float] = field(default_factory=dict)
     # The parts, for loops that use them separately (IdealGPT lists the choices to each role).

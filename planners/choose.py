@@ -11,11 +11,12 @@ Decoding is constrained to enums (the intents, the glosses), so each reply is on
 With `plan_votes` > 1 the choice is made again with the options in reverse order (small models
 favour positions) and, when the two disagree, once more; the majority wins and the agreement
 is reported."""
+
 from __future__ import annotations
 
 import random
 from collections import Counter
-from functools import lru_cache
+from functools import cache
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, create_model
@@ -26,19 +27,27 @@ from mmagent.planners.programs import INTENTS, OTHER, Program
 
 
 def _enum_choice(run: RunContext, system: str, user: str, key: str, options: list[str], purpose: str) -> str | None:
-    schema = {"type": "object", "properties": {key: {"type": "string", "enum": options}},
-              "required": [key], "additionalProperties": False}
+    schema = {
+        "type": "object",
+        "properties": {key: {"type": "string", "enum": options}},
+        "required": [key],
+        "additionalProperties": False,
+    }
     messages = [SystemMessage(content=system_prompt(system)), HumanMessage(content=user)]
     try:
-        value, _ = run.llm("planner").structured(messages, _model(key), purpose=purpose, json_schema=schema,
-                                                 check=lambda r: [] if getattr(r, key) in options else
-                                                 [f"{key} must be one of {options}"])
+        value, _ = run.llm("planner").structured(
+            messages,
+            _model(key),
+            purpose=purpose,
+            json_schema=schema,
+            check=lambda r: [] if getattr(r, key) in options else [f"{key} must be one of {options}"],
+        )
     except StructuredOutputError:
         return None
     return getattr(value, key)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _model(key: str) -> type[BaseModel]:
     """The reply's pydantic model: one string field named `key` (intent, choice)."""
     return create_model(f"{key.capitalize()}Reply", **{key: (str, ...)})
@@ -56,9 +65,14 @@ def _pick(run: RunContext, question: str, candidates: list[Program], reverse: bo
         pool = pool[::-1]
     if len(pool) == 1:
         return pool[0]
-    return _enum_choice(run, "choose_system.md",
-                        f"Question: {question}\nCandidates:\n" + "\n".join(f"- {g}" for g in pool),
-                        "choice", pool, f"choose{tag}")
+    return _enum_choice(
+        run,
+        "choose_system.md",
+        f"Question: {question}\nCandidates:\n" + "\n".join(f"- {g}" for g in pool),
+        "choice",
+        pool,
+        f"choose{tag}",
+    )
 
 
 def choose_program(run: RunContext, question: str, candidates: list[Program]) -> tuple[Program | None, str]:

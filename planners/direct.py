@@ -4,6 +4,7 @@ A reasoner that sees images answers from the images alone. The embedded text LLM
 so it answers from a scene description the caption tool composes for each image (offline:
 detector + classifier + OCR summary), which is still a single reasoning call.
 """
+
 from __future__ import annotations
 
 import time

@@ -1,12 +1,13 @@
 """PlanExecutor: runs a checked plan; each task starts as soon as its dependencies are done."""
+
 from __future__ import annotations
 
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from mmagent.core.events import StepStarted
-from mmagent.tools.runner import ToolCallResult
 from mmagent.planners.base import RunContext
 from mmagent.planners.plan import Plan, rename_refs, topological_order
+from mmagent.tools.runner import ToolCallResult
 
 
 class PlanExecutor:
@@ -19,8 +20,9 @@ class PlanExecutor:
         results: dict[str, ToolCallResult] = {}
         outputs: dict[str, str] = {}  # task id -> the artifact id it made
         pending: dict[Future[ToolCallResult], str] = {}
-        with ThreadPoolExecutor(max_workers=max(1, self.run.settings.tool_workers),
-                                thread_name_prefix="mmagent-tool") as pool:
+        with ThreadPoolExecutor(
+            max_workers=max(1, self.run.settings.tool_workers), thread_name_prefix="mmagent-tool"
+        ) as pool:
             while waiting or pending:
                 for tid in list(waiting):
                     task = tasks[tid]

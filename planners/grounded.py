@@ -13,6 +13,7 @@ lines, crops) that support it:
 - compute:    the `plan` planner's structured path on that image: its layout tables, the
               candidate programs for the sub-question, the planner's choice, the computed value
 """
+
 from __future__ import annotations
 
 import re
@@ -22,9 +23,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from mmagent.core.artifacts import ImageArtifact, OcrArtifact, TextArtifact
-from mmagent.tools.runner import ToolCallResult
 from mmagent.planners.base import RunContext
 from mmagent.tools.ask_image import answer_of
+from mmagent.tools.runner import ToolCallResult
 
 How = Literal["look", "read", "read_below", "count", "find", "calculate", "compute"]
 _WORD = re.compile(r"[a-z0-9]+")
@@ -65,9 +66,15 @@ class GroundedAnswerer:
         self._step = step
         if sub.image not in self.run.store:
             return Finding(sub, f"ERROR: no image {sub.image}; images are {', '.join(self.run.image_ids)}")
-        program = {"look": self._look, "read": self._read, "read_below": self._read_below,
-                   "count": self._count, "find": self._find, "calculate": self._calculate,
-                   "compute": self._compute}[sub.how]
+        program = {
+            "look": self._look,
+            "read": self._read,
+            "read_below": self._read_below,
+            "count": self._count,
+            "find": self._find,
+            "calculate": self._calculate,
+            "compute": self._compute,
+        }[sub.how]
         text, cited = program(sub)
         return Finding(sub, text, cited, len(self._calls))
 
@@ -114,8 +121,10 @@ class GroundedAnswerer:
                 ocr = self._call("ocr", image=crop.primary)
                 lines = self.run.store.get(ocr.primary, OcrArtifact).lines if ocr.ok and ocr.primary else ()
                 if lines:
-                    return (f"text below the {sub.about}: " + " | ".join(ln.text for ln in lines),
-                            cited + [crop.primary, ocr.primary])
+                    return (
+                        f"text below the {sub.about}: " + " | ".join(ln.text for ln in lines),
+                        cited + [crop.primary, ocr.primary],
+                    )
         ocr = self._call("ocr", image=sub.image)
         if not ocr.ok:
             return ocr.observation, cited
@@ -213,8 +222,10 @@ def numbers_note(findings: list[Finding], image_names: dict[str, str] | None = N
         return None
     ordered = sorted(values, key=lambda v: -v[0])
     (top, raw_top, src_top), (low, raw_low, src_low) = ordered[0], ordered[-1]
-    note = (f"Computed from the findings: the largest number is {raw_top} ({src_top}); "
-            f"the smallest is {raw_low} ({src_low})")
+    note = (
+        f"Computed from the findings: the largest number is {raw_top} ({src_top}); "
+        f"the smallest is {raw_low} ({src_low})"
+    )
     if len(values) == 2:
         note += f"; difference {raw_top} - {raw_low} = {round(top - low, 6):g}"
     return note + "."

@@ -9,6 +9,7 @@ answers carry artifact ids and the offline stack works without a VLM; the loop s
 confident answer cites tool evidence, or when the answer is stable across two rounds, or when
 the budget (rounds, tool calls, tokens) is spent, and then says the answer was forced.
 """
+
 from __future__ import annotations
 
 import time
@@ -70,19 +71,32 @@ class IdealPlanner:
 
         def ask(state: IdealState) -> dict[str, Any]:
             subs = self._ask(run, questioner, state)
-            run.emit(Thought(round=state["round"] + 1, role="questioner",
-                             text=" | ".join(f"{q.question} [{q.how} {q.about!r} on {q.image}]" for q in subs)))
+            run.emit(
+                Thought(
+                    round=state["round"] + 1,
+                    role="questioner",
+                    text=" | ".join(f"{q.question} [{q.how} {q.about!r} on {q.image}]" for q in subs),
+                )
+            )
             return {"asked": subs}
 
         def gather(state: IdealState) -> dict[str, Any]:
             found = [answerer.answer(sub, step=f"r{state['round'] + 1}.{i}") for i, sub in enumerate(state["asked"], 1)]
-            return {"findings": state["findings"] + found,
-                    "tool_calls": state["tool_calls"] + sum(f.tool_calls for f in found)}
+            return {
+                "findings": state["findings"] + found,
+                "tool_calls": state["tool_calls"] + sum(f.tool_calls for f in found),
+            }
 
         def reason(state: IdealState) -> dict[str, Any]:
             said = self._reason(run, reasoner, state)
-            run.emit(Thought(round=state["round"] + 1, role="reasoner", text=f"{said.analysis} -> {said.answer} "
-                             f"({'confident' if said.confident else 'not confident'}; cites {said.evidence})"))
+            run.emit(
+                Thought(
+                    round=state["round"] + 1,
+                    role="reasoner",
+                    text=f"{said.analysis} -> {said.answer} "
+                    f"({'confident' if said.confident else 'not confident'}; cites {said.evidence})",
+                )
+            )
             return {"answers": state["answers"] + [said], "round": state["round"] + 1}
 
         def decide(state: IdealState) -> dict[str, Any]:
@@ -102,8 +116,13 @@ class IdealPlanner:
             return {"stop": ""}
 
         graph = StateGraph(IdealState)
-        for name, node in (("caption", caption), ("ask", ask), ("gather", gather), ("reason", reason),
-                           ("decide", decide)):
+        for name, node in (
+            ("caption", caption),
+            ("ask", ask),
+            ("gather", gather),
+            ("reason", reason),
+            ("decide", decide),
+        ):
             graph.add_node(name, node)
         graph.add_edge(START, "caption")
         graph.add_edge("caption", "ask")
@@ -114,7 +133,8 @@ class IdealPlanner:
         t0 = time.perf_counter()
         state = graph.compile().invoke(
             IdealState(round=0, caption="", findings=[], asked=[], answers=[], tool_calls=0, stop=""),
-            {"recursion_limit": 5 * s.max_rounds + 8})
+            {"recursion_limit": 5 * s.max_rounds + 8},
+        )
         run.phase_seconds["execute"] = time.perf_counter() - t0
         return self._final(run, state, tokens())
 
@@ -123,8 +143,15 @@ class IdealPlanner:
         lines = [f"Images: {images}", "Imperfect caption:", data_block(state["caption"]), f"Question: {run.question}"]
         if state["findings"]:
             found = [f.line() for f in state["findings"]]
-            note = numbers_note(state["findings"], {i: f"{i}, the {o} image" for i, o in zip(
-                run.image_ids, ("first", "second", "third", "fourth", "fifth"))} if len(run.image_ids) > 1 else None)
+            note = numbers_note(
+                state["findings"],
+                {
+                    i: f"{i}, the {o} image"
+                    for i, o in zip(run.image_ids, ("first", "second", "third", "fourth", "fifth"))
+                }
+                if len(run.image_ids) > 1
+                else None,
+            )
             lines += ["Findings so far:", data_block("\n".join(found + ([note] if note else [])))]
         if state["answers"]:
             lines.append(f"Latest analysis: {state['answers'][-1].analysis}")
@@ -135,8 +162,10 @@ class IdealPlanner:
         sub = schema["$defs"]["SubQuestion"]
         sub["properties"]["image"] = {"type": "string", "enum": run.image_ids}
         sub["required"] = ["question", "how", "about", "image"]
-        messages = [SystemMessage(content=system_prompt("ideal/ask_system.md")),
-                    HumanMessage(content=self._context(run, state) + "\nAsk the sub-questions now.")]
+        messages = [
+            SystemMessage(content=system_prompt("ideal/ask_system.md")),
+            HumanMessage(content=self._context(run, state) + "\nAsk the sub-questions now."),
+        ]
         asked_before = {normalized(f.sub.question) for f in state["findings"]}
         try:
             reply, _ = llm.structured(messages, Asked, purpose="questioner", json_schema=schema)
@@ -144,10 +173,20 @@ class IdealPlanner:
         except StructuredOutputError:
             fresh = []
         # Nothing new to ask: read and look at every image instead (once), the broadest evidence.
-        broad = [SubQuestion(question=f"What does {i} show and say?", how=how, about="", image=i)
-                 for i in run.image_ids for how in ("read", "look")]
-        return fresh or [q for q in broad if (q.how, q.image) not in
-                         {(f.sub.how, f.sub.image) for f in state["findings"] if not f.sub.about}] or broad[:1]
+        broad = [
+            SubQuestion(question=f"What does {i} show and say?", how=how, about="", image=i)
+            for i in run.image_ids
+            for how in ("read", "look")
+        ]
+        return (
+            fresh
+            or [
+                q
+                for q in broad
+                if (q.how, q.image) not in {(f.sub.how, f.sub.image) for f in state["findings"] if not f.sub.about}
+            ]
+            or broad[:1]
+        )
 
     def _reason(self, run: RunContext, llm: Any, state: IdealState) -> Reasoned:
         schema = Reasoned.model_json_schema()
@@ -156,8 +195,10 @@ class IdealPlanner:
         if run.choices:  # the answer is one of the choices, by construction
             schema["properties"]["answer"] = {"type": "string", "enum": run.choices}
         schema["required"] = ["answer", "confident", "evidence", "analysis"]
-        messages = [SystemMessage(content=system_prompt("ideal/reason_system.md")),
-                    HumanMessage(content=self._context(run, state))]
+        messages = [
+            SystemMessage(content=system_prompt("ideal/reason_system.md")),
+            HumanMessage(content=self._context(run, state)),
+        ]
         try:
             reply, _ = llm.structured(messages, Reasoned, purpose="reasoner", json_schema=schema)
             return reply
@@ -169,12 +210,23 @@ class IdealPlanner:
         latest = state["answers"][-1]
         forced = state["stop"].startswith("budget") and not latest.confident
         notes = [f"stopped: {state['stop']}"] + (["not confident at the budget: best guess, flagged"] if forced else [])
-        details = {"stop": state["stop"], "forced_guess": forced, "tool_calls": state["tool_calls"],
-                   "loop_tokens": tokens, "caption": state["caption"],
-                   "rounds": [a.model_dump() for a in state["answers"]],
-                   "findings": [{**f.sub.model_dump(), "answer": f.answer, "artifacts": f.artifacts}
-                                for f in state["findings"]]}
+        details = {
+            "stop": state["stop"],
+            "forced_guess": forced,
+            "tool_calls": state["tool_calls"],
+            "loop_tokens": tokens,
+            "caption": state["caption"],
+            "rounds": [a.model_dump() for a in state["answers"]],
+            "findings": [
+                {**f.sub.model_dump(), "answer": f.answer, "artifacts": f.artifacts} for f in state["findings"]
+            ],
+        }
         answer = latest.answer.strip()
-        return FinalAnswer(as_sentence(answer),
-                           [e for e in latest.evidence if e in run.store], notes,
-                           ok=latest.answer != "not sure", rounds=state["round"], details=details)
+        return FinalAnswer(
+            as_sentence(answer),
+            [e for e in latest.evidence if e in run.store],
+            notes,
+            ok=latest.answer != "not sure",
+            rounds=state["round"],
+            details=details,
+        )

@@ -9,11 +9,13 @@ and gives an analysis and an answer or "not sure". Not sure or unparseable means
 Where no VLM is configured (the offline stack) the answerer is the text LLM reading the
 tool-composed caption; the run says so in its notes, since that is not the paper's setting.
 """
+
 from __future__ import annotations
 
 import re
 import time
-from typing import Any, Callable, TypedDict
+from collections.abc import Callable
+from typing import Any, TypedDict
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -29,8 +31,10 @@ MAX_SUB_QUESTIONS = 6  # per round; the paper sets none, this bounds the answere
 _SUB_Q = re.compile(r"Sub-question\s*\d*\s*[:.]\s*(.+)", re.I)
 _ANALYSIS = re.compile(r"Analysis\s*:\s*(.+?)(?=\n\s*More Likely Answer|\Z)", re.I | re.S)
 _ANSWER = re.compile(r"More Likely Answer\s*:\s*(.*)", re.I)
-NO_VLM_NOTE = ("no VLM configured: sub-questions were answered by the text LLM from the tool-composed "
-               "caption, not by a VLM as in the paper")
+NO_VLM_NOTE = (
+    "no VLM configured: sub-questions were answered by the text LLM from the tool-composed "
+    "caption, not by a VLM as in the paper"
+)
 
 
 class PaperState(TypedDict):
@@ -69,8 +73,9 @@ def parse_reasoner(text: str, choices: list[str] | None, final: bool) -> tuple[s
     return analysis.group(1).strip(), said.rstrip(".") or None
 
 
-def context_block(run: RunContext, caption: str, pairs: list[tuple[str, str]] | None = None,
-                  analysis: str | None = None) -> str:
+def context_block(
+    run: RunContext, caption: str, pairs: list[tuple[str, str]] | None = None, analysis: str | None = None
+) -> str:
     lines = ["Imperfect Caption:", data_block(caption), f"Main Question: {question_of(run)}"]
     if run.choices:
         lines.append(f"{len(run.choices)} choices:")
@@ -145,9 +150,13 @@ class IdealPaperPlanner:
                 return subs
 
             try:
-                subs = retrying(lambda t: questioner.complete(
-                    [SystemMessage(content=system), HumanMessage(content=user)], "questioner", temperature=t),
-                    parse, "questioner")
+                subs = retrying(
+                    lambda t: questioner.complete(
+                        [SystemMessage(content=system), HumanMessage(content=user)], "questioner", temperature=t
+                    ),
+                    parse,
+                    "questioner",
+                )
             except MMAgentError as exc:
                 return {"error": str(exc)}
             run.emit(Thought(round=state["round"] + 1, role="questioner", text=" | ".join(subs)))
@@ -162,9 +171,13 @@ class IdealPaperPlanner:
             system = system_prompt("ideal_paper/reason_final_system.md" if final else "ideal_paper/reason_system.md")
             user = context_block(run, state["caption"], flat_pairs(state))
             try:
-                analysis, said = retrying(lambda t: reasoner.complete(
-                    [SystemMessage(content=system), HumanMessage(content=user)], "reasoner", temperature=t),
-                    lambda text: parse_reasoner(text, run.choices, final), "reasoner")
+                analysis, said = retrying(
+                    lambda t: reasoner.complete(
+                        [SystemMessage(content=system), HumanMessage(content=user)], "reasoner", temperature=t
+                    ),
+                    lambda text: parse_reasoner(text, run.choices, final),
+                    "reasoner",
+                )
             except MMAgentError as exc:
                 return {"error": str(exc), "round": state["round"] + 1}
             run.emit(Thought(round=state["round"] + 1, role="reasoner", text=f"{analysis} -> {said or 'not sure'}"))
@@ -185,7 +198,8 @@ class IdealPaperPlanner:
         t0 = time.perf_counter()
         state = graph.compile().invoke(
             PaperState(round=0, caption="", sub_questions=[], sub_answers=[], analysis="", answer=None, error=""),
-            {"recursion_limit": 4 * limit + 8})
+            {"recursion_limit": 4 * limit + 8},
+        )
         run.phase_seconds["execute"] = time.perf_counter() - t0
         return self._final(state, limit, vlm, evidence)
 
@@ -202,25 +216,38 @@ class IdealPaperPlanner:
                     text = result.observation
                 parts.append(f"{image_id}: {text}" if len(run.image_ids) > 1 else text)
             return " ".join(parts)
-        messages = [SystemMessage(content=system_prompt("ideal_paper/answer_from_caption_system.md")),
-                    HumanMessage(content=f"Description:\n{data_block(caption)}\nQuestion: {question} Reply in short.")]
+        messages = [
+            SystemMessage(content=system_prompt("ideal_paper/answer_from_caption_system.md")),
+            HumanMessage(content=f"Description:\n{data_block(caption)}\nQuestion: {question} Reply in short."),
+        ]
         return run.llm("answerer").complete(messages, "answerer", temperature=0.0).strip().split("\n")[0]
 
     def _final(self, state: PaperState, limit: int, vlm: bool, evidence: list[str]) -> FinalAnswer:
-        details = {"caption": state["caption"], "sub_questions": state["sub_questions"],
-                   "sub_answers": state["sub_answers"], "analysis": state["analysis"],
-                   "answerer": "ask_image (VLM)" if vlm else "text LLM on the tool caption"}
+        details = {
+            "caption": state["caption"],
+            "sub_questions": state["sub_questions"],
+            "sub_answers": state["sub_answers"],
+            "analysis": state["analysis"],
+            "answerer": "ask_image (VLM)" if vlm else "text LLM on the tool caption",
+        }
         notes = [] if vlm else [NO_VLM_NOTE]
         if state["error"]:
-            return FinalAnswer(f"No answer: {state['error']}.", evidence, notes + [state["error"]], ok=False,
-                               rounds=state["round"], details=details)
+            return FinalAnswer(
+                f"No answer: {state['error']}.",
+                evidence,
+                notes + [state["error"]],
+                ok=False,
+                rounds=state["round"],
+                details=details,
+            )
         forced = state["round"] >= limit and limit > 1
         details["forced_guess"] = forced
         if forced:
             notes.append(f"not confident within {limit} rounds: the last round forced a best guess")
         answer = state["answer"] or "not sure"
-        return FinalAnswer(as_sentence(answer), evidence, notes,
-                           ok=state["answer"] is not None, rounds=state["round"], details=details)
+        return FinalAnswer(
+            as_sentence(answer), evidence, notes, ok=state["answer"] is not None, rounds=state["round"], details=details
+        )
 
 
 def flat_pairs(state: PaperState) -> list[tuple[str, str]]:

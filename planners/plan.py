@@ -3,6 +3,7 @@
 `$t1` in an argument means "the artifact task t1 made"; dependencies follow from those
 references (plus an optional explicit `deps`).
 """
+
 from __future__ import annotations
 
 import json
@@ -42,27 +43,33 @@ def tool_args_schema(tool: Any, refs: list[str]) -> dict[str, Any]:
     ref_enum = {"type": "string", "enum": refs}
     for arg in tool.artifact_args:
         prop = args["properties"][arg]
-        one = {"type": "array", "items": ref_enum, **{k: v for k, v in prop.items() if k in ("minItems", "maxItems")}} \
-            if prop.get("type") == "array" else ref_enum
+        one = (
+            {"type": "array", "items": ref_enum, **{k: v for k, v in prop.items() if k in ("minItems", "maxItems")}}
+            if prop.get("type") == "array"
+            else ref_enum
+        )
         optional = arg not in args.get("required", [])
         args["properties"][arg] = {"anyOf": [one, {"type": "null"}]} if optional else one
     return args
 
 
-def plan_json_schema(runner: "ToolRunner", max_tasks: int, image_ids: list[str]) -> dict[str, Any]:
+def plan_json_schema(runner: ToolRunner, max_tasks: int, image_ids: list[str]) -> dict[str, Any]:
     """One task shape per tool, so constrained decoding can only emit valid tool names, args
     and references: an artifact-valued arg is one of the input images or "$tN"."""
     refs = image_ids + [f"$t{i}" for i in range(1, max_tasks + 1)]
-    variants = [{
-        "type": "object",
-        "properties": {"id": {"type": "string"}, "tool": {"const": name}, "args": tool_args_schema(tool, refs)},
-        "required": ["id", "tool", "args"],
-        "additionalProperties": False,
-    } for name, tool in runner.tools.items() if tool.plannable]
+    variants = [
+        {
+            "type": "object",
+            "properties": {"id": {"type": "string"}, "tool": {"const": name}, "args": tool_args_schema(tool, refs)},
+            "required": ["id", "tool", "args"],
+            "additionalProperties": False,
+        }
+        for name, tool in runner.tools.items()
+        if tool.plannable
+    ]
     return {
         "type": "object",
-        "properties": {"tasks": {"type": "array", "items": {"anyOf": variants},
-                                 "minItems": 1, "maxItems": max_tasks}},
+        "properties": {"tasks": {"type": "array", "items": {"anyOf": variants}, "minItems": 1, "maxItems": max_tasks}},
         "required": ["tasks"],
         "additionalProperties": False,
     }
@@ -117,7 +124,7 @@ def topological_order(plan: Plan) -> list[str]:
     return order
 
 
-def task_problems(plan: Plan, runner: "ToolRunner", store: "ArtifactStore") -> dict[str, list[str]]:
+def task_problems(plan: Plan, runner: ToolRunner, store: ArtifactStore) -> dict[str, list[str]]:
     """Problems per task id ("" for the plan as a whole), phrased for the planner LLM."""
     plan = normalize(plan)
     by_id = {t.id: t for t in plan.tasks}
@@ -147,8 +154,11 @@ def task_problems(plan: Plan, runner: "ToolRunner", store: "ArtifactStore") -> d
                 maker = runner.tools.get(by_id[m.group(1)].tool)
                 made = maker.makes.prefix if maker is not None else None
                 if made not in kinds:
-                    add(t.id, f"{arg} needs a {'/'.join(sorted(kinds))} artifact, but "
-                              f"{m.group(1)} ({by_id[m.group(1)].tool}) makes {made}")
+                    add(
+                        t.id,
+                        f"{arg} needs a {'/'.join(sorted(kinds))} artifact, but "
+                        f"{m.group(1)} ({by_id[m.group(1)].tool}) makes {made}",
+                    )
             elif ARTIFACT_ID.match(value.strip()) and value.strip() not in store:
                 add(t.id, f"unknown artifact id '{value}' (known: {store.ids()})")
         placeholder = rename_refs(t.args, {d: "img-0" for d in by_id})
@@ -207,6 +217,8 @@ def fallback_plan(image_ids: list[str]) -> Plan:
     tasks = []
     for img in image_ids:
         n = len(tasks)
-        tasks += [Task(id=f"t{n + 1}", tool="ocr", args={"image": img}),
-                  Task(id=f"t{n + 2}", tool="detect", args={"image": img})]
+        tasks += [
+            Task(id=f"t{n + 1}", tool="ocr", args={"image": img}),
+            Task(id=f"t{n + 2}", tool="detect", args={"image": img}),
+        ]
     return Plan(tasks=tasks)

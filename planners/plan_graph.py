@@ -12,6 +12,7 @@
 A part no candidate answers ("none of these", or no structure) goes to the free task graph
 (`task_graph.TaskGraph`: the LLM plans tool calls under a schema, the reasoner answers).
 """
+
 from __future__ import annotations
 
 import time
@@ -31,10 +32,11 @@ def perception_plan(image_ids: list[str]) -> Plan:
     tasks = []
     for img in image_ids:
         n = len(tasks)
-        tasks += [Task(id=f"t{n + 1}", tool="ocr", args={"image": img}),
-                  Task(id=f"t{n + 2}", tool="detect", args={"image": img}),
-                  Task(id=f"t{n + 3}", tool="layout",
-                       args={"image": img, "ocr": f"$t{n + 1}", "detections": f"$t{n + 2}"})]
+        tasks += [
+            Task(id=f"t{n + 1}", tool="ocr", args={"image": img}),
+            Task(id=f"t{n + 2}", tool="detect", args={"image": img}),
+            Task(id=f"t{n + 3}", tool="layout", args={"image": img, "ocr": f"$t{n + 1}", "detections": f"$t{n + 2}"}),
+        ]
     return normalize(Plan(tasks=tasks))
 
 
@@ -67,12 +69,18 @@ class PlanGraphPlanner:
             program, how = choose_program(run, part, candidates) if candidates else (None, "no structure to compute on")
             notes.append(f"part {k}: {how}" if len(parts) > 1 else how)
             chosen.append(program)
-        run.emit(PlanMade(
-            tasks=[t.model_dump() for t in perception.tasks] + [
-                {"id": f"q{k}", "tool": p.tool, "args": p.args, "deps": [], "gloss": p.gloss}
-                for k, p in enumerate(chosen, 1) if p is not None],
-            source="choice" if all(chosen) else "choice+llm",
-            note=" | ".join(f"{q} [{p.gloss if p else 'free plan'}]" for q, p in zip(parts, chosen))))
+        run.emit(
+            PlanMade(
+                tasks=[t.model_dump() for t in perception.tasks]
+                + [
+                    {"id": f"q{k}", "tool": p.tool, "args": p.args, "deps": [], "gloss": p.gloss}
+                    for k, p in enumerate(chosen, 1)
+                    if p is not None
+                ],
+                source="choice" if all(chosen) else "choice+llm",
+                note=" | ".join(f"{q} [{p.gloss if p else 'free plan'}]" for q, p in zip(parts, chosen)),
+            )
+        )
         run.phase_seconds["plan"] = time.perf_counter() - t1
         answers: list[FinalAnswer | None] = []
         for k, program in enumerate(chosen, 1):

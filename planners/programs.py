@@ -10,6 +10,7 @@ never spells a row, an operation or a position; it picks one gloss from an enum.
 >>> "the price of Honey" in [p.gloss for p in candidate_programs("What does the Honey cost?", [[items]])]
 True
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,8 +21,18 @@ from mmagent.tools.structure.colour import colour_word
 from mmagent.tools.structure.geometry import position_word
 from mmagent.tools.structure.text import mentioned, numbers_in, words
 
-NOUNS = {"items": "item", "line_items": "item", "table": "row", "bars": "bar", "panels": "panel", "shapes": "shape",
-         "text": "text", "objects": "object", "key_values": "row", "attributes": "region"}
+NOUNS = {
+    "items": "item",
+    "line_items": "item",
+    "table": "row",
+    "bars": "bar",
+    "panels": "panel",
+    "shapes": "shape",
+    "text": "text",
+    "objects": "object",
+    "key_values": "row",
+    "attributes": "region",
+}
 ORDINAL_WORDS = ["first", "second", "third", "fourth", "fifth", "sixth"]
 DOCUMENT_KINDS = ("items", "table", "bars", "line_items", "key_values")
 IMAGE_WORDS = {"image", "picture", "photo", "background", "it"}  # what names a picture as a whole
@@ -86,9 +97,14 @@ def _cell_mentions(tab: TableArtifact, column: str, question: str) -> list[str]:
 
 # Words a question uses for a column it asks for, right after its question word ("What colour
 # is ...", "Which shape ...", "What number is under ...", "Where is ...").
-ASKED = {"colour": ("colour", "color"), "shape": ("shape",), "text": ("number", "text", "word", "label"),
-         "position": ("position", "side", "corner", "panel"), "panel": ("panel", "side", "position", "corner"),
-         "objects": ("object", "animal", "thing")}
+ASKED = {
+    "colour": ("colour", "color"),
+    "shape": ("shape",),
+    "text": ("number", "text", "word", "label"),
+    "position": ("position", "side", "corner", "panel"),
+    "panel": ("panel", "side", "position", "corner"),
+    "objects": ("object", "animal", "thing"),
+}
 
 
 def asked_column(question: str, columns: tuple[str, ...]) -> str | None:
@@ -121,14 +137,18 @@ def _describe(tab: TableArtifact, filters: dict[str, str]) -> str:
     return " and ".join(parts)
 
 
-def table_programs(tab: TableArtifact, question: str, where: str = "", seen_only: bool = False,
-                   lookups: bool = True) -> list[Program]:
+def table_programs(
+    tab: TableArtifact, question: str, where: str = "", seen_only: bool = False, lookups: bool = True
+) -> list[Program]:
     """Candidates over one table; `where` qualifies glosses when there are several images;
     `seen_only`: filter only on values some row has (not on the whole vocabulary); `lookups`:
     offer reading a filtered row's other columns (off for objects when panels say more)."""
     if tab.kind == "image":  # a picture's own colour answers "what colour is the picture", nothing else
-        return [Program(f"the colour of the image{where}", {"table": tab.id, "op": "lookup", "answer": "colour"})] \
-            if asked_column(question, tab.columns) == "colour" and set(words(question)) & IMAGE_WORDS else []
+        return (
+            [Program(f"the colour of the image{where}", {"table": tab.id, "op": "lookup", "answer": "colour"})]
+            if asked_column(question, tab.columns) == "colour" and set(words(question)) & IMAGE_WORDS
+            else []
+        )
     noun = NOUNS.get(tab.kind, "row")
     label = tab.label_column
     numeric = tab.numeric_columns()
@@ -144,20 +164,35 @@ def table_programs(tab: TableArtifact, question: str, where: str = "", seen_only
         add("the text in the image", op="lookup", answer="text")
     # rows the question names (by their label), unless the label is a closed vocabulary or
     # free text (the text view is asked about by position, not by what it says)
-    rows = [] if label in tab.vocab or tab.kind == "text" else mentioned([str(r.get(label, "")) for r in tab.rows], question)
+    rows = (
+        []
+        if label in tab.vocab or tab.kind == "text"
+        else mentioned([str(r.get(label, "")) for r in tab.rows], question)
+    )
     names = list(dict.fromkeys(str(tab.rows[i].get(label)) for i in rows))
     for name in names[:3]:
         for c in (c for c in tab.columns if c != label):
             add(f"the {c} of {name}", op="lookup", key=name, answer=c)
     if len(names) >= 2:
         for n in numeric:
-            add(f"the difference between the {n} of {names[0]} and of {names[1]}", op="difference",
-                key=names[0], key2=names[1], column=n)
+            add(
+                f"the difference between the {n} of {names[0]} and of {names[1]}",
+                op="difference",
+                key=names[0],
+                key2=names[1],
+                column=n,
+            )
     if tab.kind != "text":
         for n in numeric:
             for op, word in (("max", "highest"), ("min", "lowest")):
-                add(f"the {label} in the row with the {word} {n}" if tab.kind == "table" else
-                    f"the {noun} with the {word} {n}", op=op, column=n, answer=label)
+                add(
+                    f"the {label} in the row with the {word} {n}"
+                    if tab.kind == "table"
+                    else f"the {noun} with the {word} {n}",
+                    op=op,
+                    column=n,
+                    answer=label,
+                )
                 add(f"the {word} {n}", op=op, column=n, answer=n)
                 for a in text_cols:
                     add(f"the {a} in the {noun} with the {word} {n}", op=op, column=n, answer=a)
@@ -175,8 +210,11 @@ def table_programs(tab: TableArtifact, question: str, where: str = "", seen_only
     for col in tab.columns:
         if col in numeric:
             continue
-        vals = _vocab_mentions(tab, col, question) if col in tab.vocab else \
-            (_cell_mentions(tab, col, question) if col != label else [])
+        vals = (
+            _vocab_mentions(tab, col, question)
+            if col in tab.vocab
+            else (_cell_mentions(tab, col, question) if col != label else [])
+        )
         if seen_only:
             vals = [v for v in vals if any(str(r.get(col)) == v for r in tab.rows)]
         if vals:
@@ -186,15 +224,23 @@ def table_programs(tab: TableArtifact, question: str, where: str = "", seen_only
     asked = asked_column(question, tab.columns)
     for flt in combos:
         desc = _describe(tab, flt)
-        seen = any(all(str(r.get(c)) == v or c in ("position", "panel", "objects") for c, v in flt.items())
-                   for r in tab.rows)
-        for a in (c for c in tab.columns if c not in flt and lookups and (seen or tab.kind != "objects")
-                  and asked in (None, c)):  # "What colour is the shape ..." reads the colour column
+        seen = any(
+            all(str(r.get(c)) == v or c in ("position", "panel", "objects") for c, v in flt.items()) for r in tab.rows
+        )
+        for a in (
+            c
+            for c in tab.columns
+            if c not in flt and lookups and (seen or tab.kind != "objects") and asked in (None, c)
+        ):  # "What colour is the shape ..." reads the colour column
             if a == label and label in ("panel", "position"):
                 add(f"the position of the {noun} {desc}", op="lookup", filters=flt, answer=a)
             elif a == label:
-                add(f"the text {desc}" if tab.kind == "text" else f"the kind of {noun} {desc}",
-                    op="lookup", filters=flt, answer=a)
+                add(
+                    f"the text {desc}" if tab.kind == "text" else f"the kind of {noun} {desc}",
+                    op="lookup",
+                    filters=flt,
+                    answer=a,
+                )
             elif a == "text" and tab.kind in ("panels", "shapes"):  # the label printed under (or on) it
                 add(f"the text under the {noun} {desc}", op="lookup", filters=flt, answer=a)
             else:
@@ -206,14 +252,20 @@ def table_programs(tab: TableArtifact, question: str, where: str = "", seen_only
 
 
 def text_on_objects(tab: TableArtifact, question: str, where: str = "") -> list[Program]:
-    """"What is written on the bus?": the text inside a detected object's box (relate)."""
+    """ "What is written on the bus?": the text inside a detected object's box (relate)."""
     det = next((i for i in tab.provenance.inputs if i.startswith("det-")), None)
     if det is None or not tab.source:
         return []
     present = {str(r.get("object")) for r in tab.rows}
-    return [Program(f"the text written on the {v}{where}", {"relation": "inside", "subject": det, "class_name": v,
-                                                          "target": tab.source}, tool="relate")
-            for v in _vocab_mentions(tab, "object", question) if v in present]
+    return [
+        Program(
+            f"the text written on the {v}{where}",
+            {"relation": "inside", "subject": det, "class_name": v, "target": tab.source},
+            tool="relate",
+        )
+        for v in _vocab_mentions(tab, "object", question)
+        if v in present
+    ]
 
 
 IMAGE_NOUNS = {"items": "receipt", "line_items": "receipt", "table": "table", "bars": "chart"}
@@ -234,8 +286,12 @@ def compare_programs(tables: list[list[TableArtifact]]) -> list[Program]:
     for f in sorted(common, key=lambda f: f != "total"):
         ids = [p[f].id for p in per_image]
         for which, word in (("max", "larger"), ("min", "smaller")):
-            out.append(Program(f"which {noun} has the {word} {f} ({', '.join(ORDINAL_WORDS[:len(ids)])})",
-                               {"table": ids[0], "op": "compare", "tables": ids, "key": f, "which": which}))
+            out.append(
+                Program(
+                    f"which {noun} has the {word} {f} ({', '.join(ORDINAL_WORDS[: len(ids)])})",
+                    {"table": ids[0], "op": "compare", "tables": ids, "key": f, "which": which},
+                )
+            )
     return out
 
 
@@ -259,8 +315,13 @@ def candidate_programs(question: str, tables_by_image: list[list[TableArtifact]]
         panels = any(t.kind == "panels" for t in tabs)
         for tab in tabs:
             # on a receipt, table or chart, "person" names a row unless the detector saw one
-            found += table_programs(tab, question, where, seen_only=document and tab.kind == "objects",
-                                    lookups=not (panels and tab.kind == "objects"))
+            found += table_programs(
+                tab,
+                question,
+                where,
+                seen_only=document and tab.kind == "objects",
+                lookups=not (panels and tab.kind == "objects"),
+            )
             if tab.kind == "objects" and not panels:  # in a collage, a panel's label is under it
                 found += text_on_objects(tab, question, where)
     if several:

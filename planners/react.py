@@ -7,6 +7,7 @@ Every observation names the artifact ids it made. An image a tool makes (a crop,
 or edited image) goes back to a model that accepts images as an image, in a user message after
 the observation, since OpenAI-style tool messages cannot carry images.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,10 +21,10 @@ from mmagent.core.artifacts import ImageArtifact, ValueArtifact
 from mmagent.core.errors import StructuredOutputError
 from mmagent.core.events import Thought
 from mmagent.core.llm.client import LLMClient
-from mmagent.tools.runner import ToolCallResult
 from mmagent.core.untrusted import data_block
 from mmagent.planners.base import FinalAnswer, RunContext, system_prompt, with_images
 from mmagent.planners.plan import tool_args_schema
+from mmagent.tools.runner import ToolCallResult
 
 FINAL = "final_answer"
 MAX_OBSERVATION = 900  # characters of an observation the model sees (OCR dumps can be long)
@@ -54,15 +55,35 @@ class ReActState(TypedDict):
 
 def action_schema(run: RunContext, final_only: bool = False) -> dict[str, Any]:
     ids = run.store.ids()
-    final = {"type": "object", "additionalProperties": False, "required": ["thought", "tool", "answer", "evidence"],
-             "properties": {"thought": {"type": "string"}, "tool": {"const": FINAL},
-                            "answer": {"type": "string", "minLength": 1},
-                            "evidence": {"type": "array", "items": {"type": "string", "enum": ids}, "maxItems": 8}}}
-    calls = [] if final_only else [
-        {"type": "object", "additionalProperties": False, "required": ["thought", "tool", "args"],
-         "properties": {"thought": {"type": "string"}, "tool": {"const": name},
-                        "args": tool_args_schema(tool, ids)}}
-        for name, tool in run.runner.tools.items() if tool.plannable]
+    final = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["thought", "tool", "answer", "evidence"],
+        "properties": {
+            "thought": {"type": "string"},
+            "tool": {"const": FINAL},
+            "answer": {"type": "string", "minLength": 1},
+            "evidence": {"type": "array", "items": {"type": "string", "enum": ids}, "maxItems": 8},
+        },
+    }
+    calls = (
+        []
+        if final_only
+        else [
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["thought", "tool", "args"],
+                "properties": {
+                    "thought": {"type": "string"},
+                    "tool": {"const": name},
+                    "args": tool_args_schema(tool, ids),
+                },
+            }
+            for name, tool in run.runner.tools.items()
+            if tool.plannable
+        ]
+    )
     return {"anyOf": calls + [final]}
 
 
@@ -82,16 +103,27 @@ class ReActPlanner:
             # The answer is offered as the one action once a tool computed a value (small models
             # otherwise keep calling tools to the step limit), and at the step limit.
             forced = state["steps"] >= limit or state["computed"] is not None
-            note = (f"{state['computed']} holds the computed value: give the final answer now, citing it."
-                    if state["computed"] else f"Step limit ({limit}) reached: give the final answer now from the observations.")
+            note = (
+                f"{state['computed']} holds the computed value: give the final answer now, citing it."
+                if state["computed"]
+                else f"Step limit ({limit}) reached: give the final answer now from the observations."
+            )
             msgs = state["messages"] + ([HumanMessage(content=note)] if forced else [])
             action, reply = self._decide(run, llm, msgs, tools, native, forced)
             if forced and action.tool != FINAL:
                 action = Action(tool=FINAL, answer="", thought="no final answer at the step limit")
-            run.emit(Thought(round=state["steps"] + 1, role="react",
-                             text=f"{action.thought} -> {action.tool}" + (f": {action.answer}" if action.tool == FINAL else "")))
-            return {"messages": state["messages"] + [reply], "action": action,
-                    "tool_call_id": (reply.tool_calls[0]["id"] if getattr(reply, "tool_calls", None) else None)}
+            run.emit(
+                Thought(
+                    round=state["steps"] + 1,
+                    role="react",
+                    text=f"{action.thought} -> {action.tool}" + (f": {action.answer}" if action.tool == FINAL else ""),
+                )
+            )
+            return {
+                "messages": state["messages"] + [reply],
+                "action": action,
+                "tool_call_id": (reply.tool_calls[0]["id"] if getattr(reply, "tool_calls", None) else None),
+            }
 
         def act(state: ReActState) -> dict[str, Any]:
             action = state["action"]
@@ -99,18 +131,32 @@ class ReActPlanner:
             step = f"s{state['steps'] + 1}"
             result = run.runner.call(action.tool, action.args, step=step)
             values = [a for a in result.artifact_ids if isinstance(run.store.get(a), ValueArtifact)]
-            return {"messages": state["messages"] + observation_messages(run, llm, result, state["tool_call_id"]),
-                    "steps": state["steps"] + 1, "computed": values[-1] if values else None}
+            return {
+                "messages": state["messages"] + observation_messages(run, llm, result, state["tool_call_id"]),
+                "steps": state["steps"] + 1,
+                "computed": values[-1] if values else None,
+            }
 
         def finish(state: ReActState) -> dict[str, Any]:
             action = state["action"]
             assert action is not None
-            notes = [f"step limit {limit} reached; answer forced"] if state["steps"] >= limit else \
-                [f"answered once {state['computed']} was computed"] if state["computed"] else []
+            notes = (
+                [f"step limit {limit} reached; answer forced"]
+                if state["steps"] >= limit
+                else [f"answered once {state['computed']} was computed"]
+                if state["computed"]
+                else []
+            )
             ok = bool(action.answer.strip())
-            made.append(FinalAnswer(
-                action.answer.strip() or f"No answer within {limit} steps.",
-                [e for e in action.evidence if e in run.store], notes, ok=ok, rounds=state["steps"]))
+            made.append(
+                FinalAnswer(
+                    action.answer.strip() or f"No answer within {limit} steps.",
+                    [e for e in action.evidence if e in run.store],
+                    notes,
+                    ok=ok,
+                    rounds=state["steps"],
+                )
+            )
             return {}
 
         graph = StateGraph(ReActState)
@@ -124,25 +170,31 @@ class ReActPlanner:
 
         images = ", ".join(run.store.get(i).summary() for i in run.image_ids)
         first: list[BaseMessage] = [
-            SystemMessage(content=system_prompt("react_system.md", tools="\n".join(f"- {t.signature()}" for t in tools))),
+            SystemMessage(
+                content=system_prompt("react_system.md", tools="\n".join(f"- {t.signature()}" for t in tools))
+            ),
             HumanMessage(content=with_images(run, llm, f"Images: {images}\nQuestion: {run.question}", run.image_ids)),
         ]
         t0 = time.perf_counter()
-        graph.compile().invoke({"messages": first, "steps": 0, "action": None, "tool_call_id": None, "computed": None},
-                               {"recursion_limit": 2 * limit + 6})
+        graph.compile().invoke(
+            {"messages": first, "steps": 0, "action": None, "tool_call_id": None, "computed": None},
+            {"recursion_limit": 2 * limit + 6},
+        )
         run.phase_seconds["execute"] = time.perf_counter() - t0
         return made[0]
 
-    def _decide(self, run: RunContext, llm: LLMClient, messages: list[BaseMessage], tools: list[Any],
-                native: bool, forced: bool) -> tuple[Action, AIMessage]:
+    def _decide(
+        self, run: RunContext, llm: LLMClient, messages: list[BaseMessage], tools: list[Any], native: bool, forced: bool
+    ) -> tuple[Action, AIMessage]:
         if native and not forced:  # the forced last answer goes through the JSON path below
             reply = llm.with_tools(messages, tools + [FinalArgs], purpose="react")
             if reply.tool_calls:
                 call = reply.tool_calls[0]
                 if call["name"] == FinalArgs.__name__ or call["name"] == FINAL:
                     args = call["args"]
-                    return Action(tool=FINAL, answer=str(args.get("answer", "")),
-                                  evidence=list(args.get("evidence", []))), reply
+                    return Action(
+                        tool=FINAL, answer=str(args.get("answer", "")), evidence=list(args.get("evidence", []))
+                    ), reply
                 return Action(tool=call["name"], args=call["args"]), reply
             return Action(tool=FINAL, answer=str(reply.content)), reply  # plain text means the answer
 
@@ -154,24 +206,31 @@ class ReActPlanner:
             return []
 
         try:
-            action, _ = llm.structured(messages, Action, purpose="react", check=check,
-                                       json_schema=action_schema(run, final_only=forced))
+            action, _ = llm.structured(
+                messages, Action, purpose="react", check=check, json_schema=action_schema(run, final_only=forced)
+            )
         except StructuredOutputError as exc:
             last = exc.last_valid if isinstance(exc.last_valid, Action) else None
             action = last or Action(tool=FINAL, answer="", thought=f"unusable action: {exc}")
         return action, AIMessage(content=json.dumps(action.model_dump(exclude_defaults=True)))
 
 
-def observation_messages(run: RunContext, llm: LLMClient, result: ToolCallResult,
-                         tool_call_id: str | None) -> list[BaseMessage]:
-    text = data_block(result.observation if len(result.observation) <= MAX_OBSERVATION
-                      else result.observation[:MAX_OBSERVATION] + " ...(truncated)")
+def observation_messages(
+    run: RunContext, llm: LLMClient, result: ToolCallResult, tool_call_id: str | None
+) -> list[BaseMessage]:
+    text = data_block(
+        result.observation
+        if len(result.observation) <= MAX_OBSERVATION
+        else result.observation[:MAX_OBSERVATION] + " ...(truncated)"
+    )
     made_images = [a for a in result.artifact_ids if isinstance(run.store.get(a), ImageArtifact)]
     out: list[BaseMessage] = []
     if tool_call_id:
         out.append(ToolMessage(content=text, tool_call_id=tool_call_id))
         if made_images and llm.vision:
-            out.append(HumanMessage(content=with_images(run, llm, f"The image(s) {', '.join(made_images)}:", made_images)))
+            out.append(
+                HumanMessage(content=with_images(run, llm, f"The image(s) {', '.join(made_images)}:", made_images))
+            )
     else:
         out.append(HumanMessage(content=with_images(run, llm, f"Observation: {text}", made_images)))
     return out

@@ -11,6 +11,7 @@ written on the bus").
 
 `split_question` (the LLM splits a compound question into parts) serves both paths.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,9 @@ from mmagent.planners.plan import Plan, fallback_plan, merge, normalize, plan_js
 MAX_PARTS = 4
 N_EXAMPLES = 1
 _WORD = re.compile(r"[a-z]+")
-_STOP = frozenset("a an the is are was what which who how in on of to and or this that there do does "
-                  "photo picture image".split())
+_STOP = frozenset(
+    "a an the is are was what which who how in on of to and or this that there do does photo picture image".split()
+)
 
 
 @lru_cache(maxsize=1)
@@ -69,8 +71,7 @@ def split_question(run: RunContext, question: str | None = None) -> list[str]:
         return [question]
     schema = QuestionParts.model_json_schema()
     schema["properties"]["parts"]["items"] = {"type": "string", "minLength": 3}
-    messages = [SystemMessage(content=system_prompt("split_system.md")),
-                HumanMessage(content=f"Question: {question}")]
+    messages = [SystemMessage(content=system_prompt("split_system.md")), HumanMessage(content=f"Question: {question}")]
     try:
         reply, _ = run.llm("planner").structured(messages, QuestionParts, purpose="split", json_schema=schema)
     except StructuredOutputError:
@@ -103,7 +104,8 @@ class TaskGraph:
 
         try:
             plan, repaired = run.llm("planner").structured(
-                messages, Plan, purpose="plan", check=check, json_schema=schema)
+                messages, Plan, purpose="plan", check=check, json_schema=schema
+            )
             return normalize(plan), "llm-repaired" if repaired else "llm"
         except StructuredOutputError as exc:
             if isinstance(exc.last_valid, Plan):
@@ -119,8 +121,13 @@ class TaskGraph:
         plan, members = merge([p for p, _ in planned])
         sources = [s for _, s in planned]
         source = "fallback" if "fallback" in sources else max(sources, key=["llm", "llm-repaired", "llm-pruned"].index)
-        run.emit(PlanMade(tasks=[t.model_dump() for t in plan.tasks], source=source,
-                          note="parts: " + " | ".join(f"{p} [{s}]" for p, s in zip(parts, sources))))
+        run.emit(
+            PlanMade(
+                tasks=[t.model_dump() for t in plan.tasks],
+                source=source,
+                note="parts: " + " | ".join(f"{p} [{s}]" for p, s in zip(parts, sources)),
+            )
+        )
         t1 = time.perf_counter()
         results = PlanExecutor(run).execute(plan)
         run.phase_seconds["plan"] = run.phase_seconds.get("plan", 0.0) + t1 - t0

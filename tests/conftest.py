@@ -1,4 +1,5 @@
 """Shared fixtures: settings pointing at ../shared/models, a scripted chat model, images."""
+
 from __future__ import annotations
 
 import json
@@ -101,8 +102,8 @@ class ToolEnv:
         from mmagent.core.events import EventStream
         from mmagent.core.llm.client import LLMClient
         from mmagent.core.models import shared_manager
-        from mmagent.tools.runner import ToolRunner
         from mmagent.tools import ToolContext, default_tools
+        from mmagent.tools.runner import ToolRunner
 
         self.store = ArtifactStore()
         self.events = EventStream()

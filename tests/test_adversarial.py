@@ -3,6 +3,7 @@ stack, one process per case: the right answer, no forbidden word in it, no forbi
 called, no file outside the run written and no planted secret read, and for odd input an
 answer or exit 2 with one line, never a traceback. One test for the corpus; on failure it
 prints the table of every case."""
+
 import pytest
 
 from tests.adversarial.corpus import make_corpus

@@ -1,4 +1,5 @@
 """The CLI: fast help, one-line errors with exit code 2 for bad input, no tracebacks."""
+
 import subprocess
 import sys
 
@@ -7,14 +8,17 @@ from PIL import Image
 
 
 def mmagent(*args, env=None, timeout=120):
-    return subprocess.run([sys.executable, "-m", "mmagent.ui.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "mmagent.ui.cli", *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
 
 
 def test_help_does_not_import_heavy_libraries():
-    code = ("import sys\nsys.argv = ['mmagent', '--help']\nfrom mmagent.ui.cli import main\n"
-            "try:\n    main()\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('torch', 'ultralytics', 'langchain_core', 'xllamacpp', 'cv2') if m in sys.modules))")
+    code = (
+        "import sys\nsys.argv = ['mmagent', '--help']\nfrom mmagent.ui.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('torch', 'ultralytics', 'langchain_core', 'xllamacpp', 'cv2') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "ask" in out.stdout and out.stdout.strip().endswith("[]")
 
@@ -30,14 +34,17 @@ def files(tmp_path):
     return {"good": good, "empty": empty, "notimg": notimg, "dir": tmp_path}
 
 
-@pytest.mark.parametrize("case,args,msg", [
-    ("missing", ["ask", "what?", "--image", "nope/missing.png"], "image not found"),
-    ("dir", ["ask", "what?", "--image", "{dir}"], "is a directory"),
-    ("empty", ["ask", "what?", "--image", "{empty}"], "empty file"),
-    ("notimg", ["ask", "what?", "--image", "{notimg}"], "not an image"),
-    ("question", ["ask", "  ", "--image", "{good}"], "question is empty"),
-    ("noimage", ["ask", "what is this?"], "at least one image"),
-])
+@pytest.mark.parametrize(
+    "case,args,msg",
+    [
+        ("missing", ["ask", "what?", "--image", "nope/missing.png"], "image not found"),
+        ("dir", ["ask", "what?", "--image", "{dir}"], "is a directory"),
+        ("empty", ["ask", "what?", "--image", "{empty}"], "empty file"),
+        ("notimg", ["ask", "what?", "--image", "{notimg}"], "not an image"),
+        ("question", ["ask", "  ", "--image", "{good}"], "question is empty"),
+        ("noimage", ["ask", "what is this?"], "at least one image"),
+    ],
+)
 def test_bad_input_exit_2_with_one_line(files, case, args, msg):
     args = [a.format(**files) for a in args]
     out = mmagent(*args)

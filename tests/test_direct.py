@@ -1,5 +1,6 @@
 """`direct`: one reasoning call. Offline it reads the tool-composed scene description; a model
 that sees images gets the images and no tool runs."""
+
 from mmagent import Agent
 from mmagent.core.config import RoleConfig
 
@@ -17,10 +18,10 @@ def test_offline_direct_answers_from_the_scene_description(settings, scripted, c
 
 def test_direct_with_a_vision_model_sends_the_images_and_runs_no_tool(settings, scripted, chelsea):
     chat = scripted({"answer": "A tabby cat.", "evidence": []})
-    s = settings.model_copy(update={"planner_kind": "direct",
-                                    "reasoner": RoleConfig(backend="openai", model="served")})
+    s = settings.model_copy(update={"planner_kind": "direct", "reasoner": RoleConfig(backend="openai", model="served")})
     result = Agent(s, chat_models={"planner": chat, "reasoner": chat}).run(
-        "What animal?", [chelsea], choices=["a dog", "a tabby cat"])
+        "What animal?", [chelsea], choices=["a dog", "a tabby cat"]
+    )
     assert result.steps == [] and result.answer == "A tabby cat."
     sent = chat.calls[0]["messages"][-1].content
     assert "Choices: a dog, a tabby cat." in sent[0]["text"] and sent[1]["type"] == "image_url"

@@ -1,5 +1,6 @@
 """The real thing, offline: the packaged LLM planner + YOLO + PP-OCR + layout answer multi-step
 questions; short answers are checked exactly against the generator's ground truth."""
+
 import json
 import random
 import subprocess
@@ -30,18 +31,26 @@ def first_question(tmp_path, family, wanted):
     raise AssertionError(f"no {family} question found")
 
 
-@pytest.mark.parametrize("family,wanted", [
-    ("receipt", lambda q: q.meta["kind"] == "price"),  # a receipt lookup
-    ("chart", lambda q: "highest" in q.question or "tallest" in q.question or "longest" in q.question),  # argmax
-    ("table", lambda q: q.meta["kind"] == "lookup"),  # a table lookup
-    ("collage", lambda q: q.metric != "choice"),  # the number under a photo
-])
+@pytest.mark.parametrize(
+    "family,wanted",
+    [
+        ("receipt", lambda q: q.meta["kind"] == "price"),  # a receipt lookup
+        ("chart", lambda q: "highest" in q.question or "tallest" in q.question or "longest" in q.question),  # argmax
+        ("table", lambda q: q.meta["kind"] == "lookup"),  # a table lookup
+        ("collage", lambda q: q.metric != "choice"),  # the number under a photo
+    ],
+)
 def test_short_answer_is_exact(agent, tmp_path, family, wanted):
     q = first_question(tmp_path, family, wanted)
     result = agent.run(q.question, q.images)
     assert result.ok, result.notes
-    assert score(q.metric, result.short_answer, q.answer, q.choices, q.distractors) == 1.0, \
-        (q.question, q.answer, result.short_answer, result.answer, result.notes)
+    assert score(q.metric, result.short_answer, q.answer, q.choices, q.distractors) == 1.0, (
+        q.question,
+        q.answer,
+        result.short_answer,
+        result.answer,
+        result.notes,
+    )
     assert result.short_answer in result.answer  # the sentence states exactly the computed value
     # the evidence is the exact row the value came from, on the image
     assert result.evidence_regions and all(r["image"] == "img-1" for r in result.evidence_regions)
@@ -72,8 +81,22 @@ def test_cli_json_is_one_object_on_stdout(settings_kwargs):
     env = dict(__import__("os").environ)
     if "model_dir" in settings_kwargs:
         env["MMAGENT_MODEL_DIR"] = str(settings_kwargs["model_dir"])
-    out = subprocess.run([sys.executable, "-m", "mmagent.ui.cli", "ask", "--json", "--image", str(bus),
-                          "How many people are in the photo?"], capture_output=True, text=True, timeout=600, env=env)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mmagent.ui.cli",
+            "ask",
+            "--json",
+            "--image",
+            str(bus),
+            "How many people are in the photo?",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     data = json.loads(out.stdout)  # exactly one JSON object, nothing else on stdout
     assert {"answer", "short_answer", "evidence", "evidence_regions", "steps", "timings"} <= set(data)

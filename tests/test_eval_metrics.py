@@ -1,4 +1,5 @@
 """Metrics checked against hand-computed cases from the official definitions."""
+
 import pytest
 
 from mmagent.evals.metrics import anls, contains_answer, iou, numeric_match, score, vqa_accuracy, vqa_normalize

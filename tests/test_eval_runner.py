@@ -1,5 +1,6 @@
 """Evaluation runner: resumes after a kill with nothing lost and no duplicates; errors recorded;
 missing images counted; reports written; bad configs and files get clear messages."""
+
 import json
 import os
 import signal
@@ -25,8 +26,10 @@ def _questions(tmp_path, n):
     from PIL import Image
 
     Image.new("RGB", (8, 8)).save(img)
-    return [Question(id=f"q{i}", question=f"What is {i}?", images=[str(img)], answer=str(i), family="f",
-                     steps=1 + i % 2) for i in range(n)]
+    return [
+        Question(id=f"q{i}", question=f"What is {i}?", images=[str(img)], answer=str(i), family="f", steps=1 + i % 2)
+        for i in range(n)
+    ]
 
 
 SLOW_RUN = """
@@ -86,10 +89,18 @@ def test_report_compares_runs(tmp_path):
     qs = _questions(tmp_path, 6)
     for i, q in enumerate(qs):  # ScienceQA-style breakdowns; a list counts in each of its groups
         q.groups = {"context": ["TXT", "IMG"] if i < 2 else ["IMG"]}
-    run_questions(qs, lambda q: {"prediction": q.answer, "tokens": {"prompt": 10}, "rounds": 1},
-                  tmp_path / "a" / "results.jsonl", progress=False)
-    run_questions(qs, lambda q: {"prediction": "no" if int(q.answer) < 3 else q.answer, "rounds": 2},
-                  tmp_path / "b" / "results.jsonl", progress=False)
+    run_questions(
+        qs,
+        lambda q: {"prediction": q.answer, "tokens": {"prompt": 10}, "rounds": 1},
+        tmp_path / "a" / "results.jsonl",
+        progress=False,
+    )
+    run_questions(
+        qs,
+        lambda q: {"prediction": "no" if int(q.answer) < 3 else q.answer, "rounds": 2},
+        tmp_path / "b" / "results.jsonl",
+        progress=False,
+    )
     report = write_report([tmp_path / "a", tmp_path / "b"], tmp_path / "rep")
     text = report.read_text()
     assert "| a | 6 | 1.000 | 0 | 1.00 |" in text and "| b | 6 | 0.500 | 0 | 2.00 |" in text
@@ -108,7 +119,9 @@ def test_replay_rescores_a_recorded_run_without_models(tmp_path):
 
     qs = _questions(tmp_path, 3)
     src = tmp_path / "r.jsonl"
-    run_questions(qs, lambda q: {"prediction": f"It is {q.answer}.", "trace": [{"type": "answer"}]}, src, progress=False)
+    run_questions(
+        qs, lambda q: {"prediction": f"It is {q.answer}.", "trace": [{"type": "answer"}]}, src, progress=False
+    )
     qs[0].answer = "99"  # e.g. a corrected gold answer
     summary = replay(src, qs + [Question(id="new", question="?", images=[], answer="1")], tmp_path / "replay.jsonl")
     rows = [json.loads(ln) for ln in (tmp_path / "replay.jsonl").read_text().splitlines()]
@@ -137,16 +150,22 @@ def test_eval_cli_runs_a_config_end_to_end_with_the_real_stack(tmp_path):
     cfg = tmp_path / "tiny.toml"
     cfg.write_text('name = "tiny"\n[data]\nsource = "synthetic"\nn = 2\nseed = 0\nfamilies = ["receipt", "sign"]\n')
     env = dict(os.environ)
-    out = subprocess.run([sys.executable, "-m", "mmagent.ui.cli", "eval", str(cfg), "--out", str(tmp_path / "runs")],
-                         capture_output=True, text=True, timeout=600, env=env)
+    out = subprocess.run(
+        [sys.executable, "-m", "mmagent.ui.cli", "eval", str(cfg), "--out", str(tmp_path / "runs")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     rows = [json.loads(ln) for ln in (tmp_path / "runs" / "tiny-plan" / "results.jsonl").read_text().splitlines()]
     assert len(rows) == 2 and all(r["trace"] and "prediction" in r for r in rows)
-    assert json.loads(out.stdout[out.stdout.index("{"):])["n"] == 2
+    assert json.loads(out.stdout[out.stdout.index("{") :])["n"] == 2
 
 
 test_eval_cli_runs_a_config_end_to_end_with_the_real_stack = pytest.mark.slow(
-    pytest.mark.llm(test_eval_cli_runs_a_config_end_to_end_with_the_real_stack))
+    pytest.mark.llm(test_eval_cli_runs_a_config_end_to_end_with_the_real_stack)
+)
 
 
 def test_task_text_and_box_answers():
@@ -160,9 +179,14 @@ def test_task_text_and_box_answers():
     assert task_text("Which?", ["cat", "dog"]) == "Which? Choices: cat, dog."
     assert task_text("A dog runs.", mode="hypothesis") == (
         'Does the image entail, contradict, or is it neutral to the hypothesis: "A dog runs."? '
-        "Choices: entailment, neutral, contradiction.")
-    result = SimpleNamespace(evidence=["det-2"], artifacts=[
-        {"id": "det-1", "type": "det", "boxes": [[0, 0, 1, 1]]},
-        {"id": "det-2", "type": "det", "boxes": [[5, 6, 7, 8], [1, 1, 2, 2]]}])
+        "Choices: entailment, neutral, contradiction."
+    )
+    result = SimpleNamespace(
+        evidence=["det-2"],
+        artifacts=[
+            {"id": "det-1", "type": "det", "boxes": [[0, 0, 1, 1]]},
+            {"id": "det-2", "type": "det", "boxes": [[5, 6, 7, 8], [1, 1, 2, 2]]},
+        ],
+    )
     assert box_answer(result) == [5, 6, 7, 8]  # the cited detections, not the first ones made
     assert box_answer(SimpleNamespace(evidence=[], artifacts=result.artifacts)) is None

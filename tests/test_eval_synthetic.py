@@ -1,5 +1,6 @@
 """Synthetic benchmark generator: deterministic by seed, answers agree with the scene record and
 with what is actually printed, answers balanced, question-only baseline near chance."""
+
 import hashlib
 from collections import Counter
 from pathlib import Path

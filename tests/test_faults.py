@@ -4,6 +4,7 @@ failed, keeps what it made, and the next question (in the API and in the UI) wor
 The served model is a real HTTP server on localhost speaking OpenAI's chat API (what vLLM and
 llama.cpp's server speak), replying from a script, so the product's own client
 (langchain-openai) meets a connection cut mid-request and a server that comes back."""
+
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,7 +17,7 @@ from mmagent.core.config import RoleConfig
 from mmagent.core.errors import BackendUnavailableError
 from mmagent.core.events import ErrorRaised, RunFinished, ToolResult
 from mmagent.session import ChatSession
-from mmagent.tools import ToolOutput, VisionTool, default_tools
+from mmagent.tools import VisionTool, default_tools
 
 
 class ScriptedServer:
@@ -42,10 +43,18 @@ class ScriptedServer:
                     threading.Thread(target=owner.stop).start()
                     return
                 content = json.dumps(owner.replies.pop(0))
-                body = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": "scripted",
-                                   "choices": [{"index": 0, "finish_reason": "stop",
-                                                "message": {"role": "assistant", "content": content}}],
-                                   "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10}})
+                body = json.dumps(
+                    {
+                        "id": "x",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": "scripted",
+                        "choices": [
+                            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}
+                        ],
+                        "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10},
+                    }
+                )
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -66,8 +75,9 @@ class ScriptedServer:
 def served(settings):
     server = ScriptedServer()
     model = RoleConfig(backend="openai", model="scripted")
-    s = settings.model_copy(update={"lmm_url": server.url, "planner": model, "reasoner": model,
-                                    "answerer": model, "llm_timeout_s": 10})
+    s = settings.model_copy(
+        update={"lmm_url": server.url, "planner": model, "reasoner": model, "answerer": model, "llm_timeout_s": 10}
+    )
     yield server, s
     if server.httpd.socket.fileno() != -1:
         server.stop()
@@ -135,8 +145,12 @@ class BrokenTool(VisionTool):
 
 
 def test_a_tool_raising_mid_plan_leaves_the_other_branches_running(settings, scripted, receipt):
-    plan = {"tasks": [{"id": "t1", "tool": "broken", "args": {"image": "img-1"}},
-                      {"id": "t2", "tool": "ocr", "args": {"image": "img-1"}}]}
+    plan = {
+        "tasks": [
+            {"id": "t1", "tool": "broken", "args": {"image": "img-1"}},
+            {"id": "t2", "tool": "ocr", "args": {"image": "img-1"}},
+        ]
+    }
     chat = scripted({"intent": "other"}, plan, {"answer": f"The total is {receipt.total:.2f}.", "evidence": ["ocr-7"]})
     agent = Agent(settings, tools=[BrokenTool(), *default_tools()], chat_models={"planner": chat, "reasoner": chat})
     result = agent.run("What does the receipt say at the bottom?", [receipt.image])
@@ -150,8 +164,10 @@ def test_a_tool_raising_mid_plan_leaves_the_other_branches_running(settings, scr
 def test_a_prompt_longer_than_the_context_is_one_clear_error(settings, scripted, receipt):
     from mmagent.core.errors import MMAgentError
 
-    overflow = RuntimeError("llama.cpp error: {'code': 400, 'message': 'request (4725 tokens) exceeds the "
-                            "available context size (4096 tokens), try increasing it'}")
+    overflow = RuntimeError(
+        "llama.cpp error: {'code': 400, 'message': 'request (4725 tokens) exceeds the "
+        "available context size (4096 tokens), try increasing it'}"
+    )
     chat = scripted(overflow)
     agent = Agent(settings, chat_models={"planner": chat, "reasoner": chat})
     with pytest.raises(MMAgentError, match="longer than its context window; raise MMAGENT_LLM_CONTEXT"):

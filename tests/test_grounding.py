@@ -1,4 +1,5 @@
 """Compositional grounding: phrase parsing, box-text parsing, and accuracy on scenes with known boxes."""
+
 import pytest
 
 from bench.grounding import score_grounding
@@ -7,13 +8,19 @@ from mmagent.tools.coords import parse_boxes, parse_florence2, parse_kosmos2
 from mmagent.tools.ground import parse_phrase
 
 
-@pytest.mark.parametrize("phrase,expected", [
-    ("the red car on the left", {"classes": ["car"], "colour": "red", "position": "left", "text": None}),
-    ("the largest person", {"classes": ["person"], "colour": None, "position": "largest", "text": None}),
-    ("the traffic light at the top", {"classes": ["traffic light"], "colour": None, "position": "top", "text": None}),
-    ("the bus saying 'EMT'", {"classes": ["bus"], "colour": None, "position": None, "text": "EMT"}),
-    ("two dogs and a cat", {"classes": ["dog", "cat"], "colour": None, "position": None, "text": None}),
-])
+@pytest.mark.parametrize(
+    "phrase,expected",
+    [
+        ("the red car on the left", {"classes": ["car"], "colour": "red", "position": "left", "text": None}),
+        ("the largest person", {"classes": ["person"], "colour": None, "position": "largest", "text": None}),
+        (
+            "the traffic light at the top",
+            {"classes": ["traffic light"], "colour": None, "position": "top", "text": None},
+        ),
+        ("the bus saying 'EMT'", {"classes": ["bus"], "colour": None, "position": None, "text": "EMT"}),
+        ("two dogs and a cat", {"classes": ["dog", "cat"], "colour": None, "position": None, "text": None}),
+    ],
+)
 def test_parse_phrase(phrase, expected):
     assert parse_phrase(phrase) == expected
 
@@ -22,8 +29,9 @@ def test_parse_boxes_formats():
     # Qwen-VL 0-1000 grid
     assert parse_boxes("<box>(100,200),(500,600)</box>", 200, 100) == [(20.0, 20.0, 100.0, 60.0)]
     # Qwen2.5-VL JSON pixels of the (downscaled) image the model saw
-    assert parse_boxes('[{"bbox_2d": [10, 20, 50, 60], "label": "cup"}]', 400, 200, sent_size=(200, 100)) == \
-        [(20.0, 40.0, 100.0, 120.0)]
+    assert parse_boxes('[{"bbox_2d": [10, 20, 50, 60], "label": "cup"}]', 400, 200, sent_size=(200, 100)) == [
+        (20.0, 40.0, 100.0, 120.0)
+    ]
     # Shikra 0-1 units; swapped corners are put in order
     assert parse_boxes("[0.5, 0.5, 0.25, 1.0]", 100, 100) == [(25.0, 50.0, 50.0, 100.0)]
     assert parse_boxes("no boxes here", 10, 10) == []

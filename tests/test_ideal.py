@@ -1,5 +1,6 @@
 """The `ideal` loop: control flow with scripted models over the real tools (grounded crops,
 stopping rules, budgets, tool failures reported back), and one real-model run offline."""
+
 import pytest
 
 from mmagent import Agent
@@ -15,8 +16,10 @@ def sub(question, how, about, image="img-1"):
 
 
 def test_grounded_look_crops_the_thing_and_stops_on_cited_evidence(settings, scripted, chelsea):
-    chat = scripted({"sub_questions": [sub("What is the cat like?", "look", "cat")]},
-                    {"analysis": "a cat", "answer": "It is a cat.", "confident": True, "evidence": ["det-3"]})
+    chat = scripted(
+        {"sub_questions": [sub("What is the cat like?", "look", "cat")]},
+        {"analysis": "a cat", "answer": "It is a cat.", "confident": True, "evidence": ["det-3"]},
+    )
     result = make_agent(settings, chat).run("What animal is it?", [chelsea])
     assert result.ok and result.answer == "It is a cat." and result.rounds == 1 and result.evidence == ["det-3"]
     assert result.details["stop"] == "confident, citing tool evidence"
@@ -28,8 +31,9 @@ def test_grounded_look_crops_the_thing_and_stops_on_cited_evidence(settings, scr
     crop_art = next(a for a in result.artifacts if a["id"] == crop.artifact_ids[0])
     assert crop_art["type"] == "img" and crop_art["inputs"] == ["img-1", "det-3"]
     x1, y1, x2, y2 = det["boxes"][0]  # the crop is the cat's box, padded by 8 px, clipped to the image
-    assert crop_art["params"]["box"] == pytest.approx([max(0, x1 - 8), max(0, y1 - 8), min(451, x2 + 8),
-                                                       min(300, y2 + 8)], abs=1.0)
+    assert crop_art["params"]["box"] == pytest.approx(
+        [max(0, x1 - 8), max(0, y1 - 8), min(451, x2 + 8), min(300, y2 + 8)], abs=1.0
+    )
     # the reasoner could only cite artifacts the findings made
     schema = chat.calls[-1]["kwargs"]["response_format"]["json_schema"]["schema"]
     assert set(schema["properties"]["evidence"]["items"]["enum"]) == {"det-3", "img-4", "txt-5"}
@@ -40,11 +44,16 @@ def test_read_below_reads_the_band_under_the_object(settings, scripted, tmp_path
 
     from mmagent.evals.synthetic import collage_question
 
-    q = next(q for seed in range(50) if "under the cat" in (q := collage_question(random.Random(seed), f"c{seed}", tmp_path)).question)
+    q = next(
+        q
+        for seed in range(50)
+        if "under the cat" in (q := collage_question(random.Random(seed), f"c{seed}", tmp_path)).question
+    )
     thing = q.question.split("under the ")[1].rstrip("?")
-    chat = scripted({"sub_questions": [sub(q.question, "read_below", thing)]},
-                    {"analysis": "read", "answer": f"The number is {q.answer}.", "confident": True,
-                     "evidence": ["ocr-5"]})
+    chat = scripted(
+        {"sub_questions": [sub(q.question, "read_below", thing)]},
+        {"analysis": "read", "answer": f"The number is {q.answer}.", "confident": True, "evidence": ["ocr-5"]},
+    )
     result = make_agent(settings, chat).run(q.question, q.images)
     finding = result.details["findings"][0]
     assert finding["answer"] == f"text below the {thing}: {q.answer}"  # only this panel's number
@@ -52,10 +61,12 @@ def test_read_below_reads_the_band_under_the_object(settings, scripted, tmp_path
 
 
 def test_stable_answer_stops_and_tool_errors_reach_the_questioner(settings, scripted, chelsea):
-    chat = scripted({"sub_questions": [sub("Where is it?", "find", "")]},  # empty phrase: the tool fails
-                    {"analysis": "unsure", "answer": "A cat.", "confident": False, "evidence": []},
-                    {"sub_questions": [sub("How many cats?", "count", "cat")]},
-                    {"analysis": "one cat", "answer": "a cat", "confident": False, "evidence": ["det-4"]})
+    chat = scripted(
+        {"sub_questions": [sub("Where is it?", "find", "")]},  # empty phrase: the tool fails
+        {"analysis": "unsure", "answer": "A cat.", "confident": False, "evidence": []},
+        {"sub_questions": [sub("How many cats?", "count", "cat")]},
+        {"analysis": "one cat", "answer": "a cat", "confident": False, "evidence": ["det-4"]},
+    )
     events = []
     result = make_agent(settings, chat).run("What animal is it?", [chelsea], on_event=events.append)
     assert result.details["stop"] == "answer stable across two rounds" and result.rounds == 2
@@ -67,16 +78,20 @@ def test_stable_answer_stops_and_tool_errors_reach_the_questioner(settings, scri
 
 
 def test_budget_stops_the_run_and_flags_the_guess(settings, scripted, chelsea):
-    chat = scripted({"sub_questions": [sub("How many cats?", "count", "cat")]},
-                    {"analysis": "?", "answer": "maybe a dog", "confident": False, "evidence": []})
+    chat = scripted(
+        {"sub_questions": [sub("How many cats?", "count", "cat")]},
+        {"analysis": "?", "answer": "maybe a dog", "confident": False, "evidence": []},
+    )
     result = make_agent(settings, chat, max_tool_calls=2).run("What animal?", [chelsea])
     assert result.details["stop"] == "budget: 2 tool calls" and result.details["forced_guess"]
     assert any("best guess, flagged" in n for n in result.notes)
 
 
 def test_choices_constrain_the_answer(settings, scripted, chelsea):
-    chat = scripted({"sub_questions": [sub("How many cats?", "count", "cat")]},
-                    {"analysis": "1 cat", "answer": "cat", "confident": True, "evidence": ["det-3"]})
+    chat = scripted(
+        {"sub_questions": [sub("How many cats?", "count", "cat")]},
+        {"analysis": "1 cat", "answer": "cat", "confident": True, "evidence": ["det-3"]},
+    )
     result = make_agent(settings, chat).run("Which animal?", [chelsea], choices=["dog", "cat"])
     assert result.answer == "cat."
     schema = chat.calls[-1]["kwargs"]["response_format"]["json_schema"]["schema"]
@@ -93,7 +108,9 @@ def test_real_offline_stack_reads_under_an_object_then_compares(settings, tmp_pa
     from mmagent.evals.synthetic import collage_question, receipts2_question
 
     agent = Agent(settings.model_copy(update={"planner_kind": "ideal"}))
-    under = next(q for s in range(50) if "under the cat" in (q := collage_question(random.Random(s), f"c{s}", tmp_path)).question)
+    under = next(
+        q for s in range(50) if "under the cat" in (q := collage_question(random.Random(s), f"c{s}", tmp_path)).question
+    )
     compare = receipts2_question(random.Random(3), "r", tmp_path)
     for q in (under, compare):
         result = agent.run(q.question, q.images, choices=q.choices)

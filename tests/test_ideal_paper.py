@@ -1,6 +1,7 @@
 """IdealGPT as published, driven by scripted models: stops at the first confident round, forces
 a guess at the round limit, retries unparseable replies then reports an error, and uses a VLM
 answerer (as images) when one is configured."""
+
 from mmagent import Agent
 from mmagent.core.config import RoleConfig
 
@@ -30,9 +31,15 @@ def test_stops_at_the_first_confident_round(settings, scripted, chelsea):
 
 
 def test_not_sure_asks_more_then_forces_a_guess_at_the_limit(settings, scripted, chelsea):
-    chat = scripted(SUBS, "cat", "orange", "Analysis: Cannot tell the breed.\nMore Likely Answer: not sure",
-                    "Sub-question 1: Is its tail striped?", "yes",
-                    "Analysis: Striped tail suggests a tabby.\nMore Likely Answer: tabby cat")
+    chat = scripted(
+        SUBS,
+        "cat",
+        "orange",
+        "Analysis: Cannot tell the breed.\nMore Likely Answer: not sure",
+        "Sub-question 1: Is its tail striped?",
+        "yes",
+        "Analysis: Striped tail suggests a tabby.\nMore Likely Answer: tabby cat",
+    )
     result = make_agent(settings, chat, max_rounds=2).run("What breed is it?", [chelsea])
     assert result.answer == "tabby cat." and result.rounds == 2 and result.details["forced_guess"]
     assert any("forced a best guess" in n for n in result.notes)

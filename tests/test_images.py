@@ -1,4 +1,5 @@
 """Every way an input image can be unusable gets a clear UserInputError; odd modes convert."""
+
 import numpy as np
 import pytest
 from PIL import Image

@@ -1,5 +1,6 @@
 """The house's structure: one `mmagent` namespace, layers that import only downwards, no import
 cycles, and every package folder installed (read from the source with ast; nothing is run)."""
+
 from __future__ import annotations
 
 import ast
@@ -9,8 +10,14 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 # folder -> (installed package, layer); a module may import its own layer and the ones below.
-FOLDERS = {"core": ("mmagent.core", 0), "tools": ("mmagent.tools", 1), "planners": ("mmagent.planners", 2),
-           "agent": ("mmagent", 3), "evals": ("mmagent.evals", 4), "ui": ("mmagent.ui", 5)}
+FOLDERS = {
+    "core": ("mmagent.core", 0),
+    "tools": ("mmagent.tools", 1),
+    "planners": ("mmagent.planners", 2),
+    "agent": ("mmagent", 3),
+    "evals": ("mmagent.evals", 4),
+    "ui": ("mmagent.ui", 5),
+}
 TOP = 6  # app.py and bench/ sit on everything
 BARE = {"agent", "tools", "planners", "evals", "ui", "core"}
 
@@ -41,8 +48,9 @@ def imports(path: Path) -> list[tuple[int, str]]:
             out += [(node.lineno, a.name) for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             out.append((node.lineno, node.module))
-            out += [(node.lineno, f"{node.module}.{a.name}") for a in node.names
-                    if f"{node.module}.{a.name}" in MODULES]
+            out += [
+                (node.lineno, f"{node.module}.{a.name}") for a in node.names if f"{node.module}.{a.name}" in MODULES
+            ]
     return out
 
 
@@ -52,8 +60,12 @@ TOP_SOURCES = [REPO / "app.py", *sorted((REPO / "bench").rglob("*.py"))]
 
 
 def test_every_import_goes_through_the_mmagent_namespace():
-    bare = [f"{p.relative_to(REPO)}:{line} imports {m}" for p in SOURCES + TOP_SOURCES
-            for line, m in imports(p) if m.split(".")[0] in BARE]
+    bare = [
+        f"{p.relative_to(REPO)}:{line} imports {m}"
+        for p in SOURCES + TOP_SOURCES
+        for line, m in imports(p)
+        if m.split(".")[0] in BARE
+    ]
     assert not bare, "\n".join(bare)
 
 
@@ -76,7 +88,7 @@ def test_no_import_cycles():
         state[m] = 1
         for t in sorted(graph[m]):
             if state.get(t) == 1:
-                cycles.append(stack[stack.index(t):] + [t])
+                cycles.append(stack[stack.index(t) :] + [t])
             elif t not in state:
                 visit(t, stack + [t])
         state[m] = 2
@@ -117,10 +129,18 @@ def test_every_tool_declares_what_it_makes_and_which_arguments_are_artifacts():
 def test_no_tool_name_is_kept_by_hand_outside_the_tools():
     """The cache, the runner, the session and the UI derive what they need from the tools'
     declarations and the artifacts' origin, not from lists of tool names."""
-    places = [REPO / "core" / "cache.py", REPO / "tools" / "runner.py", REPO / "agent" / "session.py",
-              *sorted((REPO / "ui").rglob("*.py"))]
-    named = [f"{p.relative_to(REPO)}:{n.lineno} names the tool {n.value!r}" for p in places
-             for n in ast.walk(ast.parse(p.read_text())) if isinstance(n, ast.Constant) and n.value in TOOL_NAMES]
+    places = [
+        REPO / "core" / "cache.py",
+        REPO / "tools" / "runner.py",
+        REPO / "agent" / "session.py",
+        *sorted((REPO / "ui").rglob("*.py")),
+    ]
+    named = [
+        f"{p.relative_to(REPO)}:{n.lineno} names the tool {n.value!r}"
+        for p in places
+        for n in ast.walk(ast.parse(p.read_text()))
+        if isinstance(n, ast.Constant) and n.value in TOOL_NAMES
+    ]
     assert not named, "\n".join(named)
 
 
@@ -132,8 +152,12 @@ def test_the_planner_registry_is_the_one_list_of_planners():
     from mmagent.planners import make_planner
 
     registry = planner_entry_points()
-    defined = {n.name for p in (REPO / "planners").glob("*.py") for n in ast.parse(p.read_text()).body
-               if isinstance(n, ast.ClassDef) and n.name.endswith("Planner") and n.name != "Planner"}
+    defined = {
+        n.name
+        for p in (REPO / "planners").glob("*.py")
+        for n in ast.parse(p.read_text()).body
+        if isinstance(n, ast.ClassDef) and n.name.endswith("Planner") and n.name != "Planner"
+    }
     assert {ep.value.split(":")[1] for ep in registry.values()} == defined
     assert all(make_planner(name).name == name for name in registry)
     config = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["entry-points"]["mmagent.planners"]

@@ -1,5 +1,6 @@
 """Both chat backends on real code: embedded llama.cpp (xllamacpp) and an OpenAI-compatible
 server (the same llama.cpp build serving HTTP on localhost), plus an unreachable endpoint."""
+
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
@@ -19,8 +20,10 @@ class Shopping(BaseModel):
     count: int
 
 
-MESSAGES = [SystemMessage(content="Extract the shopping list as JSON."),
-            HumanMessage(content="Buy eggs, milk and bread.")]
+MESSAGES = [
+    SystemMessage(content="Extract the shopping list as JSON."),
+    HumanMessage(content="Buy eggs, milk and bread."),
+]
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """The `plan` planner's structured path with a scripted planner over the real tools: perceive,
 candidate programs, the planner's two choices (intent, then program), the computed short
 answer, answer-format instructions, votes; and what every planner's answer gets checked for."""
+
 import pytest
 
 from mmagent import Agent
@@ -30,7 +31,8 @@ def test_the_planner_picks_an_intent_then_a_program_and_the_tool_computes(settin
 def test_answer_format_instruction_is_recognised_and_honoured(settings, scripted, receipt):
     chat = scripted({"intent": "value"}, {"choice": "the total"})
     result = make_agent(settings, chat).run(
-        "What is the total on the receipt? Answer with a single word, number or short phrase.", [receipt.image])
+        "What is the total on the receipt? Answer with a single word, number or short phrase.", [receipt.image]
+    )
     assert result.answer == result.short_answer == "69.95"
     assert any("answer-format instruction honoured" in n for n in result.notes)
     asked = chat.calls[0]["messages"][-1].content
@@ -40,11 +42,15 @@ def test_answer_format_instruction_is_recognised_and_honoured(settings, scripted
 
 
 def test_votes_reverse_the_options_and_report_agreement(settings, scripted, receipt):
-    chat = scripted({"intent": "most_or_least"}, {"choice": "the item with the highest price"},
-                    {"intent": "most_or_least"}, {"choice": "the item with the lowest price"},
-                    {"intent": "most_or_least"}, {"choice": "the item with the highest price"})
-    result = make_agent(settings, chat, plan_votes=2).run(
-        "Which item is most expensive?", [receipt.image])
+    chat = scripted(
+        {"intent": "most_or_least"},
+        {"choice": "the item with the highest price"},
+        {"intent": "most_or_least"},
+        {"choice": "the item with the lowest price"},
+        {"intent": "most_or_least"},
+        {"choice": "the item with the highest price"},
+    )
+    result = make_agent(settings, chat, plan_votes=2).run("Which item is most expensive?", [receipt.image])
     assert result.short_answer == "Coffee Beans" and "choice agreed 2/3" in result.notes
     first = chat.calls[1]["kwargs"]["response_format"]["json_schema"]["schema"]["properties"]["choice"]["enum"]
     second = chat.calls[3]["kwargs"]["response_format"]["json_schema"]["schema"]["properties"]["choice"]["enum"]
@@ -52,9 +58,13 @@ def test_votes_reverse_the_options_and_report_agreement(settings, scripted, rece
 
 
 def test_compound_questions_are_split_and_each_part_computed(settings, scripted, receipt):
-    chat = scripted({"parts": ["What is the total?", "Which item is the cheapest?"]},
-                    {"intent": "value"}, {"choice": "the total"},
-                    {"intent": "most_or_least"}, {"choice": "the item with the lowest price"})
+    chat = scripted(
+        {"parts": ["What is the total?", "Which item is the cheapest?"]},
+        {"intent": "value"},
+        {"choice": "the total"},
+        {"intent": "most_or_least"},
+        {"choice": "the item with the lowest price"},
+    )
     result = make_agent(settings, chat).run("What is the total and which item is the cheapest?", [receipt.image])
     assert result.short_answer == "69.95; Salmon"
     assert result.answer == "The total is 69.95. The item with the lowest price is Salmon."
@@ -66,8 +76,10 @@ def test_candidates_come_from_the_structure_and_the_question(settings, tool_env,
     env = tool_env()
     img = env.add_image(receipt.image)
     ocr, det = env.call("ocr", image=img), env.call("detect", image=img)
-    tables = [env.store.get(a, TableArtifact) for a in
-              env.call("layout", image=img, ocr=ocr.primary, detections=det.primary).artifact_ids]
+    tables = [
+        env.store.get(a, TableArtifact)
+        for a in env.call("layout", image=img, ocr=ocr.primary, detections=det.primary).artifact_ids
+    ]
     glosses = [c.gloss for c in candidate_programs("How much more does the Salmon cost than the Lemons?", [tables])]
     assert "the difference between the price of Salmon and of Lemons" in glosses
     assert not any("Cheddar" in g for g in glosses)  # rows the question does not name are not offered
@@ -92,16 +104,29 @@ def test_a_stated_value_no_evidence_holds_is_flagged(settings, scripted, receipt
 
 
 def test_react_answers_once_a_value_is_computed(settings, scripted, receipt):
-    chat = scripted({"thought": "sum", "tool": "calculate", "args": {"expression": "8.10 + 14.55"}},
-                    {"thought": "done", "tool": "final_answer", "answer": "It is 22.65.", "evidence": ["val-2"]})
-    result = make_agent(settings, chat, planner_kind="react").run("What do Salmon and Cheddar cost together?",
-                                                                  [receipt.image])
+    chat = scripted(
+        {"thought": "sum", "tool": "calculate", "args": {"expression": "8.10 + 14.55"}},
+        {"thought": "done", "tool": "final_answer", "answer": "It is 22.65.", "evidence": ["val-2"]},
+    )
+    result = make_agent(settings, chat, planner_kind="react").run(
+        "What do Salmon and Cheddar cost together?", [receipt.image]
+    )
     assert result.short_answer == "22.65" and any("answered once val-2 was computed" in n for n in result.notes)
     only = chat.calls[-1]["kwargs"]["response_format"]["json_schema"]["schema"]["anyOf"]
     assert [v["properties"]["tool"]["const"] for v in only] == ["final_answer"]
 
 
-@pytest.mark.parametrize("value,short", [(3.0, "3"), (20.17, "20.17"), (8.5, "8.5"), ("Honey", "Honey"),
-                                         (["A", "B"], "A, B"), (None, "not found"), (True, "yes")])
+@pytest.mark.parametrize(
+    "value,short",
+    [
+        (3.0, "3"),
+        (20.17, "20.17"),
+        (8.5, "8.5"),
+        ("Honey", "Honey"),
+        (["A", "B"], "A, B"),
+        (None, "not found"),
+        (True, "yes"),
+    ],
+)
 def test_short_answer_formatting(value, short):
     assert format_value(value) == short

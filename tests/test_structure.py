@@ -1,8 +1,8 @@
 """Structure from pixels and OCR, checked exactly on rendered fixtures (real PP-OCR, real
 OpenCV), and on a real photo; the attributes tool on drawn shapes and real photos."""
+
 import random
 
-import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
@@ -42,17 +42,34 @@ def test_positions():
 
 
 def test_receipt_rows_and_fields_from_lines():
-    lines = [OcrLine(t, (0, 40 * i, 400, 40 * i + 30), 0.99) for i, t in enumerate(
-        ["FRESH FOODS", "12 Main St", "Receipt #4821", "Honey $20.17", "2 x Bagel 3.10", "SUBTOTAL $23.27",
-         "TAX $1.86", "TOTAL $25.13", "THANK YOU"])]
+    lines = [
+        OcrLine(t, (0, 40 * i, 400, 40 * i + 30), 0.99)
+        for i, t in enumerate(
+            [
+                "FRESH FOODS",
+                "12 Main St",
+                "Receipt #4821",
+                "Honey $20.17",
+                "2 x Bagel 3.10",
+                "SUBTOTAL $23.27",
+                "TAX $1.86",
+                "TOTAL $25.13",
+                "THANK YOU",
+            ]
+        )
+    ]
     r = parse_receipt(lines)
     assert [(i.label, i.amount) for i in r.items] == [("Honey", 20.17), ("Bagel", 3.10)]
     assert {k: v.amount for k, v in r.fields.items()} == {"subtotal": 23.27, "tax": 1.86, "total": 25.13}
 
 
 def test_phrases_split_at_wide_gaps_and_drop_reads_inside_pictures():
-    words = (OcrWord("North", (10, 0, 80, 30), 0.9), OcrWord("South", (200, 0, 270, 30), 0.9),
-             OcrWord("Green", (300, 0, 370, 30), 0.9), OcrWord("Tea", (380, 0, 420, 30), 0.9))
+    words = (
+        OcrWord("North", (10, 0, 80, 30), 0.9),
+        OcrWord("South", (200, 0, 270, 30), 0.9),
+        OcrWord("Green", (300, 0, 370, 30), 0.9),
+        OcrWord("Tea", (380, 0, 420, 30), 0.9),
+    )
     line = OcrLine("North South Green Tea", (10, 0, 420, 30), 0.9, words)
     assert [p.text for p in phrases_of([line])] == ["North", "South", "Green Tea"]
     big = OcrLine("8", (0, 0, 300, 200), 0.9, (OcrWord("8", (0, 0, 300, 200), 0.9),))
@@ -71,16 +88,22 @@ def test_layout_reads_a_receipt_with_fields(tool_env):
 def test_layout_reads_a_table_with_its_header(tool_env):
     img = Image.new("RGB", (640, 260), "white")
     d = ImageDraw.Draw(img)
-    rows = [("Name", "City", "Age", "Score"), ("Alice", "Paris", "34", "88"), ("Bruno", "Lima", "27", "92"),
-            ("Carmen", "Tokyo", "45", "75")]
+    rows = [
+        ("Name", "City", "Age", "Score"),
+        ("Alice", "Paris", "34", "88"),
+        ("Bruno", "Lima", "27", "92"),
+        ("Carmen", "Tokyo", "45", "75"),
+    ]
     for r, row in enumerate(rows):
         for c, cell in enumerate(row):
             d.text((20 + c * 150, 20 + r * 55), cell, font=font(28), fill="black")
     table = layout(tool_env(), img)["table"]
     assert table.columns == ("Name", "City", "Age", "Score") and table.label_column == "Name"
-    assert table.rows == ({"Name": "Alice", "City": "Paris", "Age": 34.0, "Score": 88.0},
-                          {"Name": "Bruno", "City": "Lima", "Age": 27.0, "Score": 92.0},
-                          {"Name": "Carmen", "City": "Tokyo", "Age": 45.0, "Score": 75.0})
+    assert table.rows == (
+        {"Name": "Alice", "City": "Paris", "Age": 34.0, "Score": 88.0},
+        {"Name": "Bruno", "City": "Lima", "Age": 27.0, "Score": 92.0},
+        {"Name": "Carmen", "City": "Tokyo", "Age": 45.0, "Score": 75.0},
+    )
     assert table.numeric_columns() == ["Age", "Score"]
 
 
@@ -134,8 +157,10 @@ def test_attributes_of_drawn_shapes(tool_env):
     d.polygon([(350, 20), (300, 120), (400, 120)], fill=(40, 170, 70))
     env = tool_env()
     image = env.add_image(img)
-    got = [env.store.get(env.call("attributes", image=image, box=b).primary, TableArtifact).rows[0]
-           for b in ([10, 10, 130, 130], [150, 10, 270, 130], [290, 10, 410, 130])]
+    got = [
+        env.store.get(env.call("attributes", image=image, box=b).primary, TableArtifact).rows[0]
+        for b in ([10, 10, 130, 130], [150, 10, 270, 130], [290, 10, 410, 130])
+    ]
     assert [(r["colour"], r["shape"]) for r in got] == [("red", "circle"), ("blue", "square"), ("green", "triangle")]
     assert 90 <= got[0]["width"] <= 110
 
@@ -145,7 +170,9 @@ def test_attributes_of_real_photos(tool_env):
     env = tool_env()
     cat = env.add_image(skimage_photo("chelsea"))
     det = env.call("detect", image=cat)
-    row = env.store.get(env.call("attributes", image=cat, detections=det.primary, index=0).primary, TableArtifact).rows[0]
+    row = env.store.get(env.call("attributes", image=cat, detections=det.primary, index=0).primary, TableArtifact).rows[
+        0
+    ]
     assert row["region"].endswith("cat") and row["colour"] == "brown"
     cup = env.add_image(skimage_photo("coffee"))
     row = env.store.get(env.call("attributes", image=cup, box=[170, 18, 425, 300]).primary, TableArtifact).rows[0]

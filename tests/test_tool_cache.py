@@ -1,9 +1,10 @@
 """The on-disk tool-call cache: a second run (new store, new ids) reuses the detector/OCR
 output for the same image content, model config and arguments; other calls are not cached."""
+
 from PIL import Image
 
-from mmagent.core.cache import ToolCache
 from mmagent.core.artifacts import DetectionsArtifact, OcrArtifact
+from mmagent.core.cache import ToolCache
 
 
 def test_rerun_reuses_perception_results(tool_env, tmp_path, chelsea, receipt):
@@ -25,8 +26,9 @@ def test_rerun_reuses_perception_results(tool_env, tmp_path, chelsea, receipt):
     assert det.class_names == first.store.get(a.primary).class_names
     o2 = second.call("ocr", image=second.add_image(receipt.image))
     assert cache.hits == 2
-    assert [l.text for l in second.store.get(o2.primary, OcrArtifact).lines] == \
-        [l.text for l in first.store.get(o.primary, OcrArtifact).lines]
+    assert [line.text for line in second.store.get(o2.primary, OcrArtifact).lines] == [
+        line.text for line in first.store.get(o.primary, OcrArtifact).lines
+    ]
     second.call("detect", image=img, classes=["dog"])  # other args: a miss
     assert cache.hits == 2 and cache.misses == 3
     crop = second.call("crop", image=img, box=[0, 0, 10, 10])

@@ -1,6 +1,7 @@
 """The full toolset: each tool and backend on its real code. Packaged weights where they exist
 (EfficientNet-Lite3, YOLO, PP-OCR: content asserted); tiny random models built from configs
 elsewhere (types, shapes and artifact plumbing asserted, never quality)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +9,14 @@ import pytest
 from PIL import Image
 
 import tests.tiny_models as tiny
-from mmagent.core.artifacts import DetectionsArtifact, ImageArtifact, MaskArtifact, Provenance, TextArtifact, ValueArtifact
+from mmagent.core.artifacts import (
+    DetectionsArtifact,
+    ImageArtifact,
+    MaskArtifact,
+    Provenance,
+    TextArtifact,
+    ValueArtifact,
+)
 from mmagent.core.config import RoleConfig
 from mmagent.core.events import ToolProgress
 
@@ -25,10 +33,15 @@ def tiny_model(tiny_dir):
     def get(name: str) -> str:
         if name not in built:
             maker = {
-                "blip": lambda p: tiny.blip(p), "blip-vqa": lambda p: tiny.blip(p, vqa=True),
-                "owlvit": tiny.owlvit, "clip": tiny.clip, "vit": tiny.vit_classifier,
-                "sd": tiny.stable_diffusion, "pix2pix": lambda p: tiny.stable_diffusion(p, "instruct-pix2pix"),
-                "inpaint": lambda p: tiny.stable_diffusion(p, "inpaint"), "mobile_sam": tiny.mobile_sam,
+                "blip": lambda p: tiny.blip(p),
+                "blip-vqa": lambda p: tiny.blip(p, vqa=True),
+                "owlvit": tiny.owlvit,
+                "clip": tiny.clip,
+                "vit": tiny.vit_classifier,
+                "sd": tiny.stable_diffusion,
+                "pix2pix": lambda p: tiny.stable_diffusion(p, "instruct-pix2pix"),
+                "inpaint": lambda p: tiny.stable_diffusion(p, "inpaint"),
+                "mobile_sam": tiny.mobile_sam,
             }[name]
             built[name] = str(maker(tiny_dir / name))
         return built[name]
@@ -204,8 +217,9 @@ def test_generate_image_bad_sizes(settings, tool_env, tiny_model):
 
 
 def test_edit_image_instruction_and_inpainting_keeps_outside_pixels(settings, tool_env, tiny_model):
-    settings.editor = RoleConfig(backend="diffusers", model=tiny_model("pix2pix"),
-                                 options={"inpaint_model": tiny_model("inpaint")})
+    settings.editor = RoleConfig(
+        backend="diffusers", model=tiny_model("pix2pix"), options={"inpaint_model": tiny_model("inpaint")}
+    )
     env = tool_env()
     src = noise(64, 48)
     img = env.add_image(src)
@@ -219,8 +233,9 @@ def test_edit_image_instruction_and_inpainting_keeps_outside_pixels(settings, to
     assert r.ok, r.observation
     out = np.asarray(env.store.get(r.primary, ImageArtifact).image)
     assert np.array_equal(out[~masks[0]], np.asarray(src)[~masks[0]])  # untouched outside the mask
-    wrong = env.store.add(MaskArtifact, Provenance("test"), image_id=img, masks=np.ones((1, 10, 10), bool),
-                          labels=("x",)).id
+    wrong = env.store.add(
+        MaskArtifact, Provenance("test"), image_id=img, masks=np.ones((1, 10, 10), bool), labels=("x",)
+    ).id
     assert "masks must match the image" in env.call("edit_image", image=img, instruction="x", mask=wrong).observation
 
 
@@ -255,4 +270,3 @@ def test_model_that_raises_mid_run_is_reported_not_fatal(tool_env, monkeypatch):
     env = tool_env()
     r = env.call("classify", image=env.add_image(noise()))
     assert not r.ok and "classify failed: RuntimeError: CUDA out of memory" in r.observation
-

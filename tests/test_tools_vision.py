@@ -1,4 +1,5 @@
 """detect / ocr / crop on their real packaged models and real images; content is asserted."""
+
 from pathlib import Path
 
 import numpy as np
@@ -85,8 +86,11 @@ def test_ocr_reads_rendered_lines_exactly_in_order(tool_env):
 
 
 def test_join_lines_merges_words_by_row():
-    words = [("total", (120, 12, 180, 30), 0.9), ("Invoice", (10, 10, 100, 30), 0.95),
-             ("second", (10, 60, 90, 80), 0.8)]
+    words = [
+        ("total", (120, 12, 180, 30), 0.9),
+        ("Invoice", (10, 10, 100, 30), 0.95),
+        ("second", (10, 60, 90, 80), 0.8),
+    ]
     out = join_lines(words)
     assert [ln.text for ln in out] == ["Invoice total", "second"]
     assert out[0].box == (10, 10, 180, 30) and out[0].score == 0.9
@@ -104,12 +108,15 @@ def test_crop_by_box_and_by_detection(tool_env, chelsea):
     assert r2.ok and env.store.get(r2.primary, ImageArtifact).parent == img
 
 
-@pytest.mark.parametrize("args,msg", [
-    ({"box": [10, 10, 5, 50]}, "empty"),
-    ({"box": [5000, 10, 6000, 50]}, "outside"),
-    ({"box": [1, 2, 3]}, "four numbers"),
-    ({}, "exactly one of box or source"),
-])
+@pytest.mark.parametrize(
+    "args,msg",
+    [
+        ({"box": [10, 10, 5, 50]}, "empty"),
+        ({"box": [5000, 10, 6000, 50]}, "outside"),
+        ({"box": [1, 2, 3]}, "four numbers"),
+        ({}, "exactly one of box or source"),
+    ],
+)
 def test_crop_bad_boxes_are_tool_errors(tool_env, chelsea, args, msg):
     env = tool_env()
     r = env.call("crop", image=env.add_image(chelsea), **args)

@@ -1,5 +1,6 @@
 """Chat UI pieces without a browser: event-to-message rendering, upload checks, multi-turn
 sessions, isolation between sessions, stopping a run."""
+
 import pytest
 
 from mmagent import Agent
@@ -15,6 +16,7 @@ def saver(tmp_path):
         path = tmp_path / name
         image.save(path)
         return path
+
     return save
 
 
@@ -23,11 +25,16 @@ def test_events_render_as_thoughts_tool_steps_answer_and_evidence_image(settings
     session = ChatSession()
     history = []
     renderer = ChatRenderer(history, session.store, saver(tmp_path))
-    for event in Agent(settings, chat_models={"planner": chat, "reasoner": chat}).stream(Q, [receipt.image], session=session):
+    for event in Agent(settings, chat_models={"planner": chat, "reasoner": chat}).stream(
+        Q, [receipt.image], session=session
+    ):
         renderer.apply(event)
     titles = [m["metadata"]["title"] for m in history if "metadata" in m]
-    assert titles[:3] == ["🛠️ ocr (t1)", "🛠️ detect (t2)", "🛠️ layout (t3)"] or \
-        titles[:3] == ["🛠️ detect (t2)", "🛠️ ocr (t1)", "🛠️ layout (t3)"]  # OCR and detection run at once
+    assert titles[:3] == ["🛠️ ocr (t1)", "🛠️ detect (t2)", "🛠️ layout (t3)"] or titles[:3] == [
+        "🛠️ detect (t2)",
+        "🛠️ ocr (t1)",
+        "🛠️ layout (t3)",
+    ]  # OCR and detection run at once
     assert titles[3:] == ["📋 Plan (choice)", "🛠️ query (q1)"]  # the plan shows before its step runs
     assert all(m["metadata"]["status"] == "done" for m in history if "metadata" in m)
     query = next(m for m in history if m.get("metadata", {}).get("title") == "🛠️ query (q1)")
@@ -49,7 +56,9 @@ def test_failed_tool_and_error_messages(settings, scripted, chelsea, tmp_path):
     history, store = [], ChatSession().store
     r = ChatRenderer(history, store, saver(tmp_path))
     r.apply(ToolCalled(step="s1", tool="crop", args={"image": "img-9"}))
-    r.apply(ToolResult(step="s1", tool="crop", ok=False, observation="ERROR: unknown artifact id 'img-9'", duration_s=0.01))
+    r.apply(
+        ToolResult(step="s1", tool="crop", ok=False, observation="ERROR: unknown artifact id 'img-9'", duration_s=0.01)
+    )
     r.apply(ErrorRaised(message="the reasoner model server at http://x/v1 cannot be reached"))
     assert history[0]["metadata"]["title"] == "❌ crop (s1) failed" and "unknown artifact" in history[0]["content"]
     assert history[1]["content"].startswith("⚠️ the reasoner model server")
@@ -57,10 +66,12 @@ def test_failed_tool_and_error_messages(settings, scripted, chelsea, tmp_path):
 
 def test_follow_up_question_uses_the_session_images_and_history(settings, scripted, chelsea):
     s = settings.model_copy(update={"planner_kind": "react"})
-    chat = scripted({"thought": "find", "tool": "detect", "args": {"image": "img-1"}},
-                    {"thought": "ok", "tool": "final_answer", "answer": "There is 1 cat.", "evidence": ["det-2"]},
-                    {"thought": "crop it", "tool": "crop", "args": {"source": "det-2"}},
-                    {"thought": "done", "tool": "final_answer", "answer": "Cropped the cat.", "evidence": ["img-3"]})
+    chat = scripted(
+        {"thought": "find", "tool": "detect", "args": {"image": "img-1"}},
+        {"thought": "ok", "tool": "final_answer", "answer": "There is 1 cat.", "evidence": ["det-2"]},
+        {"thought": "crop it", "tool": "crop", "args": {"source": "det-2"}},
+        {"thought": "done", "tool": "final_answer", "answer": "Cropped the cat.", "evidence": ["img-3"]},
+    )
     agent = Agent(s, chat_models={"planner": chat, "reasoner": chat})
     session = ChatSession()
     agent.run("How many cats?", [chelsea], session=session)
@@ -73,8 +84,9 @@ def test_follow_up_question_uses_the_session_images_and_history(settings, script
 
 def test_sessions_are_isolated(settings, scripted, chelsea, receipt):
     chat = scripted({"answer": "A cat.", "evidence": []}, {"answer": "A receipt.", "evidence": []})
-    s = settings.model_copy(update={"planner_kind": "direct", "reasoner": settings.planner.model_copy(
-        update={"backend": "openai"})})
+    s = settings.model_copy(
+        update={"planner_kind": "direct", "reasoner": settings.planner.model_copy(update={"backend": "openai"})}
+    )
     agent = Agent(s, chat_models={"planner": chat, "reasoner": chat})
     a, b = ChatSession(), ChatSession()
     agent.run("What is it?", [chelsea], session=a)
@@ -97,7 +109,8 @@ def test_stop_cancels_at_the_next_call(settings, scripted, chelsea):
 
     with pytest.raises(RunCancelled):
         Agent(s, chat_models={"planner": chat, "reasoner": chat}).run(
-            "What?", [chelsea], on_event=stop_after_first_result, session=session)
+            "What?", [chelsea], on_event=stop_after_first_result, session=session
+        )
     assert len(chat.replies) == 1  # the loop stopped: the third action was never asked for
 
 

@@ -1,5 +1,6 @@
 """Vision and reasoning tools, one module each. `all_tools()` lists every tool; an agent offers
 those whose `unavailable(settings)` is None (e.g. no diffusion weights offline -> no generate_image)."""
+
 from __future__ import annotations
 
 from mmagent.tools.base import ToolContext, ToolOutput, VisionTool
@@ -17,16 +18,32 @@ def all_tools() -> list[VisionTool]:
     from mmagent.tools.edit_image import EditImageTool
     from mmagent.tools.extract import ExtractTool
     from mmagent.tools.generate_image import GenerateImageTool
-    from mmagent.tools.layout import LayoutTool
     from mmagent.tools.ground import GroundTool
+    from mmagent.tools.layout import LayoutTool
     from mmagent.tools.ocr import OcrTool
     from mmagent.tools.query import QueryTool
     from mmagent.tools.relate import RelateTool
     from mmagent.tools.segment import SegmentTool
 
-    return [DetectTool(), OcrTool(), LayoutTool(), CropTool(), ExtractTool(), QueryTool(), RelateTool(), CalculateTool(), AttributesTool(),
-            CaptionTool(), GroundTool(), ClassifyTool(), AskImageTool(), SegmentTool(), GenerateImageTool(),
-            EditImageTool(), DrawTool()]
+    return [
+        DetectTool(),
+        OcrTool(),
+        LayoutTool(),
+        CropTool(),
+        ExtractTool(),
+        QueryTool(),
+        RelateTool(),
+        CalculateTool(),
+        AttributesTool(),
+        CaptionTool(),
+        GroundTool(),
+        ClassifyTool(),
+        AskImageTool(),
+        SegmentTool(),
+        GenerateImageTool(),
+        EditImageTool(),
+        DrawTool(),
+    ]
 
 
 def default_tools() -> list[VisionTool]:

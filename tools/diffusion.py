@@ -3,10 +3,12 @@
 No diffusion weights exist offline; users name a model (local path, or hub id with online use
 allowed). fp16 on CUDA, fp32 on CPU. Progress is reported per denoising step as events.
 """
+
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from mmagent.core.config import RoleConfig, Settings
 from mmagent.core.errors import ModelNotFoundError, ToolError
@@ -34,8 +36,11 @@ def load_pipeline(role: str, cfg: RoleConfig, settings: Settings, manager: Model
     def build(src: HfSource) -> DiffusionPipe:
         import diffusers
 
-        cls = {"text2image": diffusers.AutoPipelineForText2Image, "inpaint": diffusers.AutoPipelineForInpainting,
-               "instruct-pix2pix": diffusers.StableDiffusionInstructPix2PixPipeline}[kind]
+        cls = {
+            "text2image": diffusers.AutoPipelineForText2Image,
+            "inpaint": diffusers.AutoPipelineForInpainting,
+            "instruct-pix2pix": diffusers.StableDiffusionInstructPix2PixPipeline,
+        }[kind]
         pipe = cls.from_pretrained(src.location, dtype=src.dtype, local_files_only=src.local_only)
         return DiffusionPipe(pipe, src.device)
 
@@ -59,14 +64,17 @@ def check_size(width: int, height: int, cfg: RoleConfig, settings: Settings) -> 
     if settings.memory_budget:  # ~4 KB of activations per output pixel in fp32 (SD 1.x/2.x, measured order)
         limit = min(limit, int(settings.memory_budget * 1e9 / 4096))
     if width * height > limit:
-        raise ToolError(f"size {width}x{height} ({width * height:,} px) is over the limit of {limit:,} px for "
-                        "this memory budget; ask for a smaller image")
+        raise ToolError(
+            f"size {width}x{height} ({width * height:,} px) is over the limit of {limit:,} px for "
+            "this memory budget; ask for a smaller image"
+        )
 
 
 def progress_callback(emit: Callable[[Any], None], tool: str, total: int) -> Callable:
     def on_step_end(pipe: Any, step: int, timestep: Any, callback_kwargs: dict) -> dict:
         emit(ToolProgress(tool=tool, done=step + 1, total=total))
         return callback_kwargs
+
     return on_step_end
 
 

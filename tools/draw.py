@@ -1,4 +1,5 @@
 """`draw`: boxes, labels, masks and OCR lines drawn on an image with supervision annotators."""
+
 from __future__ import annotations
 
 from typing import Annotated, ClassVar
@@ -20,13 +21,19 @@ def as_detections(art: Artifact) -> sv.Detections:
         return art.detections
     if isinstance(art, OcrArtifact):
         boxes = np.array([ln.box for ln in art.lines], dtype=np.float32).reshape(-1, 4)
-        return sv.Detections(xyxy=boxes, confidence=np.array([ln.score for ln in art.lines], dtype=np.float32),
-                             class_id=np.zeros(len(boxes), dtype=int),
-                             data={"class_name": np.array([ln.text for ln in art.lines], dtype=object)})
+        return sv.Detections(
+            xyxy=boxes,
+            confidence=np.array([ln.score for ln in art.lines], dtype=np.float32),
+            class_id=np.zeros(len(boxes), dtype=int),
+            data={"class_name": np.array([ln.text for ln in art.lines], dtype=object)},
+        )
     if isinstance(art, MaskArtifact):
-        return sv.Detections(xyxy=np.array(art.boxes, dtype=np.float32).reshape(-1, 4), mask=art.masks,
-                             class_id=np.arange(len(art.masks)),
-                             data={"class_name": np.array(art.labels, dtype=object)})
+        return sv.Detections(
+            xyxy=np.array(art.boxes, dtype=np.float32).reshape(-1, 4),
+            mask=art.masks,
+            class_id=np.arange(len(art.masks)),
+            data={"class_name": np.array(art.labels, dtype=object)},
+        )
     raise ToolError(f"{art.id} has nothing to draw; use det-, ocr- or mask- artifacts")
 
 

@@ -1,5 +1,6 @@
 """`edit_image`: instruction editing (InstructPix2Pix) or inpainting the region of a mask
 artifact (e.g. ground -> segment); inpainting keeps every pixel outside the mask."""
+
 from __future__ import annotations
 
 from typing import ClassVar
@@ -48,38 +49,64 @@ class EditImageTool(VisionTool):
         size = _fit8(img.image.size)
         check_size(*size, cfg, ctx.settings)
         source = img.image.resize(size, Image.BICUBIC)
-        common = dict(prompt=args.instruction, num_inference_steps=args.steps, guidance_scale=args.guidance,
-                      callback_on_step_end=progress_callback(ctx.emit, self.name, args.steps))
+        common = dict(
+            prompt=args.instruction,
+            num_inference_steps=args.steps,
+            guidance_scale=args.guidance,
+            callback_on_step_end=progress_callback(ctx.emit, self.name, args.steps),
+        )
         region = None
         if args.mask:
             m = ctx.store.get(args.mask, MaskArtifact)
             if m.masks.shape[1:] != (img.image.height, img.image.width):
-                raise ToolError(f"{args.mask} is {m.masks.shape[2]}x{m.masks.shape[1]} but {img.id} is "
-                                f"{img.image.width}x{img.image.height}; masks must match the image")
+                raise ToolError(
+                    f"{args.mask} is {m.masks.shape[2]}x{m.masks.shape[1]} but {img.id} is "
+                    f"{img.image.width}x{img.image.height}; masks must match the image"
+                )
             if args.index is not None and args.index >= len(m.masks):
                 raise ToolError(f"{args.mask} has {len(m.masks)} masks; index {args.index} does not exist")
             region = m.masks[args.index] if args.index is not None else m.masks.any(axis=0)
             if not region.any():
                 raise ToolError(f"{args.mask} is empty; nothing to repaint")
-            inpaint_cfg = RoleConfig(backend=cfg.backend, model=cfg.options.get("inpaint_model", cfg.model),
-                                     device=cfg.device, options=cfg.options)
+            inpaint_cfg = RoleConfig(
+                backend=cfg.backend,
+                model=cfg.options.get("inpaint_model", cfg.model),
+                device=cfg.device,
+                options=cfg.options,
+            )
             pipe = load_pipeline("editor", inpaint_cfg, ctx.settings, ctx.models, "inpaint")
             mask_img = Image.fromarray(region.astype(np.uint8) * 255).resize(size, Image.NEAREST)
             with pipe.lock:
-                out = pipe.pipeline(image=source, mask_image=mask_img, width=size[0], height=size[1],
-                                    generator=generator_for(pipe, args.seed), **common).images[0]
+                out = pipe.pipeline(
+                    image=source,
+                    mask_image=mask_img,
+                    width=size[0],
+                    height=size[1],
+                    generator=generator_for(pipe, args.seed),
+                    **common,
+                ).images[0]
             model = inpaint_cfg.model
         else:
             pipe = load_pipeline("editor", cfg, ctx.settings, ctx.models, "instruct-pix2pix")
             with pipe.lock:
-                out = pipe.pipeline(image=source, image_guidance_scale=args.image_guidance,
-                                    generator=generator_for(pipe, args.seed), **common).images[0]
+                out = pipe.pipeline(
+                    image=source,
+                    image_guidance_scale=args.image_guidance,
+                    generator=generator_for(pipe, args.seed),
+                    **common,
+                ).images[0]
             model = cfg.model
         result = out.convert("RGB").resize(img.image.size, Image.BICUBIC)
         if region is not None:  # the VAE round trip changes everything; restore what was not masked
             keep = np.asarray(img.image)
             result = Image.fromarray(np.where(region[..., None], np.asarray(result), keep))
-        art = ctx.new(ImageArtifact, inputs=(img.id,) + ((args.mask,) if args.mask else ()),
-                      params=args.model_dump(exclude_none=True), model=model, image=result,
-                      parent=img.id, origin="edited")
+        art = ctx.new(
+            ImageArtifact,
+            inputs=(img.id,) + ((args.mask,) if args.mask else ()),
+            params=args.model_dump(exclude_none=True),
+            model=model,
+            image=result,
+            parent=img.id,
+            origin="edited",
+        )
         return ToolOutput(art.summary() + f" ('{args.instruction}')", [art])

@@ -4,6 +4,7 @@ The LLM only copies (measured: the 0.5B model extracted 10/10 receipts into a fi
 but answered only 5/10 in free text). Every extracted number and name is then checked
 against the OCR text, so an invented row is dropped and reported instead of trusted.
 """
+
 from __future__ import annotations
 
 import re
@@ -107,9 +108,19 @@ class ExtractTool(VisionTool):
             if dropped:
                 note = f" (dropped, not found in the text: {', '.join(dropped)})"
         else:
-            rows = [{"key": p.key.strip(), "value": p.value.strip()} for p in value.pairs
-                    if name_in_text(p.value, lines)]
+            rows = [
+                {"key": p.key.strip(), "value": p.value.strip()} for p in value.pairs if name_in_text(p.value, lines)
+            ]
             fields, columns = {}, ("key", "value")
-        art = ctx.new(TableArtifact, inputs=(ocr.id,), params={"kind": args.kind}, model=llm.role,
-                      kind=args.kind, columns=columns, rows=tuple(rows), fields=fields, source=ocr.id)
+        art = ctx.new(
+            TableArtifact,
+            inputs=(ocr.id,),
+            params={"kind": args.kind},
+            model=llm.role,
+            kind=args.kind,
+            columns=columns,
+            rows=tuple(rows),
+            fields=fields,
+            source=ocr.id,
+        )
         return ToolOutput(art.summary() + note, [art])

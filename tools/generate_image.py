@@ -1,4 +1,5 @@
 """`generate_image`: text-to-image with diffusers (AutoPipelineForText2Image)."""
+
 from __future__ import annotations
 
 from typing import ClassVar
@@ -39,10 +40,20 @@ class GenerateImageTool(VisionTool):
         pipe = load_pipeline("generator", cfg, ctx.settings, ctx.models, "text2image")
         with pipe.lock:
             out = pipe.pipeline(
-                prompt=args.prompt, negative_prompt=args.negative_prompt, width=args.width, height=args.height,
-                num_inference_steps=args.steps, guidance_scale=args.guidance, generator=generator_for(pipe, args.seed),
+                prompt=args.prompt,
+                negative_prompt=args.negative_prompt,
+                width=args.width,
+                height=args.height,
+                num_inference_steps=args.steps,
+                guidance_scale=args.guidance,
+                generator=generator_for(pipe, args.seed),
                 callback_on_step_end=progress_callback(ctx.emit, self.name, args.steps),
             )
-        art = ctx.new(ImageArtifact, params=args.model_dump(exclude_none=True), model=cfg.model,
-                      image=out.images[0].convert("RGB"), origin="generated")
+        art = ctx.new(
+            ImageArtifact,
+            params=args.model_dump(exclude_none=True),
+            model=cfg.model,
+            image=out.images[0].convert("RGB"),
+            origin="generated",
+        )
         return ToolOutput(art.summary() + f" for '{args.prompt}'", [art])

@@ -7,11 +7,11 @@ each box, position words pick left/right/top/bottom/largest/smallest, and a quot
 detection: OWLv2, OWL-ViT, Grounding DINO), `grounding-lmm` (Kosmos-2 / Florence-2 phrase
 grounding) and `openai` (the served LMM asked for boxes; text coordinates parsed by tools.coords).
 """
+
 from __future__ import annotations
 
-from typing import ClassVar
-
 import re
+from typing import ClassVar
 
 import numpy as np
 import supervision as sv
@@ -32,24 +32,44 @@ from mmagent.tools.vlm import ask_served, load_hf_image_text
 
 # Hue ranges (degrees) and saturation/value limits for colour words.
 COLOURS: dict[str, tuple[tuple[float, float], ...]] = {
-    "red": ((0, 15), (345, 360)), "orange": ((15, 40),), "yellow": ((40, 70),), "green": ((70, 165),),
-    "cyan": ((165, 200),), "blue": ((200, 255),), "purple": ((255, 290),), "pink": ((290, 345),),
+    "red": ((0, 15), (345, 360)),
+    "orange": ((15, 40),),
+    "yellow": ((40, 70),),
+    "green": ((70, 165),),
+    "cyan": ((165, 200),),
+    "blue": ((200, 255),),
+    "purple": ((255, 290),),
+    "pink": ((290, 345),),
 }
 ACHROMATIC = {"white", "black", "gray", "grey", "silver"}
 POSITIONS = {
-    "left": "left", "leftmost": "left", "right": "right", "rightmost": "right", "top": "top",
-    "upper": "top", "highest": "top", "bottom": "bottom", "lower": "bottom", "lowest": "bottom",
-    "largest": "largest", "biggest": "largest", "smallest": "smallest", "middle": "center", "center": "center",
+    "left": "left",
+    "leftmost": "left",
+    "right": "right",
+    "rightmost": "right",
+    "top": "top",
+    "upper": "top",
+    "highest": "top",
+    "bottom": "bottom",
+    "lower": "bottom",
+    "lowest": "bottom",
+    "largest": "largest",
+    "biggest": "largest",
+    "smallest": "smallest",
+    "middle": "center",
+    "center": "center",
     "centre": "center",
 }
-_TEXT_CUE = re.compile(r"[\"'“‘]([^\"'”’]+)[\"'”’]|\b(?:saying|reading|labell?ed|with the text|that says)\s+(\w[\w$.\-]*)", re.I)
+_TEXT_CUE = re.compile(
+    r"[\"'“‘]([^\"'”’]+)[\"'”’]|\b(?:saying|reading|labell?ed|with the text|that says)\s+(\w[\w$.\-]*)", re.I
+)
 
 
 def parse_phrase(phrase: str) -> dict:
     words = re.findall(r"[a-z]+", phrase.lower())
     classes: list[str] = []
     for i in range(len(words)):  # two-word classes first ("traffic light", "cell phone")
-        for span in (words[i:i + 2], words[i:i + 1]):
+        for span in (words[i : i + 2], words[i : i + 1]):
             c = normalize_class(" ".join(span))
             if c in COCO_NAMES and c not in classes:
                 classes.append(c)
@@ -74,7 +94,9 @@ def colour_fraction(image: Image.Image, box: np.ndarray, colour: str) -> float:
     hue, sat, val = hsv[..., 0] * 360 / 255, hsv[..., 1] / 255, hsv[..., 2] / 255
     if colour in ACHROMATIC:
         grey = sat < 0.2
-        mask = grey & ((val > 0.75) if colour == "white" else (val < 0.25) if colour == "black" else (val >= 0.25) & (val <= 0.75))
+        mask = grey & (
+            (val > 0.75) if colour == "white" else (val < 0.25) if colour == "black" else (val >= 0.25) & (val <= 0.75)
+        )
     else:
         in_hue = np.zeros(hue.shape, dtype=bool)
         for lo, hi in COLOURS[colour]:
@@ -94,17 +116,27 @@ def pick_position(dets: sv.Detections, position: str, width: int, height: int) -
     boxes = dets.xyxy
     cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
     area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    key = {"left": cx, "right": -cx, "top": cy, "bottom": -cy, "largest": -area, "smallest": area,
-           "center": np.hypot(cx - width / 2, cy - height / 2)}[position]
+    key = {
+        "left": cx,
+        "right": -cx,
+        "top": cy,
+        "bottom": -cy,
+        "largest": -area,
+        "smallest": area,
+        "center": np.hypot(cx - width / 2, cy - height / 2),
+    }[position]
     return int(np.argmin(key))
 
 
-def compositional_ground(image: Image.Image, phrase: str, settings: Settings, manager: ModelManager,
-                         min_confidence: float) -> tuple[sv.Detections, str, list[str]]:
+def compositional_ground(
+    image: Image.Image, phrase: str, settings: Settings, manager: ModelManager, min_confidence: float
+) -> tuple[sv.Detections, str, list[str]]:
     spec = parse_phrase(phrase)
     if not spec["classes"]:
-        raise ToolError(f"no COCO class in '{phrase}': the compositional grounder maps nouns such as "
-                        "person, car, cat, bus, cup to detector classes; use detect/ocr for other things")
+        raise ToolError(
+            f"no COCO class in '{phrase}': the compositional grounder maps nouns such as "
+            "person, car, cat, bus, cup to detector classes; use detect/ocr for other things"
+        )
     detector, model = load_detector(settings.detector, settings, manager)
     dets = detector(image, min_confidence)
     dets = keep_classes(dets, spec["classes"])
@@ -150,28 +182,40 @@ class GroundTool(VisionTool):
         if cfg.backend == "compositional":
             dets, model, steps = compositional_ground(image, phrase, ctx.settings, ctx.models, args.min_confidence)
         elif cfg.backend == "transformers":
-            pipe = load_hf("grounder", cfg, ctx.settings, ctx.models,
-                           lambda src: hf_pipeline("zero-shot-object-detection", src))
+            pipe = load_hf(
+                "grounder", cfg, ctx.settings, ctx.models, lambda src: hf_pipeline("zero-shot-object-detection", src)
+            )
             found = pipe(image, candidate_labels=[phrase], threshold=args.min_confidence)
-            dets = _detections([[o["box"][k] for k in ("xmin", "ymin", "xmax", "ymax")] for o in found],
-                               [o["score"] for o in found])
+            dets = _detections(
+                [[o["box"][k] for k in ("xmin", "ymin", "xmax", "ymax")] for o in found], [o["score"] for o in found]
+            )
             model = f"transformers:{cfg.model}"
         elif cfg.backend == "grounding-lmm":
             dets, model = lmm_ground(image, phrase, cfg, ctx)
         elif cfg.backend == "openai":
-            prompt = (f"Locate {phrase} in the image. Reply only with JSON "
-                      '[{"bbox_2d": [x1, y1, x2, y2], "label": "..."}] in pixel coordinates.')
+            prompt = (
+                f"Locate {phrase} in the image. Reply only with JSON "
+                '[{"bbox_2d": [x1, y1, x2, y2], "label": "..."}] in pixel coordinates.'
+            )
             reply = ask_served(ctx.llm("grounder"), image, prompt, purpose="ground")
-            boxes = parse_boxes(reply, *image.size, scale=cfg.options.get("coord_format", "auto"),
-                                sent_size=sent_size(image))
+            boxes = parse_boxes(
+                reply, *image.size, scale=cfg.options.get("coord_format", "auto"), sent_size=sent_size(image)
+            )
             dets = _detections(boxes, [1.0] * len(boxes))
             model = f"served:{cfg.model or ctx.settings.lmm_model}"
         else:
-            raise ToolError(f"unknown grounder backend '{cfg.backend}' "
-                            "(use compositional, transformers, grounding-lmm or openai)")
+            raise ToolError(
+                f"unknown grounder backend '{cfg.backend}' (use compositional, transformers, grounding-lmm or openai)"
+            )
         dets.data["class_name"] = np.array([phrase] * len(dets), dtype=object)
-        art = ctx.new(DetectionsArtifact, inputs=(img.id,), params={"phrase": phrase}, model=model,
-                      image_id=img.id, detections=dets)
+        art = ctx.new(
+            DetectionsArtifact,
+            inputs=(img.id,),
+            params={"phrase": phrase},
+            model=model,
+            image_id=img.id,
+            detections=dets,
+        )
         how = f" ({'; '.join(steps)})" if steps else ""
         return ToolOutput(art.summary() + how, [art])
 
@@ -188,8 +232,9 @@ def lmm_ground(image: Image.Image, phrase: str, cfg, ctx: ToolContext) -> tuple[
     model = load_hf_image_text("grounder", cfg, ctx.settings, ctx.models, vqa=False)
     style = cfg.options.get("style", model.model_type)
     if style not in GROUNDING_PROMPTS:
-        raise ToolError(f"grounding-lmm supports {sorted(GROUNDING_PROMPTS)}; '{style}' is not one "
-                        "(set grounder.options.style)")
+        raise ToolError(
+            f"grounding-lmm supports {sorted(GROUNDING_PROMPTS)}; '{style}' is not one (set grounder.options.style)"
+        )
     template, parse = GROUNDING_PROMPTS[style]
     text = model(image, template.format(phrase=phrase), max_new_tokens=64, raw=True)
     boxes = parse(text, *image.size)
@@ -197,5 +242,8 @@ def lmm_ground(image: Image.Image, phrase: str, cfg, ctx: ToolContext) -> tuple[
 
 
 def _detections(boxes: list, scores: list) -> sv.Detections:
-    return sv.Detections(xyxy=np.asarray(boxes, dtype=np.float32).reshape(-1, 4),
-                         confidence=np.asarray(scores, dtype=np.float32), class_id=np.zeros(len(boxes), dtype=int))
+    return sv.Detections(
+        xyxy=np.asarray(boxes, dtype=np.float32).reshape(-1, 4),
+        confidence=np.asarray(scores, dtype=np.float32),
+        class_id=np.zeros(len(boxes), dtype=int),
+    )

@@ -4,10 +4,12 @@ A role's `model` is resolved like any model (local path -> MMAGENT_MODEL_DIR -> 
 when online use is allowed); the load happens on first use, on the role's device, in fp16 on
 CUDA and fp32 on CPU (role option `fp16` overrides).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from mmagent.core.config import RoleConfig, Settings
 from mmagent.core.errors import ToolError
@@ -27,20 +29,23 @@ class HfSource:
 
 def hf_source(role: str, cfg: RoleConfig, settings: Settings) -> HfSource:
     if not cfg.model:
-        raise ToolError(f"the {role} role uses backend '{cfg.backend}' but names no model "
-                        f"(set MMAGENT_{role.upper()}__MODEL to a local path or hub id)")
+        raise ToolError(
+            f"the {role} role uses backend '{cfg.backend}' but names no model "
+            f"(set MMAGENT_{role.upper()}__MODEL to a local path or hub id)"
+        )
     resolved = resolve_model(cfg.model, settings)
     device = pick_device(cfg.device)
-    return HfSource(resolved.location, resolved.source != "hub", device,
-                    pick_dtype(device, cfg.options.get("fp16")))
+    return HfSource(resolved.location, resolved.source != "hub", device, pick_dtype(device, cfg.options.get("fp16")))
 
 
-def load_hf(role: str, cfg: RoleConfig, settings: Settings, manager: ModelManager,
-            build: Callable[[HfSource], T]) -> T:
+def load_hf(role: str, cfg: RoleConfig, settings: Settings, manager: ModelManager, build: Callable[[HfSource], T]) -> T:
     """The shared instance built by `build` for this role's config (loaded on first use)."""
     key = f"{role}:{cfg.backend}:{cfg.model}:{cfg.device}:{cfg.options.get('fp16')}:{settings.model_dir}"
-    return manager.get(key, lambda: build(hf_source(role, cfg, settings)),
-                       lambda: size_on_disk(hf_source(role, cfg, settings).location))
+    return manager.get(
+        key,
+        lambda: build(hf_source(role, cfg, settings)),
+        lambda: size_on_disk(hf_source(role, cfg, settings).location),
+    )
 
 
 def hf_pipeline(task: str, source: HfSource) -> Any:

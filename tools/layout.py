@@ -13,6 +13,7 @@ Each structure found becomes a table artifact (one container, so `query` compute
 - objects: the detector's boxes (class, position), when detections are given.
 No model runs here: OpenCV and geometry on what OCR and the detector already found.
 """
+
 from __future__ import annotations
 
 from typing import Any, ClassVar
@@ -48,12 +49,20 @@ def text_below(box: Box, phrases: list[Phrase], inside_first: bool = False, othe
         if inside:
             return min(inside, key=lambda p: p.box[1])
     width = box[2] - box[0]
+
     def blocked(p: Phrase) -> bool:
         lo, hi = sorted((center(box)[1], center(p.box)[1]))
-        return any(o != box and overlap_1d(o[0], o[2], p.box[0], p.box[2]) > 0 and lo < center(o)[1] < hi for o in others)
+        return any(
+            o != box and overlap_1d(o[0], o[2], p.box[0], p.box[2]) > 0 and lo < center(o)[1] < hi for o in others
+        )
 
-    column = [p for p in phrases if overlap_1d(box[0], box[2], p.box[0], p.box[2]) > 0.3 * min(width, p.box[2] - p.box[0])
-              and not contains_point(box, *center(p.box)) and not blocked(p)]
+    column = [
+        p
+        for p in phrases
+        if overlap_1d(box[0], box[2], p.box[0], p.box[2]) > 0.3 * min(width, p.box[2] - p.box[0])
+        and not contains_point(box, *center(p.box))
+        and not blocked(p)
+    ]
     below = [p for p in column if p.box[1] >= box[3] - 0.25 * (box[3] - box[1])]
     if below:
         return min(below, key=lambda p: p.box[1] - box[3])
@@ -64,8 +73,10 @@ def text_below(box: Box, phrases: list[Phrase], inside_first: bool = False, othe
 class LayoutTool(VisionTool):
     name: str = "layout"
     makes: ClassVar[type[Artifact]] = TableArtifact
-    description: str = ("structure of an image from its OCR and pixels: receipt items and total, tables, "
-                        "bar charts, collage panels, coloured shapes, text positions, objects")
+    description: str = (
+        "structure of an image from its OCR and pixels: receipt items and total, tables, "
+        "bar charts, collage panels, coloured shapes, text positions, objects"
+    )
     args_schema: type[BaseModel] = LayoutArgs
 
     def forward(self, args: LayoutArgs, ctx: ToolContext) -> ToolOutput:
@@ -81,11 +92,30 @@ class LayoutTool(VisionTool):
         inputs = tuple(i for i in (img.id, ocr.id, dets.id if dets else None) if i)
         made: list[TableArtifact] = []
 
-        def table(kind: str, columns: tuple[str, ...], rows: list[dict[str, Any]], boxes: list[Box | None],
-                  label: str, **extra: Any) -> None:
-            made.append(ctx.new(TableArtifact, inputs=inputs, params={"view": kind}, kind=kind, columns=columns,
-                                rows=tuple(rows), row_boxes=tuple(boxes), label=label, source=ocr.id,
-                                image_id=img.id, image_size=(w, h), **extra))
+        def table(
+            kind: str,
+            columns: tuple[str, ...],
+            rows: list[dict[str, Any]],
+            boxes: list[Box | None],
+            label: str,
+            **extra: Any,
+        ) -> None:
+            made.append(
+                ctx.new(
+                    TableArtifact,
+                    inputs=inputs,
+                    params={"view": kind},
+                    kind=kind,
+                    columns=columns,
+                    rows=tuple(rows),
+                    row_boxes=tuple(boxes),
+                    label=label,
+                    source=ocr.id,
+                    image_id=img.id,
+                    image_size=(w, h),
+                    **extra,
+                )
+            )
 
         pos = lambda b: position_name(b, w, h)  # noqa: E731
         receipt = parse_receipt(data_lines)
@@ -95,56 +125,119 @@ class LayoutTool(VisionTool):
             label = next((c for c, num in zip(cols, grid.numeric) if not num), cols[0])
             table("table", cols, [dict(zip(cols, r)) for r in grid.rows], list(grid.row_boxes), label)
         elif len(receipt.items) >= 2 or (receipt.items and receipt.fields):
-            table("items", ("item", "price"), [{"item": r.label, "price": r.amount} for r in receipt.items],
-                  [r.box for r in receipt.items], "item",
-                  fields={k: r.amount for k, r in receipt.fields.items()},
-                  field_boxes={k: r.box for k, r in receipt.fields.items()})
+            table(
+                "items",
+                ("item", "price"),
+                [{"item": r.label, "price": r.amount} for r in receipt.items],
+                [r.box for r in receipt.items],
+                "item",
+                fields={k: r.amount for k, r in receipt.fields.items()},
+                field_boxes={k: r.box for k, r in receipt.fields.items()},
+            )
         elif fields := parse_fields(data_lines):
-            table("key_values", ("key", "value"), [{"key": f.key, "value": f.value} for f in fields],
-                  [f.box for f in fields], "key")
+            table(
+                "key_values",
+                ("key", "value"),
+                [{"key": f.key, "value": f.value} for f in fields],
+                [f.box for f in fields],
+                "key",
+            )
         chart = parse_chart(arr, phrases, reread=lambda box: self._reread(img.image, box, ctx))
         if chart is not None:
-            table("bars", ("category", "value"), [{"category": b.category, "value": b.value} for b in chart.bars],
-                  [b.box for b in chart.bars], "category")
+            table(
+                "bars",
+                ("category", "value"),
+                [{"category": b.category, "value": b.value} for b in chart.bars],
+                [b.box for b in chart.bars],
+                "category",
+            )
         text_boxes = [p.box for p in all_phrases]  # every text, data or not, is not a shape
         panels = find_panels(arr, text_boxes) if chart is None else []
         labels = [text_below(b, phrases, others=panels) for b in panels]
         if len(panels) >= 2 and sum(1 for p in labels if p) >= len(panels) / 2:  # a collage labels its panels
             rows, boxes = [], []
             for b, label_phrase in zip(panels, labels):
-                inside = [n for n, db in zip(dets.class_names, dets.detections.xyxy)
-                          if contains_point(b, *center(tuple(map(float, db))))] if dets else []
-                rows.append({"panel": pos(b), "text": label_phrase.text if label_phrase else "",
-                             "objects": ", ".join(sorted(set(inside)))})
+                inside = (
+                    [
+                        n
+                        for n, db in zip(dets.class_names, dets.detections.xyxy)
+                        if contains_point(b, *center(tuple(map(float, db))))
+                    ]
+                    if dets
+                    else []
+                )
+                rows.append(
+                    {
+                        "panel": pos(b),
+                        "text": label_phrase.text if label_phrase else "",
+                        "objects": ", ".join(sorted(set(inside))),
+                    }
+                )
                 boxes.append(b)
-            table("panels", ("panel", "text", "objects"), rows, boxes, "panel",
-                  vocab={"panel": POSITION_NAMES, "objects": tuple(sorted(COCO_NAMES))})
+            table(
+                "panels",
+                ("panel", "text", "objects"),
+                rows,
+                boxes,
+                "panel",
+                vocab={"panel": POSITION_NAMES, "objects": tuple(sorted(COCO_NAMES))},
+            )
         shapes = find_shapes(arr, text_boxes) if chart is None and not any(t.kind == "panels" for t in made) else []
         if len(shapes) >= 2:
             rows = []
             for s in shapes:
                 label_phrase = text_below(s.box, phrases, inside_first=True, others=[t.box for t in shapes])
-                rows.append({"shape": s.shape, "colour": s.colour, "text": label_phrase.text if label_phrase else "",
-                             "position": pos(s.box)})
+                rows.append(
+                    {
+                        "shape": s.shape,
+                        "colour": s.colour,
+                        "text": label_phrase.text if label_phrase else "",
+                        "position": pos(s.box),
+                    }
+                )
             order = sorted(range(len(shapes)), key=lambda i: (shapes[i].box[1] // max(1, h / 3), shapes[i].box[0]))
-            table("shapes", ("shape", "colour", "text", "position"), [rows[i] for i in order],
-                  [shapes[i].box for i in order], "shape",
-                  vocab={"shape": SHAPE_NAMES, "colour": COLOUR_NAMES, "position": POSITION_NAMES})
+            table(
+                "shapes",
+                ("shape", "colour", "text", "position"),
+                [rows[i] for i in order],
+                [shapes[i].box for i in order],
+                "shape",
+                vocab={"shape": SHAPE_NAMES, "colour": COLOUR_NAMES, "position": POSITION_NAMES},
+            )
         if all_phrases:
-            table("text", ("text", "position"), [{"text": p.text, "position": pos(p.box)} for p in all_phrases],
-                  [p.box for p in all_phrases], "text", vocab={"position": POSITION_NAMES},
-                  flagged=tuple(i for i, p in enumerate(all_phrases) if ocr.lines[p.line].instruction))
+            table(
+                "text",
+                ("text", "position"),
+                [{"text": p.text, "position": pos(p.box)} for p in all_phrases],
+                [p.box for p in all_phrases],
+                "text",
+                vocab={"position": POSITION_NAMES},
+                flagged=tuple(i for i, p in enumerate(all_phrases) if ocr.lines[p.line].instruction),
+            )
         if not all_phrases and not made:  # a picture with no text and no structure: its colour
             small = img.image.convert("RGB")
             small.thumbnail((96, 96))  # the colour of the whole, cheaply
             colours = dominant_colours(np.asarray(small).reshape(-1, 3))
-            table("image", ("region", "colour"), [{"region": "image", "colour": colours[0][0] if colours else "unknown"}],
-                  [(0.0, 0.0, float(w), float(h))], "region", vocab={"colour": COLOUR_NAMES})
+            table(
+                "image",
+                ("region", "colour"),
+                [{"region": "image", "colour": colours[0][0] if colours else "unknown"}],
+                [(0.0, 0.0, float(w), float(h))],
+                "region",
+                vocab={"colour": COLOUR_NAMES},
+            )
         if dets is not None:
-            table("objects", ("object", "position"),
-                  [{"object": n, "position": pos(tuple(map(float, b)))} for n, b in zip(dets.class_names, dets.detections.xyxy)],
-                  [tuple(map(float, b)) for b in dets.detections.xyxy], "object",
-                  vocab={"object": tuple(sorted(COCO_NAMES)), "position": POSITION_NAMES})
+            table(
+                "objects",
+                ("object", "position"),
+                [
+                    {"object": n, "position": pos(tuple(map(float, b)))}
+                    for n, b in zip(dets.class_names, dets.detections.xyxy)
+                ],
+                [tuple(map(float, b)) for b in dets.detections.xyxy],
+                "object",
+                vocab={"object": tuple(sorted(COCO_NAMES)), "position": POSITION_NAMES},
+            )
         observation = "\n".join(t.summary() for t in made) or f"no structure found in {img.id}"
         return ToolOutput(observation, made)
 

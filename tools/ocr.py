@@ -5,10 +5,10 @@ default) and `paddleocr` (extra `mmagent[paddle]`) for users who have Paddle-for
 directories. No Paddle-format weights exist offline, so that backend runs only where a user
 gives `ocr.options` = {text_detection_model_dir, text_recognition_model_dir}.
 """
+
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -19,10 +19,10 @@ from mmagent.core.artifacts import Artifact, ImageArtifact, OcrArtifact, OcrLine
 from mmagent.core.config import RoleConfig
 from mmagent.core.errors import ToolError
 from mmagent.core.images import strip_tiles
-from mmagent.core.untrusted import instruction_like
-from mmagent.tools.structure.geometry import area, intersection
 from mmagent.core.models import ModelManager
+from mmagent.core.untrusted import instruction_like
 from mmagent.tools.base import ImageRef, ToolContext, ToolOutput, VisionTool
+from mmagent.tools.structure.geometry import area, intersection
 
 Word = tuple[str, tuple[float, float, float, float], float]
 
@@ -52,8 +52,15 @@ def join_lines(words: list[Word], instruction: list[bool] | None = None) -> list
         row.sort(key=lambda wm: wm[0][1][0])
         ws = [w for w, _ in row]
         box = (min(w[1][0] for w in ws), min(w[1][1] for w in ws), max(w[1][2] for w in ws), max(w[1][3] for w in ws))
-        lines.append(OcrLine(" ".join(w[0] for w in ws), box, float(min(w[2] for w in ws)),
-                             tuple(OcrWord(*w) for w in ws), instruction=row[0][1]))
+        lines.append(
+            OcrLine(
+                " ".join(w[0] for w in ws),
+                box,
+                float(min(w[2] for w in ws)),
+                tuple(OcrWord(*w) for w in ws),
+                instruction=row[0][1],
+            )
+        )
     lines.sort(key=lambda ln: (ln.box[1], ln.box[0]))
     return lines
 
@@ -70,8 +77,13 @@ def mark_instructions(words: list[Word]) -> list[bool]:
         for i in order:
             if not marked[i] or words[i][0].rstrip().endswith(_SENTENCE_END):
                 continue
-            below = [j for j in order if not marked[j] and not any(ch.isdigit() for ch in words[j][0])
-                     and _continues(words[i][1], words[j][1])]
+            below = [
+                j
+                for j in order
+                if not marked[j]
+                and not any(ch.isdigit() for ch in words[j][0])
+                and _continues(words[i][1], words[j][1])
+            ]
             if below:
                 marked[below[0]] = changed = True
     return marked
@@ -149,10 +161,13 @@ class PaddleOcrEngine:
             raise ToolError("the paddleocr backend needs the extra: pip install 'mmagent[paddle]'") from None
         needed = ("text_detection_model_dir", "text_recognition_model_dir")
         if not all(options.get(k) for k in needed):
-            raise ToolError("the paddleocr backend needs local model dirs in ocr.options: "
-                            "text_detection_model_dir and text_recognition_model_dir")
-        self.engine = PaddleOCR(use_doc_orientation_classify=False, use_doc_unwarping=False,
-                                use_textline_orientation=False, **options)
+            raise ToolError(
+                "the paddleocr backend needs local model dirs in ocr.options: "
+                "text_detection_model_dir and text_recognition_model_dir"
+            )
+        self.engine = PaddleOCR(
+            use_doc_orientation_classify=False, use_doc_unwarping=False, use_textline_orientation=False, **options
+        )
 
     def __call__(self, image: Image.Image) -> list[Word]:
         words: list[Word] = []
@@ -187,6 +202,12 @@ class OcrTool(VisionTool):
         img = ctx.store.get(args.image, ImageArtifact)
         engine, model_name = load_ocr(ctx.settings.ocr, ctx.models)
         words = [w for w in read_words(engine, img.image) if w[2] >= args.min_score and w[0].strip()]
-        art = ctx.new(OcrArtifact, inputs=(img.id,), params={"min_score": args.min_score},
-                      model=model_name, image_id=img.id, lines=tuple(join_lines(words, mark_instructions(words))))
+        art = ctx.new(
+            OcrArtifact,
+            inputs=(img.id,),
+            params={"min_score": args.min_score},
+            model=model_name,
+            image_id=img.id,
+            lines=tuple(join_lines(words, mark_instructions(words))),
+        )
         return ToolOutput(art.summary(), [art])

@@ -8,6 +8,7 @@ column), count, count_where, exists, sum, mean, sort, difference, and compare (w
 tables, one per image, has the larger / smaller field). Every value records the exact rows and
 fields it came from (`ValueArtifact.evidence`).
 """
+
 from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
@@ -23,8 +24,11 @@ from mmagent.tools.structure.text import mention_score, norm
 Op = Literal["lookup", "max", "min", "sum", "mean", "count", "count_where", "exists", "sort", "difference", "compare"]
 Cmp = Literal["gt", "ge", "lt", "le", "eq", "contains"]
 _CMP = {
-    "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b,
-    "le": lambda a, b: a <= b, "eq": lambda a, b: a == b,
+    "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b,
+    "eq": lambda a, b: a == b,
     "contains": lambda a, b: str(b).lower() in str(a).lower(),
 }
 _CMP_WORD = {"gt": ">", "ge": ">=", "lt": "<", "le": "<=", "eq": "=", "contains": "contains"}
@@ -80,9 +84,11 @@ def cell_matches(tab: TableArtifact, column: str, cell: Any, wanted: str) -> boo
 class QueryTool(VisionTool):
     name: str = "query"
     makes: ClassVar[type[Artifact]] = ValueArtifact
-    description: str = ("compute on a table: op=lookup(key or filters)|max|min(column, answer)|count(filters)|"
-                        "count_where(where,value)|exists(filters)|sum|mean|sort|difference(key,key2)|"
-                        "compare(tables, which); key may be a field such as total")
+    description: str = (
+        "compute on a table: op=lookup(key or filters)|max|min(column, answer)|count(filters)|"
+        "count_where(where,value)|exists(filters)|sum|mean|sort|difference(key,key2)|"
+        "compare(tables, which); key may be a field such as total"
+    )
     args_schema: type[BaseModel] = QueryArgs
 
     # -- picking rows ---------------------------------------------------------------------
@@ -145,8 +151,14 @@ class QueryTool(VisionTool):
             return self._compare(args, ctx)
         tab = ctx.store.get(args.table, TableArtifact)
         value, statement, used = self._compute(tab, args)
-        art = ctx.new(ValueArtifact, inputs=(tab.id,), params=args.model_dump(exclude_none=True),
-                      value=value, statement=statement, evidence=tuple(used))
+        art = ctx.new(
+            ValueArtifact,
+            inputs=(tab.id,),
+            params=args.model_dump(exclude_none=True),
+            value=value,
+            statement=statement,
+            evidence=tuple(used),
+        )
         return ToolOutput(art.summary(), [art])
 
     def _compute(self, tab: TableArtifact, a: QueryArgs) -> tuple[Any, str, list[str]]:
@@ -177,8 +189,14 @@ class QueryTool(VisionTool):
             i = pick(rows, key=lambda r: tab.rows[r][col])
             ans = a.answer or label
             v = tab.rows[i].get(ans)
-            return v, (f"{a.op} {col} in {tab.id}: {tab.rows[i].get(label)} ({_fmt(tab.rows[i][col])})"
-                       + (f"; its {ans} is {_fmt(v)}" if ans != label else "")), [_ref(tab, i)]
+            return (
+                v,
+                (
+                    f"{a.op} {col} in {tab.id}: {tab.rows[i].get(label)} ({_fmt(tab.rows[i][col])})"
+                    + (f"; its {ans} is {_fmt(v)}" if ans != label else "")
+                ),
+                [_ref(tab, i)],
+            )
         if a.op in ("sum", "mean"):
             nums = [tab.rows[i][col] for i in rows]
             v = round(sum(nums) / (len(nums) if a.op == "mean" else 1), 2)
@@ -193,13 +211,23 @@ class QueryTool(VisionTool):
                 except (TypeError, ValueError):
                     raise ToolError(f"value '{a.value}' is not a number") from None
             hit = [i for i in rows if _CMP[a.where](tab.rows[i][col], rhs)]
-            return len(hit), (f"{len(hit)} rows of {tab.id} have {col} {_CMP_WORD[a.where]} {_fmt(rhs)}: "
-                              f"{[tab.rows[i].get(label) for i in hit]}"), [_ref(tab, i) for i in hit]
+            return (
+                len(hit),
+                (
+                    f"{len(hit)} rows of {tab.id} have {col} {_CMP_WORD[a.where]} {_fmt(rhs)}: "
+                    f"{[tab.rows[i].get(label) for i in hit]}"
+                ),
+                [_ref(tab, i) for i in hit],
+            )
         if a.op == "sort":
             ordered = sorted(rows, key=lambda r: -tab.rows[r][col])
             v = [tab.rows[i].get(label) for i in ordered]
-            return v, f"{tab.id} by {col}, highest first: " + ", ".join(
-                f"{tab.rows[i].get(label)} ({_fmt(tab.rows[i][col])})" for i in ordered), [_ref(tab, i) for i in ordered]
+            return (
+                v,
+                f"{tab.id} by {col}, highest first: "
+                + ", ".join(f"{tab.rows[i].get(label)} ({_fmt(tab.rows[i][col])})" for i in ordered),
+                [_ref(tab, i) for i in ordered],
+            )
         # difference: how far apart two rows' (or fields') values are
         la, x, ra = self._cell(tab, a.key, col)
         lb, y, rb = self._cell(tab, a.key2, col)
@@ -225,8 +253,17 @@ class QueryTool(VisionTool):
             used.append(ref)
         best = (max if a.which == "max" else min)(range(len(values)), key=lambda k: values[k])
         word = "larger" if a.which == "max" else "smaller"
-        statement = (f"{a.key} by image: " + ", ".join(f"{ORDINALS[k]} {_fmt(v)}" for k, v in enumerate(values))
-                     + f"; the {word} is the {ORDINALS[best]}")
-        art = ctx.new(ValueArtifact, inputs=tuple(ids), params=a.model_dump(exclude_none=True),
-                      value=ORDINALS[best], statement=statement, evidence=tuple(used))
+        statement = (
+            f"{a.key} by image: "
+            + ", ".join(f"{ORDINALS[k]} {_fmt(v)}" for k, v in enumerate(values))
+            + f"; the {word} is the {ORDINALS[best]}"
+        )
+        art = ctx.new(
+            ValueArtifact,
+            inputs=tuple(ids),
+            params=a.model_dump(exclude_none=True),
+            value=ORDINALS[best],
+            statement=statement,
+            evidence=tuple(used),
+        )
         return ToolOutput(art.summary(), [art])

@@ -4,6 +4,7 @@ Measured: the 0.5B planner matched "the number under the cat" from raw boxes 1/5
 "text below / above / left of / right of / inside a box", "nearest", "leftmost", "largest"
 and "count inside" are answered here from coordinates.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,8 +18,20 @@ from mmagent.core.errors import ToolError
 from mmagent.tools.base import BoxesRef, ToolContext, ToolOutput, VisionTool
 from mmagent.tools.detect import normalize_class
 
-Relation = Literal["below", "above", "left_of", "right_of", "inside", "nearest",
-                   "leftmost", "rightmost", "topmost", "bottommost", "largest", "count_inside"]
+Relation = Literal[
+    "below",
+    "above",
+    "left_of",
+    "right_of",
+    "inside",
+    "nearest",
+    "leftmost",
+    "rightmost",
+    "topmost",
+    "bottommost",
+    "largest",
+    "count_inside",
+]
 PAIRWISE = {"below", "above", "left_of", "right_of", "inside", "nearest", "count_inside"}
 
 
@@ -31,8 +44,10 @@ class Item:
 
 def items_of(art: DetectionsArtifact | OcrArtifact) -> list[Item]:
     if isinstance(art, DetectionsArtifact):
-        return [Item(n, tuple(map(float, b)), f"{art.id}#{i}")  # type: ignore[arg-type]
-                for i, (n, b) in enumerate(zip(art.class_names, art.detections.xyxy))]
+        return [
+            Item(n, tuple(map(float, b)), f"{art.id}#{i}")  # type: ignore[arg-type]
+            for i, (n, b) in enumerate(zip(art.class_names, art.detections.xyxy))
+        ]
     return [Item(ln.text, ln.box, f"{art.id}#{i}") for i, ln in enumerate(art.lines)]
 
 
@@ -76,9 +91,11 @@ class RelateArgs(BaseModel):
 class RelateTool(VisionTool):
     name: str = "relate"
     makes: ClassVar[type[Artifact]] = ValueArtifact
-    description: str = ("spatial relations: relation=below|above|left_of|right_of|inside|nearest|count_inside "
-                        "finds target items relative to a subject box; leftmost|rightmost|topmost|"
-                        "bottommost|largest picks among subject boxes")
+    description: str = (
+        "spatial relations: relation=below|above|left_of|right_of|inside|nearest|count_inside "
+        "finds target items relative to a subject box; leftmost|rightmost|topmost|"
+        "bottommost|largest picks among subject boxes"
+    )
     args_schema: type[BaseModel] = RelateArgs
 
     def forward(self, args: RelateArgs, ctx: ToolContext) -> ToolOutput:
@@ -99,13 +116,18 @@ class RelateTool(VisionTool):
 
         if args.relation not in PAIRWISE:
             key = {
-                "leftmost": lambda it: _center(it.box)[0], "rightmost": lambda it: -_center(it.box)[0],
-                "topmost": lambda it: _center(it.box)[1], "bottommost": lambda it: -_center(it.box)[1],
+                "leftmost": lambda it: _center(it.box)[0],
+                "rightmost": lambda it: -_center(it.box)[0],
+                "topmost": lambda it: _center(it.box)[1],
+                "bottommost": lambda it: -_center(it.box)[1],
                 "largest": lambda it: -(it.box[2] - it.box[0]) * (it.box[3] - it.box[1]),
             }[args.relation]
             best = min(subjects, key=key)
             used = [best.ref]
-            value, statement = best.label, f"the {args.relation} in {args.subject} is {best.label} ({best.ref}, box {fmt_box(best.box)})"
+            value, statement = (
+                best.label,
+                f"the {args.relation} in {args.subject} is {best.label} ({best.ref}, box {fmt_box(best.box)})",
+            )
         else:
             if not args.target:
                 raise ToolError(f"relation {args.relation} needs target (a det- or ocr- artifact)")
@@ -115,12 +137,17 @@ class RelateTool(VisionTool):
             inputs += (tgt_art.id,)
             subject = subjects[0]
             found = sorted(
-                ((g, t) for t in items_of(tgt_art) if t.ref != subject.ref
-                 and (g := relation_gap(args.relation, subject.box, t.box)) is not None),
+                (
+                    (g, t)
+                    for t in items_of(tgt_art)
+                    if t.ref != subject.ref and (g := relation_gap(args.relation, subject.box, t.box)) is not None
+                ),
                 key=lambda gt: gt[0],
             )
             where = f"the {subject.label} ({subject.ref})"
-            used = [subject.ref] + [t.ref for _, t in (found if args.relation in ("inside", "count_inside") else found[:1])]
+            used = [subject.ref] + [
+                t.ref for _, t in (found if args.relation in ("inside", "count_inside") else found[:1])
+            ]
             if args.relation == "count_inside":
                 value = len(found)
                 statement = f"{value} items of {args.target} inside {where}"
@@ -135,6 +162,12 @@ class RelateTool(VisionTool):
                 t = found[0][1]
                 value = t.label
                 statement = f"'{t.label}' ({t.ref}) is {args.relation.replace('_', ' ')} {where}"
-        art = ctx.new(ValueArtifact, inputs=inputs, params=args.model_dump(exclude_none=True),
-                      value=value, statement=statement, evidence=tuple(used))
+        art = ctx.new(
+            ValueArtifact,
+            inputs=inputs,
+            params=args.model_dump(exclude_none=True),
+            value=value,
+            statement=statement,
+            evidence=tuple(used),
+        )
         return ToolOutput(art.summary(), [art])

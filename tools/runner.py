@@ -4,11 +4,13 @@ validate args -> (cache lookup: issue 4) -> run -> store artifacts -> emit event
 Any failure becomes an observation with ok=False that the planner sees; a run never
 crashes because a tool or the model's arguments were wrong.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -32,9 +34,14 @@ class ToolCallResult:
 
 
 class ToolRunner:
-    def __init__(self, tools: list[VisionTool], make_context: Callable[[str], ToolContext],
-                 emit: Callable[[Any], None], unavailable: dict[str, str] | None = None,
-                 cache: Any = None) -> None:
+    def __init__(
+        self,
+        tools: list[VisionTool],
+        make_context: Callable[[str], ToolContext],
+        emit: Callable[[Any], None],
+        unavailable: dict[str, str] | None = None,
+        cache: Any = None,
+    ) -> None:
         self.tools = {t.name: t for t in tools}
         self.unavailable = dict(unavailable or {})  # tool name -> why it cannot run here
         self.cache = cache  # core.cache.ToolCache or None
@@ -70,10 +77,13 @@ class ToolRunner:
             if self.cache is not None and tool.cache_roles:
                 # Where weights resolve is part of what made the output: the same role config
                 # reads yolov8n from the models directory, or falls back to SSD without one.
-                models = {r: ctx.settings.role(r).model_dump() | {"model_dir": str(ctx.settings.model_dir)}
-                          for r in tool.cache_roles}
-                key = self.cache.key(f"{tool_name}@{tool.cache_version}", models, args.model_dump(), ctx.store,
-                                     tool.artifact_args)
+                models = {
+                    r: ctx.settings.role(r).model_dump() | {"model_dir": str(ctx.settings.model_dir)}
+                    for r in tool.cache_roles
+                }
+                key = self.cache.key(
+                    f"{tool_name}@{tool.cache_version}", models, args.model_dump(), ctx.store, tool.artifact_args
+                )
             hit = self.cache.load(key, ctx.store, getattr(args, "image", "")) if key else None
             if hit is not None:
                 art, suffix = hit
@@ -88,6 +98,14 @@ class ToolRunner:
         except Exception as exc:  # a model or library raising mid-run: report, keep going
             result = ToolCallResult(tool_name, False, f"ERROR: {tool_name} failed: {type(exc).__name__}: {exc}")
         result.duration_s = time.perf_counter() - t0
-        self.emit(ToolResult(step=step, tool=tool_name, ok=result.ok, artifact_ids=result.artifact_ids,
-                             observation=result.observation, duration_s=result.duration_s))
+        self.emit(
+            ToolResult(
+                step=step,
+                tool=tool_name,
+                ok=result.ok,
+                artifact_ids=result.artifact_ids,
+                observation=result.observation,
+                duration_s=result.duration_s,
+            )
+        )
         return result

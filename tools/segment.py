@@ -3,12 +3,12 @@
 No segmentation weights exist offline (see ../shared/MODELS.md); the model is resolved like
 any other (path -> MMAGENT_MODEL_DIR -> hub name when online use is allowed).
 """
-from __future__ import annotations
 
-from typing import ClassVar
+from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 from PIL import Image
@@ -30,8 +30,9 @@ class UltralyticsSegmenter:
         self.device = device
         self._lock = threading.Lock()
 
-    def __call__(self, image: Image.Image, boxes: list[list[float]] | None,
-                 points: list[list[float]] | None) -> np.ndarray:
+    def __call__(
+        self, image: Image.Image, boxes: list[list[float]] | None, points: list[list[float]] | None
+    ) -> np.ndarray:
         # conf=0: a prompt asks for its mask; do not drop it on the predicted-quality score.
         kw: dict = {"device": self.device, "verbose": False, "conf": 0.0}
         if boxes:
@@ -111,7 +112,13 @@ class SegmentTool(VisionTool):
         masks = segmenter(img.image, boxes or None, args.points)
         if not labels or len(labels) != len(masks):
             labels = [f"mask {i}" for i in range(len(masks))]
-        art = ctx.new(MaskArtifact, inputs=(img.id,) + ((args.source,) if args.source else ()),
-                      params=args.model_dump(exclude_none=True), model=model, image_id=img.id,
-                      masks=masks, labels=tuple(labels))
+        art = ctx.new(
+            MaskArtifact,
+            inputs=(img.id,) + ((args.source,) if args.source else ()),
+            params=args.model_dump(exclude_none=True),
+            model=model,
+            image_id=img.id,
+            masks=masks,
+            labels=tuple(labels),
+        )
         return ToolOutput(art.summary(), [art])

@@ -1,9 +1,11 @@
 """Asking an image a question with a vision-language model: the served LMM (OpenAI-compatible,
 image as a data URL) or a transformers model (BLIP-style VQA/captioning, or a chat LMM)."""
+
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from PIL import Image
@@ -20,15 +22,21 @@ class HfImageTextModel:
     """transformers image+text -> text. `vqa=True` prefers a VQA head (e.g. BlipForQuestionAnswering)."""
 
     def __init__(self, src: HfSource, vqa: bool) -> None:
-        from transformers import (AutoConfig, AutoModelForImageTextToText, AutoModelForVisualQuestionAnswering,
-                                  AutoProcessor)
+        from transformers import (
+            AutoConfig,
+            AutoModelForImageTextToText,
+            AutoModelForVisualQuestionAnswering,
+            AutoProcessor,
+        )
         from transformers.models.auto.modeling_auto import MODEL_FOR_VISUAL_QUESTION_ANSWERING_MAPPING_NAMES
 
         kw = {"local_files_only": src.local_only}
         config = AutoConfig.from_pretrained(src.location, **kw)
-        auto = (AutoModelForVisualQuestionAnswering
-                if vqa and config.model_type in MODEL_FOR_VISUAL_QUESTION_ANSWERING_MAPPING_NAMES
-                else AutoModelForImageTextToText)
+        auto = (
+            AutoModelForVisualQuestionAnswering
+            if vqa and config.model_type in MODEL_FOR_VISUAL_QUESTION_ANSWERING_MAPPING_NAMES
+            else AutoModelForImageTextToText
+        )
         self.processor = AutoProcessor.from_pretrained(src.location, **kw)
         self.model = auto.from_pretrained(src.location, dtype=src.dtype, **kw).to(src.device).eval()
         self.device, self.dtype = src.device, src.dtype
@@ -48,17 +56,26 @@ class HfImageTextModel:
             inputs = self.processor(images=[image], text=[text], return_tensors="pt")
         else:
             inputs = self.processor(images=image, text=prompt, return_tensors="pt")
-        inputs = {k: (v.to(self.device, self.dtype) if v.is_floating_point() else v.to(self.device))
-                  for k, v in inputs.items() if hasattr(v, "to")}
+        inputs = {
+            k: (v.to(self.device, self.dtype) if v.is_floating_point() else v.to(self.device))
+            for k, v in inputs.items()
+            if hasattr(v, "to")
+        }
         with self._lock, torch.inference_mode():
             out = self.model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
-        if not self.model.config.is_encoder_decoder and "input_ids" in inputs and out.shape[1] > inputs["input_ids"].shape[1] \
-                and torch.equal(out[:, : inputs["input_ids"].shape[1]], inputs["input_ids"]):
-            out = out[:, inputs["input_ids"].shape[1]:]  # decoder-only models echo the prompt
+        if (
+            not self.model.config.is_encoder_decoder
+            and "input_ids" in inputs
+            and out.shape[1] > inputs["input_ids"].shape[1]
+            and torch.equal(out[:, : inputs["input_ids"].shape[1]], inputs["input_ids"])
+        ):
+            out = out[:, inputs["input_ids"].shape[1] :]  # decoder-only models echo the prompt
         return self.processor.batch_decode(out, skip_special_tokens=not raw)[0].strip()
 
 
-def load_hf_image_text(role: str, cfg: RoleConfig, settings: Settings, manager: ModelManager, vqa: bool) -> HfImageTextModel:
+def load_hf_image_text(
+    role: str, cfg: RoleConfig, settings: Settings, manager: ModelManager, vqa: bool
+) -> HfImageTextModel:
     return load_hf(role, cfg, settings, manager, lambda src: HfImageTextModel(src, vqa))
 
 
@@ -72,13 +89,23 @@ def no_vlm_reason(role: str, cfg: RoleConfig) -> str | None:
     """Why this role cannot look at images, or None if it can."""
     if cfg.backend in ("openai", "transformers"):
         return None
-    return (f"no vision-language model for the {role} role: it is '{cfg.backend}' (a text-only model), and no "
-            f"VLM weights exist offline; set MMAGENT_LMM_URL to a served LMM, or "
-            f"MMAGENT_{role.upper()}__BACKEND=transformers with MMAGENT_{role.upper()}__MODEL=<local path>")
+    return (
+        f"no vision-language model for the {role} role: it is '{cfg.backend}' (a text-only model), and no "
+        f"VLM weights exist offline; set MMAGENT_LMM_URL to a served LMM, or "
+        f"MMAGENT_{role.upper()}__BACKEND=transformers with MMAGENT_{role.upper()}__MODEL=<local path>"
+    )
 
 
-def run_vlm(role: str, cfg: RoleConfig, settings: Settings, manager: ModelManager,
-            llm: Callable[[str], Any], image: Image.Image, prompt: str, vqa: bool) -> tuple[str, str]:
+def run_vlm(
+    role: str,
+    cfg: RoleConfig,
+    settings: Settings,
+    manager: ModelManager,
+    llm: Callable[[str], Any],
+    image: Image.Image,
+    prompt: str,
+    vqa: bool,
+) -> tuple[str, str]:
     """(text, model name) from the role's VLM; ToolError when the role has none."""
     reason = no_vlm_reason(role, cfg)
     if reason:

@@ -1,5 +1,6 @@
 """`mmagent` command line. Only typer and rich load at start-up: `--help` stays fast;
 torch, ultralytics and the LLM load inside the commands, on first use."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -47,7 +48,7 @@ def _guarded(fn: Any) -> Any:
         _fail(f"internal error: {type(exc).__name__}: {exc} (set MMAGENT_DEBUG=1 for a traceback)", 1)
 
 
-def _settings(planner: Optional[str], model_dir: Optional[Path]) -> Any:
+def _settings(planner: str | None, model_dir: Path | None) -> Any:
     from mmagent.core.config import load_settings
 
     overrides: dict[str, Any] = {}
@@ -85,10 +86,10 @@ def _warm_agent_url(settings: Any) -> str | None:
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="the question about the image(s)")],
-    image: Annotated[list[Path], typer.Option("--image", "-i", help="image file (repeatable)")] = [],
+    image: Annotated[list[Path], typer.Option("--image", "-i", help="image file (repeatable)")] = [],  # noqa: B006 (typer's list default)
     as_json: Annotated[bool, typer.Option("--json", help="print exactly one JSON object on stdout")] = False,
-    planner: Annotated[Optional[str], typer.Option(help=f"planner: {' | '.join(planner_names())}")] = None,
-    model_dir: Annotated[Optional[Path], typer.Option(help="directory with model weights")] = None,
+    planner: Annotated[str | None, typer.Option(help=f"planner: {' | '.join(planner_names())}")] = None,
+    model_dir: Annotated[Path | None, typer.Option(help="directory with model weights")] = None,
 ) -> None:
     """Answer QUESTION about one or more images; prints the answer and a readable trace."""
 
@@ -132,7 +133,7 @@ def _fast_exit() -> None:
 @app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option(help="where the example images are written")] = Path("examples"),
-    model_dir: Annotated[Optional[Path], typer.Option(help="directory with model weights")] = None,
+    model_dir: Annotated[Path | None, typer.Option(help="directory with model weights")] = None,
 ) -> None:
     """Make example images and answer multi-step questions about them on the offline stack."""
 
@@ -147,7 +148,7 @@ def demo(
 
 @app.command()
 def models(
-    model_dir: Annotated[Optional[Path], typer.Option(help="directory with model weights")] = None,
+    model_dir: Annotated[Path | None, typer.Option(help="directory with model weights")] = None,
 ) -> None:
     """Each role's backend and model, where its weights resolve, and which tools can run (nothing loads)."""
 
@@ -155,9 +156,8 @@ def models(
         from mmagent.agent import Agent
         from mmagent.core.config import ROLES
         from mmagent.core.errors import ModelNotFoundError
-        from mmagent.core.resolve import resolve_model
-
         from mmagent.core.llm.server import attach_running_server
+        from mmagent.core.resolve import resolve_model
 
         s = attach_running_server(_settings(None, model_dir))
         typer.echo("roles:")
@@ -185,16 +185,20 @@ def serve(
     backend: Annotated[str, typer.Option(help="auto (vLLM on a CUDA GPU, else llama.cpp) | llamacpp | vllm")] = "auto",
     port: Annotated[int, typer.Option(help="port of the server (llama.cpp: the next ports for more models)")] = 8765,
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
-    slots: Annotated[int, typer.Option(help="llama.cpp: requests served in parallel, each slot with its own "
-                                                "prompt cache")] = 2,
-    model: Annotated[Optional[str], typer.Option(help="vLLM: the model to serve (default MMAGENT_LMM_MODEL)")] = None,
+    slots: Annotated[
+        int, typer.Option(help="llama.cpp: requests served in parallel, each slot with its own prompt cache")
+    ] = 2,
+    model: Annotated[str | None, typer.Option(help="vLLM: the model to serve (default MMAGENT_LMM_MODEL)")] = None,
     timeout: Annotated[float, typer.Option(help="seconds to wait until the server answers")] = 300.0,
-    agent: Annotated[bool, typer.Option("--agent/--no-agent",
-                                        help="also keep a warm agent (tool models loaded) that `ask` hands "
-                                             "questions to")] = True,
+    agent: Annotated[
+        bool,
+        typer.Option(
+            "--agent/--no-agent", help="also keep a warm agent (tool models loaded) that `ask` hands questions to"
+        ),
+    ] = True,
     status: Annotated[bool, typer.Option("--status", help="say whether a server runs, and where")] = False,
     stop: Annotated[bool, typer.Option("--stop", help="stop the running server")] = False,
-    model_dir: Annotated[Optional[Path], typer.Option(help="directory with model weights")] = None,
+    model_dir: Annotated[Path | None, typer.Option(help="directory with model weights")] = None,
 ) -> None:
     """Start a warm OpenAI-compatible model server that `ask`, `eval`, the UI and the API then use."""
 
@@ -211,8 +215,10 @@ def serve(
             if state is None:
                 typer.echo("no mmagent server is running; `mmagent serve` starts one")
                 raise typer.Exit(1)
-            typer.echo(f"running: {state.backend} at {state.url}/v1 (pid {state.pid}, {state.slots} slots, "
-                       f"up {(time.time() - state.started_at) / 60:.1f} min); log {state.log}")
+            typer.echo(
+                f"running: {state.backend} at {state.url}/v1 (pid {state.pid}, {state.slots} slots, "
+                f"up {(time.time() - state.started_at) / 60:.1f} min); log {state.log}"
+            )
             for path, url in state.models.items():
                 typer.echo(f"  {url}/v1  {path}")
             if state.served_model:
@@ -221,10 +227,13 @@ def serve(
                 typer.echo(f"  warm agent {state.agent_url} (pid {state.agent_pid}): `mmagent ask` uses it")
             return
         t0 = time.perf_counter()
-        state = srv.start_server(s, backend=backend, host=host, port=port, slots=slots, timeout_s=timeout,
-                                 model=model, agent=agent)
-        typer.echo(f"mmagent serve: {state.backend} ready at {state.url}/v1 in {time.perf_counter() - t0:.1f} s "
-                   f"(pid {state.pid}); log {state.log}")
+        state = srv.start_server(
+            s, backend=backend, host=host, port=port, slots=slots, timeout_s=timeout, model=model, agent=agent
+        )
+        typer.echo(
+            f"mmagent serve: {state.backend} ready at {state.url}/v1 in {time.perf_counter() - t0:.1f} s "
+            f"(pid {state.pid}); log {state.log}"
+        )
         if state.agent_url:
             typer.echo(f"warm agent (tool models loaded) at {state.agent_url} (pid {state.agent_pid})")
         typer.echo("`mmagent ask`, `mmagent eval`, app.py and Agent() now use it; `mmagent serve --stop` stops it.")
@@ -235,13 +244,13 @@ def serve(
 @app.command(name="eval")
 def eval_cmd(
     target: Annotated[list[str], typer.Argument(help="CONFIG.toml to run, or: report RUN_DIR [RUN_DIR ...]")],
-    planner: Annotated[Optional[str], typer.Option(help="planner override")] = None,
-    limit: Annotated[Optional[int], typer.Option(help="random subset of N questions")] = None,
+    planner: Annotated[str | None, typer.Option(help="planner override")] = None,
+    limit: Annotated[int | None, typer.Option(help="random subset of N questions")] = None,
     seed: Annotated[int, typer.Option(help="seed of the random subset")] = 0,
-    workers: Annotated[Optional[int], typer.Option(help="questions in flight")] = None,
+    workers: Annotated[int | None, typer.Option(help="questions in flight")] = None,
     out: Annotated[Path, typer.Option(help="where runs are written")] = Path("runs"),
-    replay: Annotated[Optional[Path], typer.Option(help="re-score a recorded run (its dir) without models")] = None,
-    model_dir: Annotated[Optional[Path], typer.Option(help="directory with model weights")] = None,
+    replay: Annotated[Path | None, typer.Option(help="re-score a recorded run (its dir) without models")] = None,
+    model_dir: Annotated[Path | None, typer.Option(help="directory with model weights")] = None,
 ) -> None:
     """Run an evaluation config (resumable; one JSON line per question), or `eval report RUN...`."""
 
@@ -286,8 +295,9 @@ def eval_cmd(
         if model_dir:
             overrides["model_dir"] = model_dir
         settings = load_settings(**overrides)
-        summary = run_questions(questions, agent_answerer(Agent(settings), cfg.prompt_suffix),
-                                run_dir / "results.jsonl", cfg.workers)
+        summary = run_questions(
+            questions, agent_answerer(Agent(settings), cfg.prompt_suffix), run_dir / "results.jsonl", cfg.workers
+        )
         typer.echo(_json.dumps(summary, indent=2))
 
     _guarded(go)

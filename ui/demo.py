@@ -1,10 +1,11 @@
 """The README's main job: example images, multi-step questions, answers checked against truth."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from mmagent.core.config import Settings
 
@@ -33,12 +34,14 @@ def build_cases(out_dir: Path) -> list[DemoCase]:
     bus = packaged_photo("bus.jpg")
     return [
         DemoCase(
-            "What is the total on the receipt and which item is most expensive?", [receipt_path],
+            "What is the total on the receipt and which item is most expensive?",
+            [receipt_path],
             f"total ${receipt.total:.2f}; most expensive {top_name} (${top_price:.2f})",
             lambda a: _has_number(a, receipt.total) and top_name.lower() in a.lower(),
         ),
         DemoCase(
-            "How many people are in the photo, and what is written on the bus?", [bus],
+            "How many people are in the photo, and what is written on the bus?",
+            [bus],
             "4 people (the photo's visible pedestrians); the bus text, e.g. 'cero emisiones'",
             lambda a: bool(re.search(r"\b(4|four)\b", a.lower())) and "emisiones" in a.lower(),
         ),

@@ -4,17 +4,27 @@ the evidence drawn on the images, and images that tools made shown inline.
 
 Pure data in, dicts out (no Gradio import), so it is unit-tested without a browser.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PIL import Image
 
 from mmagent.core.artifacts import ArtifactStore, ImageArtifact
-from mmagent.core.events import (AnswerGiven, ErrorRaised, PlanMade, RunFinished, Thought, ToolCalled, ToolProgress,
-                          ToolResult)
+from mmagent.core.events import (
+    AnswerGiven,
+    ErrorRaised,
+    PlanMade,
+    RunFinished,
+    Thought,
+    ToolCalled,
+    ToolProgress,
+    ToolResult,
+)
 
 Message = dict[str, Any]
 MAX_OBSERVATION = 1500
@@ -39,8 +49,11 @@ class ChatRenderer:
             msg = self._thought(f"🛠️ {ev.tool} ({ev.step})", f"args: `{json.dumps(ev.args)}`", status="pending")
             self._step_msg[ev.step] = msg
         elif isinstance(ev, ToolProgress):
-            pending = [m for m in self._step_msg.values() if m["metadata"]["status"] == "pending"
-                       and m["metadata"]["title"].startswith(f"🛠️ {ev.tool} ")]
+            pending = [
+                m
+                for m in self._step_msg.values()
+                if m["metadata"]["status"] == "pending" and m["metadata"]["title"].startswith(f"🛠️ {ev.tool} ")
+            ]
             if pending:
                 pending[-1]["metadata"]["log"] = f"step {ev.done}/{ev.total}"
         elif isinstance(ev, ToolResult):

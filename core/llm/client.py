@@ -5,12 +5,14 @@
 the reply with pydantic anyway, gives the model one repair attempt quoting the validation
 error, and then fails with StructuredOutputError.
 """
+
 from __future__ import annotations
 
 import json
 import re
 import time
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
@@ -75,7 +77,8 @@ class LLMClient:
             if "context size" in str(exc) or "context length" in str(exc):  # llama.cpp, vLLM / OpenAI
                 raise MMAgentError(
                     f"the {self.role} model's prompt ({purpose}) is longer than its context window; "
-                    "raise MMAGENT_LLM_CONTEXT or ask about fewer or smaller images") from None
+                    "raise MMAGENT_LLM_CONTEXT or ask about fewer or smaller images"
+                ) from None
             raise
         finally:
             dt = time.perf_counter() - t0
@@ -83,11 +86,19 @@ class LLMClient:
             cached = int((usage.get("input_token_details") or {}).get("cache_read") or 0)
             self.prompt_tokens += usage.get("input_tokens", 0)
             self.completion_tokens += usage.get("output_tokens", 0)
-            self.emit(LLMCalled(
-                role=self.role, purpose=purpose, step=self.step, duration_s=dt, ok=ok,
-                prompt_tokens=usage.get("input_tokens", 0), cached_tokens=cached, endpoint=self.endpoint or "",
-                completion_tokens=usage.get("output_tokens", 0),
-            ))
+            self.emit(
+                LLMCalled(
+                    role=self.role,
+                    purpose=purpose,
+                    step=self.step,
+                    duration_s=dt,
+                    ok=ok,
+                    prompt_tokens=usage.get("input_tokens", 0),
+                    cached_tokens=cached,
+                    endpoint=self.endpoint or "",
+                    completion_tokens=usage.get("output_tokens", 0),
+                )
+            )
 
     def complete(self, messages: list[BaseMessage], purpose: str, **kwargs: Any) -> str:
         return str(self._invoke(messages, purpose, **kwargs).content)
@@ -143,9 +154,7 @@ class LLMClient:
 
 def _short_error(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'reply'}: {e['msg']}" for e in exc.errors()[:5]
-        )
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'reply'}: {e['msg']}" for e in exc.errors()[:5])
     return f"not valid JSON ({exc})"
 
 

@@ -1,4 +1,5 @@
 """Build the chat model for a role from the config, loading embedded weights lazily."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,7 +12,9 @@ from mmagent.core.models import ModelManager, size_on_disk
 from mmagent.core.resolve import resolve_model
 
 
-def build_chat_model(role: str, cfg: RoleConfig, settings: Settings, manager: ModelManager) -> tuple[BaseChatModel, str | None]:
+def build_chat_model(
+    role: str, cfg: RoleConfig, settings: Settings, manager: ModelManager
+) -> tuple[BaseChatModel, str | None]:
     """Returns (chat model, endpoint or None). Embedded models are shared via the manager."""
     if cfg.backend == "llamacpp":
         resolved = resolve_model(cfg.model or "qwen2.5-coder-0.5b-instruct", settings)
@@ -22,9 +25,12 @@ def build_chat_model(role: str, cfg: RoleConfig, settings: Settings, manager: Mo
 
         served = cfg.options.get("server_url")  # set by attach_running_server (mmagent serve)
         if served:
-            return ChatLlamaCpp(model_path=str(resolved.location), server_url=served,
-                                max_tokens=int(cfg.options.get("max_tokens", 512)),
-                                timeout_s=settings.llm_timeout_s), served
+            return ChatLlamaCpp(
+                model_path=str(resolved.location),
+                server_url=served,
+                max_tokens=int(cfg.options.get("max_tokens", 512)),
+                timeout_s=settings.llm_timeout_s,
+            ), served
 
         def load() -> BaseChatModel:
             gpu_layers = 999 if cfg.device.startswith("cuda") else int(cfg.options.get("n_gpu_layers", 0))

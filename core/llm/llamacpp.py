@@ -4,6 +4,7 @@ by the llama.cpp server `mmagent serve` keeps warm (`server_url`), with the same
 xllamacpp is a prebuilt llama.cpp wheel whose Server takes OpenAI-style request dicts
 directly, including a JSON schema for constrained decoding; its HTTP server takes the same dict.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -142,8 +143,7 @@ class ChatLlamaCpp(BaseChatModel):
                 total_tokens=usage.get("total_tokens", 0),
                 input_token_details={"cache_read": (usage.get("prompt_tokens_details") or {}).get("cached_tokens", 0)},
             ),
-            response_metadata={"finish_reason": choice.get("finish_reason"),
-                               "timings": response.get("timings", {})},
+            response_metadata={"finish_reason": choice.get("finish_reason"), "timings": response.get("timings", {})},
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
 

@@ -1,4 +1,5 @@
 """Message helpers shared by backends: OpenAI dict conversion and images as data URLs."""
+
 from __future__ import annotations
 
 import base64

@@ -4,6 +4,7 @@ each packaged GGUF, with parallel slots (continuous batching) and prompt caching
     python -m agent.llm.serve_worker --host 127.0.0.1 --slots 4 --ctx 4096 --threads 2 \
         --model /path/model.gguf=8765 [--model other.gguf=8766]
 """
+
 from __future__ import annotations
 
 import argparse

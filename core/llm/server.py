@@ -14,6 +14,7 @@ Example:
     >>> state.url
     'http://127.0.0.1:8765'
 """
+
 from __future__ import annotations
 
 import json
@@ -118,15 +119,18 @@ def find_server(settings: Settings) -> ServerState | None:
         problem = f"names a server (pid {state.pid}, {state.url}) that does not answer"
     else:
         if state.agent_url and not is_healthy(state.agent_url):
-            log.warning("mmagent: the warm agent at %s does not answer; questions run in this process",
-                        state.agent_url)
+            log.warning("mmagent: the warm agent at %s does not answer; questions run in this process", state.agent_url)
             state = state.model_copy(update={"agent_url": ""})
         return state
     key = f"{path}:{problem}"
     if key not in _warned:
         _warned.add(key)
-        log.warning("mmagent: %s %s; using the embedded model instead. Start a server with "
-                    "`mmagent serve` (or `mmagent serve --stop` to clear the file).", path, problem)
+        log.warning(
+            "mmagent: %s %s; using the embedded model instead. Start a server with "
+            "`mmagent serve` (or `mmagent serve --stop` to clear the file).",
+            path,
+            problem,
+        )
     return None
 
 
@@ -189,8 +193,10 @@ def pick_backend(requested: str) -> Backend:
 
         if importlib.util.find_spec("vllm") is not None:
             return "vllm"
-        log.warning("mmagent: a CUDA GPU is present but vLLM is not installed (pip install 'mmagent[vllm]'); "
-                    "serving the packaged GGUF with llama.cpp instead")
+        log.warning(
+            "mmagent: a CUDA GPU is present but vLLM is not installed (pip install 'mmagent[vllm]'); "
+            "serving the packaged GGUF with llama.cpp instead"
+        )
     return "llamacpp"
 
 
@@ -216,8 +222,10 @@ def _llamacpp_models(settings: Settings) -> list[str]:
             if path not in paths:
                 paths.append(path)
     if not paths:
-        raise ConfigError("no role uses an embedded llama.cpp model, so there is nothing to serve on CPU; "
-                          "the planner, reasoner and answerer use other backends")
+        raise ConfigError(
+            "no role uses an embedded llama.cpp model, so there is nothing to serve on CPU; "
+            "the planner, reasoner and answerer use other backends"
+        )
     return paths
 
 
@@ -225,39 +233,75 @@ def _require_free(host: str, ports: dict[int, str]) -> None:
     """{port: what it is for}: one clear error naming the first port another program holds."""
     for port, what in ports.items():
         if not port_free(host, port):
-            raise ConfigError(f"port {port} on {host} ({what}) is in use by another program; choose another "
-                              "with --port (`mmagent serve --status` shows whether mmagent already serves there)")
+            raise ConfigError(
+                f"port {port} on {host} ({what}) is in use by another program; choose another "
+                "with --port (`mmagent serve --status` shows whether mmagent already serves there)"
+            )
 
 
 def vllm_command(model: str, host: str, port: int, context: int) -> list[str]:
     """`vllm serve` with prefix caching; the name requests use is the model id itself."""
-    return ["vllm", "serve", model, "--host", host, "--port", str(port), "--served-model-name", model,
-            "--enable-prefix-caching", "--max-model-len", str(max(context, 8192)),
-            "--limit-mm-per-prompt", json.dumps({"image": 4})]
+    return [
+        "vllm",
+        "serve",
+        model,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--served-model-name",
+        model,
+        "--enable-prefix-caching",
+        "--max-model-len",
+        str(max(context, 8192)),
+        "--limit-mm-per-prompt",
+        json.dumps({"image": 4}),
+    ]
 
 
-def start_server(settings: Settings, backend: str = "auto", host: str = "127.0.0.1", port: int = DEFAULT_PORT,
-                 slots: int = DEFAULT_SLOTS, timeout_s: float = 300.0, model: str | None = None,
-                 agent: bool = True) -> ServerState:
+def start_server(
+    settings: Settings,
+    backend: str = "auto",
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    slots: int = DEFAULT_SLOTS,
+    timeout_s: float = 300.0,
+    model: str | None = None,
+    agent: bool = True,
+) -> ServerState:
     """Start the server detached, wait until it answers, write the state file, return it.
     `agent`: also start the warm agent (agent.agent_server) that `mmagent ask` hands questions to."""
     running = find_server(settings)
     if running is not None:
-        raise ConfigError(f"mmagent serve is already running at {running.url} (pid {running.pid}); "
-                          "`mmagent serve --stop` stops it")
+        raise ConfigError(
+            f"mmagent serve is already running at {running.url} (pid {running.pid}); `mmagent serve --stop` stops it"
+        )
     chosen = pick_backend(backend)
     served_model = ""
     if chosen == "llamacpp":
         paths = _llamacpp_models(settings)  # one server each, on consecutive ports
         models = {path: f"http://{host}:{port + i}" for i, path in enumerate(paths)}
-        cmd = [sys.executable, "-m", "mmagent.core.llm.serve_worker", "--host", host, "--slots", str(slots),
-               "--ctx", str(settings.llm_context), "--threads", str(settings.llm_threads)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "mmagent.core.llm.serve_worker",
+            "--host",
+            host,
+            "--slots",
+            str(slots),
+            "--ctx",
+            str(settings.llm_context),
+            "--threads",
+            str(settings.llm_threads),
+        ]
         cmd += [a for i, path in enumerate(paths) for a in ("--model", f"{path}={port + i}")]
         ports = {port + i: f"model server for {Path(path).name}" for i, path in enumerate(paths)}
     else:
         if shutil.which("vllm") is None:
-            raise BackendUnavailableError("vLLM is not installed: pip install 'mmagent[vllm]' (needs a CUDA GPU), "
-                                          "or serve on CPU with --backend llamacpp")
+            raise BackendUnavailableError(
+                "vLLM is not installed: pip install 'mmagent[vllm]' (needs a CUDA GPU), "
+                "or serve on CPU with --backend llamacpp"
+            )
         served_model = model or settings.lmm_model
         cmd, models = vllm_command(served_model, host, port, settings.llm_context), {}
         ports = {port: "model server"}
@@ -270,14 +314,23 @@ def start_server(settings: Settings, backend: str = "auto", host: str = "127.0.0
     url = f"http://{host}:{port}"
     deadline = time.monotonic() + timeout_s
     proc = _spawn(cmd, settings, logfile)
-    state = ServerState(pid=proc.pid, backend=chosen, url=url, models=models, served_model=served_model,
-                        slots=slots, log=str(logfile), started_at=time.time())
+    state = ServerState(
+        pid=proc.pid,
+        backend=chosen,
+        url=url,
+        models=models,
+        served_model=served_model,
+        slots=slots,
+        log=str(logfile),
+        started_at=time.time(),
+    )
     _wait_ready(proc, set(models.values()) | {url}, deadline, "model server", logfile)
     state_path(settings).write_text(state.model_dump_json(indent=1))
     if agent:  # it finds the model server through the state file just written
         agent_url = f"http://{host}:{agent_port}"
-        worker = _spawn([sys.executable, "-m", "mmagent.agent_server", "--host", host, "--port", str(agent_port)],
-                        settings, logfile)
+        worker = _spawn(
+            [sys.executable, "-m", "mmagent.agent_server", "--host", host, "--port", str(agent_port)], settings, logfile
+        )
         try:
             _wait_ready(worker, {agent_url}, deadline, "warm agent", logfile)
         except BackendUnavailableError:
@@ -291,28 +344,36 @@ def start_server(settings: Settings, backend: str = "auto", host: str = "127.0.0
 def _spawn(cmd: list[str], settings: Settings, logfile: Path) -> subprocess.Popen:
     """A detached process (its own session: it outlives this command) logging to `logfile`, with
     the settings it must share with this process (cache dir: the state file; models and weights dirs)."""
-    env = dict(os.environ, MMAGENT_CACHE_DIR=str(settings.cache_dir), MMAGENT_WEIGHTS_DIR=str(settings.weights_dir),
-               MMAGENT_SERVER="auto")
+    env = dict(
+        os.environ,
+        MMAGENT_CACHE_DIR=str(settings.cache_dir),
+        MMAGENT_WEIGHTS_DIR=str(settings.weights_dir),
+        MMAGENT_SERVER="auto",
+    )
     if settings.model_dir is not None:
         env["MMAGENT_MODEL_DIR"] = str(settings.model_dir)
     with open(logfile, "ab") as out:
         out.write(f"\n=== mmagent serve {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(cmd)}\n".encode())
         out.flush()
-        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=env, start_new_session=True)
+        return subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True
+        )
 
 
 def _wait_ready(proc: subprocess.Popen, urls: set[str], deadline: float, what: str, logfile: Path) -> None:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise BackendUnavailableError(f"the {what} exited during start-up (code {proc.returncode}); "
-                                          f"its log {logfile} ends with:\n{_tail(logfile)}")
+            raise BackendUnavailableError(
+                f"the {what} exited during start-up (code {proc.returncode}); "
+                f"its log {logfile} ends with:\n{_tail(logfile)}"
+            )
         if all(is_healthy(u) for u in urls):
             return
         time.sleep(0.5)
     _terminate(proc.pid)
-    raise BackendUnavailableError(f"the {what} did not become ready in time (raise --timeout); "
-                                  f"its log {logfile} ends with:\n{_tail(logfile)}")
+    raise BackendUnavailableError(
+        f"the {what} did not become ready in time (raise --timeout); its log {logfile} ends with:\n{_tail(logfile)}"
+    )
 
 
 def stop_server(settings: Settings) -> ServerState | None:

@@ -1,9 +1,11 @@
 """Reading official benchmark files with errors that name the file and the field."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from mmagent.core.errors import UserInputError
 

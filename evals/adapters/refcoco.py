@@ -4,6 +4,7 @@ referring sentence, scored Acc@IoU≥0.5 against the referred object's box.
 The refs file is a Python pickle (that is the official format). Unpickling runs code from the
 file, so only point this at a refs file from the official release.
 """
+
 from __future__ import annotations
 
 import pickle
@@ -14,8 +15,7 @@ from mmagent.core.errors import UserInputError
 from mmagent.evals.adapters.common import field, load_json
 from mmagent.evals.schema import Question
 
-PROMPT = ('Find the region described by: "{sent}". Give its bounding box as [x1, y1, x2, y2] '
-          "in pixels of the image.")
+PROMPT = 'Find the region described by: "{sent}". Give its bounding box as [x1, y1, x2, y2] in pixels of the image.'
 
 
 def load_refs(path: str | None) -> list[dict]:
@@ -52,9 +52,17 @@ def refcoco(cfg: Any) -> list[Question]:
         x, y, w, h = boxes[ann_id]
         for s in field(ref, "sentences", where):
             sent = str(field(s, "sent", where))
-            out.append(Question(
-                id=str(s.get("sent_id", f"{ref['ref_id']}-{sent}")), question=PROMPT.format(sent=sent),
-                images=[str(Path(cfg.image_root or ".") / files[image_id])], answer=[x, y, x + w, y + h],
-                metric="iou", answer_type="box", family=f"refcoco-{split}", tools=["ground"],
-                meta={"expression": sent, "ref_id": ref.get("ref_id"), "category_id": ref.get("category_id")}))
+            out.append(
+                Question(
+                    id=str(s.get("sent_id", f"{ref['ref_id']}-{sent}")),
+                    question=PROMPT.format(sent=sent),
+                    images=[str(Path(cfg.image_root or ".") / files[image_id])],
+                    answer=[x, y, x + w, y + h],
+                    metric="iou",
+                    answer_type="box",
+                    family=f"refcoco-{split}",
+                    tools=["ground"],
+                    meta={"expression": sent, "ref_id": ref.get("ref_id"), "category_id": ref.get("category_id")},
+                )
+            )
     return out

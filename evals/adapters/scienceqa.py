@@ -1,5 +1,6 @@
 """ScienceQA (Lu et al., 2022): problems.json + pid_splits.json; choice accuracy, broken down by
 subject (NAT/SOC/LAN), context (TXT/IMG/NO) and grade (G1-6/G7-12) as the paper reports."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,11 +52,22 @@ def scienceqa(cfg: Any) -> list[Question]:
         hint = str(p.get("hint") or "")
         text = (f"Context: {hint}\n" if hint.strip() else "") + str(field(p, "question", where))
         subject = SUBJECTS.get(field(p, "subject", where), field(p, "subject", where))
-        out.append(Question(
-            id=pid, question=text, answer=choices[answer], choices=choices, metric="choice",
-            answer_type="choice", family=subject,
-            images=[str(Path(cfg.image_root or ".") / split / pid / image)] if image else [],
-            groups={"subject": subject, "context": context_groups(hint, image),
-                    "grade": grade_group(str(field(p, "grade", where)), where)},
-            meta={"topic": p.get("topic"), "category": p.get("category")}))
+        out.append(
+            Question(
+                id=pid,
+                question=text,
+                answer=choices[answer],
+                choices=choices,
+                metric="choice",
+                answer_type="choice",
+                family=subject,
+                images=[str(Path(cfg.image_root or ".") / split / pid / image)] if image else [],
+                groups={
+                    "subject": subject,
+                    "context": context_groups(hint, image),
+                    "grade": grade_group(str(field(p, "grade", where)), where),
+                },
+                meta={"topic": p.get("topic"), "category": p.get("category")},
+            )
+        )
     return out

@@ -5,6 +5,7 @@ that see only pixels cannot resolve "[0]", so, as IdealGPT does, referenced peop
 where they stand ("person on the left", "person in the middle", ...) and other objects by their
 class name.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,7 +40,9 @@ def positional_names(objects: list[str], boxes: list[list[float]], width: float,
         names[people[0]] = f"person {third(boxes[people[0]][0])}"
     elif len(people) in (2, 3):
         order = sorted(people, key=centre.__getitem__)
-        places = ("on the left", "on the right") if len(people) == 2 else ("on the left", "in the middle", "on the right")
+        places = (
+            ("on the left", "on the right") if len(people) == 2 else ("on the left", "in the middle", "on the right")
+        )
         names.update({i: f"person {p}" for i, p in zip(order, places)})
     elif people:
         used: set[str] = set()
@@ -73,13 +76,23 @@ def vcr(cfg: Any) -> list[Question]:
         refs = referenced(question + [t for c in choices for t in c])
         bad = [i for i in refs if i >= len(objects) or i >= len(boxes)]
         if bad:
-            raise UserInputError(f"{where}: object tags {bad} point past its {len(objects)} objects / {len(boxes)} boxes")
+            raise UserInputError(
+                f"{where}: object tags {bad} point past its {len(objects)} objects / {len(boxes)} boxes"
+            )
         names = positional_names(objects, boxes, float(field(meta, "width", str(meta_file))), refs)
         sentences = [to_sentence(c, names) for c in choices]
         label = field(d, "answer_label", where)
-        out.append(Question(
-            id=str(d.get("annot_id") or f"{path.stem}-{n}"), question=to_sentence(question, names),
-            images=[str(root / field(d, "img_fn", where))], answer=sentences[label], choices=sentences,
-            metric="choice", answer_type="choice", family="vcr-qa",
-            meta={"answer_label": label, "objects": {str(i): names[i] for i in refs}}))
+        out.append(
+            Question(
+                id=str(d.get("annot_id") or f"{path.stem}-{n}"),
+                question=to_sentence(question, names),
+                images=[str(root / field(d, "img_fn", where))],
+                answer=sentences[label],
+                choices=sentences,
+                metric="choice",
+                answer_type="choice",
+                family="vcr-qa",
+                meta={"answer_label": label, "objects": {str(i): names[i] for i in refs}},
+            )
+        )
     return out

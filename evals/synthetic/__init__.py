@@ -6,12 +6,13 @@ blur, JPEG noise) and each question kind has several phrasings, so the benchmark
 renderer's or one sentence's copy. Answers are balanced where the generator controls them
 (which receipt, which panel, which bar); `question_only_baseline` measures guessing.
 """
+
 from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from mmagent.evals.schema import Question
 from mmagent.evals.synthetic.documents import receipt_question, receipts2_question, sign_question, table_question
@@ -19,9 +20,15 @@ from mmagent.evals.synthetic.graphics import chart_question, shapes_question
 from mmagent.evals.synthetic.photos import collage_question, count_question, presence_question
 
 GENERATORS: dict[str, Callable[[random.Random, str, Path], Question]] = {
-    "receipt": receipt_question, "receipts2": receipts2_question, "table": table_question,
-    "chart": chart_question, "shapes": shapes_question, "sign": sign_question, "collage": collage_question,
-    "counts": count_question, "presence": presence_question,
+    "receipt": receipt_question,
+    "receipts2": receipts2_question,
+    "table": table_question,
+    "chart": chart_question,
+    "shapes": shapes_question,
+    "sign": sign_question,
+    "collage": collage_question,
+    "counts": count_question,
+    "presence": presence_question,
 }
 FAMILIES = tuple(GENERATORS)
 

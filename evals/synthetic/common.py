@@ -1,4 +1,5 @@
 """What every synthetic family shares: saving images, picking one phrasing of a question."""
+
 from __future__ import annotations
 
 import random

@@ -1,5 +1,6 @@
 """Drawn graphics: bar charts (vertical or horizontal, value labels or an axis) and coloured
 shapes with numbers."""
+
 from __future__ import annotations
 
 import math
@@ -58,34 +59,76 @@ def chart_question(rng: random.Random, qid: str, out_dir: Path) -> Question:
                 d.text((left + v * unit + 8, y + 27), str(v), font=f_val, fill=st.ink, anchor="lm")
             d.text((left - 12, y + 27), lab, font=f_lab, fill=st.ink, anchor="rm")
     path = save(st.finish(img), out_dir, qid)
-    common = dict(images=[path], family="chart", tools=["layout", "query"],
-                  meta={"vertical": vertical, "printed": printed})
+    common = dict(
+        images=[path], family="chart", tools=["layout", "query"], meta={"vertical": vertical, "printed": printed}
+    )
     read = [{"op": "ocr"}, {"op": "layout", "view": "bars"}]
     common["meta"]["values"] = dict(zip(labels, values))
     kind = rng.choice(["max", "min", "difference", "value"])
     if kind in ("max", "min"):
         best = labels[values.index(max(values) if kind == "max" else min(values))]
-        q = phrase(rng, ["Which category has the highest bar?", "Which category has the highest value?",
-                         "Which bar is the tallest?" if vertical else "Which bar is the longest?"] if kind == "max" else
-                   ["Which category has the lowest value?", "Which category has the smallest bar?"])
-        return Question(id=qid, question=q, answer=best, distractors=[x for x in labels if x != best], steps=3,
-                        program=read + [{"op": "query", "fn": kind}], **common)
+        q = phrase(
+            rng,
+            [
+                "Which category has the highest bar?",
+                "Which category has the highest value?",
+                "Which bar is the tallest?" if vertical else "Which bar is the longest?",
+            ]
+            if kind == "max"
+            else ["Which category has the lowest value?", "Which category has the smallest bar?"],
+        )
+        return Question(
+            id=qid,
+            question=q,
+            answer=best,
+            distractors=[x for x in labels if x != best],
+            steps=3,
+            program=read + [{"op": "query", "fn": kind}],
+            **common,
+        )
     if kind == "value":
         i = rng.randrange(len(labels))
         q = phrase(rng, ["What is the value of {a}?", "What value does the {a} bar show?"], a=labels[i])
-        return Question(id=qid, question=q, answer=values[i], metric="numeric", answer_type="number", steps=3,
-                        program=read + [{"op": "query", "fn": "lookup", "key": labels[i]}], **common)
+        return Question(
+            id=qid,
+            question=q,
+            answer=values[i],
+            metric="numeric",
+            answer_type="number",
+            steps=3,
+            program=read + [{"op": "query", "fn": "lookup", "key": labels[i]}],
+            **common,
+        )
     a, b = rng.sample(range(len(labels)), 2)
-    q = phrase(rng, ["What is the difference between the values of {a} and {b}?",
-                     "How much higher is {a} than {b}?" if values[a] > values[b] else
-                     "How much lower is {a} than {b}?"], a=labels[a], b=labels[b])
-    return Question(id=qid, question=q, answer=abs(values[a] - values[b]), metric="numeric", answer_type="number",
-                    steps=4, program=read + [{"op": "query", "fn": "difference", "key": labels[a], "key2": labels[b]}],
-                    **common)
+    q = phrase(
+        rng,
+        [
+            "What is the difference between the values of {a} and {b}?",
+            "How much higher is {a} than {b}?" if values[a] > values[b] else "How much lower is {a} than {b}?",
+        ],
+        a=labels[a],
+        b=labels[b],
+    )
+    return Question(
+        id=qid,
+        question=q,
+        answer=abs(values[a] - values[b]),
+        metric="numeric",
+        answer_type="number",
+        steps=4,
+        program=read + [{"op": "query", "fn": "difference", "key": labels[a], "key2": labels[b]}],
+        **common,
+    )
 
 
-SHAPE_COLOURS = {"red": (220, 40, 40), "blue": (40, 80, 220), "green": (40, 170, 70), "yellow": (235, 200, 30),
-                 "orange": (245, 140, 30), "purple": (135, 60, 175)}
+SHAPE_COLOURS = {
+    "red": (220, 40, 40),
+    "blue": (40, 80, 220),
+    "green": (40, 170, 70),
+    "yellow": (235, 200, 30),
+    "orange": (245, 140, 30),
+    "purple": (135, 60, 175),
+}
 SHAPES = ["circle", "square", "triangle", "star", "hexagon", "diamond"]
 
 
@@ -98,8 +141,13 @@ def _polygon(shape: str, x: float, y: float, s: float) -> list[tuple[float, floa
     if shape == "hexagon":
         return [(cx + r * math.cos(math.radians(60 * k)), cy + r * math.sin(math.radians(60 * k))) for k in range(6)]
     if shape == "star":
-        return [(cx + (r if k % 2 == 0 else 0.42 * r) * math.cos(math.radians(-90 + 36 * k)),
-                 cy + (r if k % 2 == 0 else 0.42 * r) * math.sin(math.radians(-90 + 36 * k))) for k in range(10)]
+        return [
+            (
+                cx + (r if k % 2 == 0 else 0.42 * r) * math.cos(math.radians(-90 + 36 * k)),
+                cy + (r if k % 2 == 0 else 0.42 * r) * math.sin(math.radians(-90 + 36 * k)),
+            )
+            for k in range(10)
+        ]
     return None
 
 
@@ -133,30 +181,71 @@ def shapes_question(rng: random.Random, qid: str, out_dir: Path) -> Question:
         common["meta"].update(kind="count", colour=colour)
         count = sum(s["colour"] == colour for s in shapes)
         q = phrase(rng, ["How many {c} shapes are there?", "How many shapes are {c}?"], c=colour)
-        return Question(id=qid, question=q, answer=count, metric="numeric", answer_type="count", steps=2,
-                        tools=["layout", "query"], program=[{"op": "shapes"}, {"op": "count", "colour": colour}],
-                        **common)
+        return Question(
+            id=qid,
+            question=q,
+            answer=count,
+            metric="numeric",
+            answer_type="count",
+            steps=2,
+            tools=["layout", "query"],
+            program=[{"op": "shapes"}, {"op": "count", "colour": colour}],
+            **common,
+        )
     target = rng.choice(shapes)
     same = [s for s in shapes if s["shape"] == target["shape"] and s["colour"] == target["colour"]]
     if kind == "under" and len(same) > 1:
         kind = "colour"  # "the red circle" must name one shape
     common["meta"].update(kind=kind, target=shapes.index(target))
     if kind == "under":
-        q = phrase(rng, ["What number is written under the {c} {s}?", "Which number is below the {c} {s}?"],
-                   c=target["colour"], s=target["shape"])
-        return Question(id=qid, question=q, answer=str(target["number"]), steps=3,
-                        distractors=[str(s["number"]) for s in shapes if s is not target],
-                        tools=["layout", "query"], program=[{"op": "shapes"}, {"op": "find", "shape": target["shape"],
-                                                                              "colour": target["colour"]},
-                                                           {"op": "text_below"}], **common)
+        q = phrase(
+            rng,
+            ["What number is written under the {c} {s}?", "Which number is below the {c} {s}?"],
+            c=target["colour"],
+            s=target["shape"],
+        )
+        return Question(
+            id=qid,
+            question=q,
+            answer=str(target["number"]),
+            steps=3,
+            distractors=[str(s["number"]) for s in shapes if s is not target],
+            tools=["layout", "query"],
+            program=[
+                {"op": "shapes"},
+                {"op": "find", "shape": target["shape"], "colour": target["colour"]},
+                {"op": "text_below"},
+            ],
+            **common,
+        )
     if kind == "shape":
-        q = phrase(rng, ["What shape is above the number {n}?", "Which shape is drawn above the number {n}?"],
-                   n=target["number"])
-        return Question(id=qid, question=q, answer=target["shape"], steps=3,
-                        distractors=[s for s in SHAPES if s != target["shape"]], tools=["layout", "query"],
-                        program=[{"op": "shapes"}, {"op": "find", "text": target["number"]}, {"op": "shape"}], **common)
-    q = phrase(rng, ["What color is the shape above the number {n}?", "What is the color of the shape above {n}?"],
-               n=target["number"])
-    return Question(id=qid, question=q, answer=target["colour"], steps=3,
-                    distractors=[c for c in SHAPE_COLOURS if c != target["colour"]], tools=["layout", "attributes"],
-                    program=[{"op": "shapes"}, {"op": "find", "text": target["number"]}, {"op": "colour"}], **common)
+        q = phrase(
+            rng,
+            ["What shape is above the number {n}?", "Which shape is drawn above the number {n}?"],
+            n=target["number"],
+        )
+        return Question(
+            id=qid,
+            question=q,
+            answer=target["shape"],
+            steps=3,
+            distractors=[s for s in SHAPES if s != target["shape"]],
+            tools=["layout", "query"],
+            program=[{"op": "shapes"}, {"op": "find", "text": target["number"]}, {"op": "shape"}],
+            **common,
+        )
+    q = phrase(
+        rng,
+        ["What color is the shape above the number {n}?", "What is the color of the shape above {n}?"],
+        n=target["number"],
+    )
+    return Question(
+        id=qid,
+        question=q,
+        answer=target["colour"],
+        steps=3,
+        distractors=[c for c in SHAPE_COLOURS if c != target["colour"]],
+        tools=["layout", "attributes"],
+        program=[{"op": "shapes"}, {"op": "find", "text": target["number"]}, {"op": "colour"}],
+        **common,
+    )

@@ -1,5 +1,6 @@
 """Photos: collages of packaged photos with numbers under them, and scenes of pasted object
 photos for counting and presence questions (ground truth known by construction)."""
+
 from __future__ import annotations
 
 import random
@@ -13,8 +14,11 @@ from mmagent.evals.synthetic.common import phrase, save
 
 # The detector's COCO class each photo shows; bus.jpg shows people too (never asked about then).
 PANEL_PHOTOS = {"cat": "chelsea", "cup": "coffee", "person": "astronaut", "bus": "bus.jpg"}
-LAYOUTS = {"row3": (1, 3, ["left", "middle", "right"]), "row2": (1, 2, ["left", "right"]),
-           "grid": (2, 2, ["top-left", "top-right", "bottom-left", "bottom-right"])}
+LAYOUTS = {
+    "row3": (1, 3, ["left", "middle", "right"]),
+    "row2": (1, 2, ["left", "right"]),
+    "grid": (2, 2, ["top-left", "top-right", "bottom-left", "bottom-right"]),
+}
 
 
 def _photo(src: str) -> Image.Image:
@@ -40,20 +44,58 @@ def collage_question(rng: random.Random, qid: str, out_dir: Path) -> Question:
     askable = [k for k, t in enumerate(things) if not (t == "person" and "bus" in things)]
     k = rng.choice(askable)
     if rng.random() < 0.5:
-        q = phrase(rng, ["What number is under the {t}?", "Which number is written below the {t}?",
-                         "What is the number under the picture of the {t}?"], t=things[k])
-        return Question(id=qid, question=q, images=[path], answer=str(numbers[k]), family="collage", steps=3,
-                        tools=["detect", "ocr", "layout"], meta={"layout": layout},
-                        distractors=[str(n) for i, n in enumerate(numbers) if i != k],
-                        program=[{"op": "detect"}, {"op": "ocr"}, {"op": "layout", "view": "panels"},
-                                 {"op": "find", "objects": things[k]}, {"op": "text"}])
-    q = phrase(rng, ["Which panel shows the {t}: {opts}?", "Where is the {t}: {opts}?"], t=things[k],
-               opts=", ".join(names[:-1]) + " or " + names[-1])
-    return Question(id=qid, question=q, images=[path], answer=names[k], metric="choice", choices=names,
-                    answer_type="choice", family="collage", steps=2, tools=["detect", "layout"],
-                    meta={"layout": layout},
-                    program=[{"op": "detect"}, {"op": "layout", "view": "panels"}, {"op": "find", "objects": things[k]},
-                             {"op": "position"}])
+        q = phrase(
+            rng,
+            [
+                "What number is under the {t}?",
+                "Which number is written below the {t}?",
+                "What is the number under the picture of the {t}?",
+            ],
+            t=things[k],
+        )
+        return Question(
+            id=qid,
+            question=q,
+            images=[path],
+            answer=str(numbers[k]),
+            family="collage",
+            steps=3,
+            tools=["detect", "ocr", "layout"],
+            meta={"layout": layout},
+            distractors=[str(n) for i, n in enumerate(numbers) if i != k],
+            program=[
+                {"op": "detect"},
+                {"op": "ocr"},
+                {"op": "layout", "view": "panels"},
+                {"op": "find", "objects": things[k]},
+                {"op": "text"},
+            ],
+        )
+    q = phrase(
+        rng,
+        ["Which panel shows the {t}: {opts}?", "Where is the {t}: {opts}?"],
+        t=things[k],
+        opts=", ".join(names[:-1]) + " or " + names[-1],
+    )
+    return Question(
+        id=qid,
+        question=q,
+        images=[path],
+        answer=names[k],
+        metric="choice",
+        choices=names,
+        answer_type="choice",
+        family="collage",
+        steps=2,
+        tools=["detect", "layout"],
+        meta={"layout": layout},
+        program=[
+            {"op": "detect"},
+            {"op": "layout", "view": "panels"},
+            {"op": "find", "objects": things[k]},
+            {"op": "position"},
+        ],
+    )
 
 
 def _scene(rng: random.Random, counts: dict[str, int]) -> Image.Image:
@@ -98,11 +140,24 @@ def count_question(rng: random.Random, qid: str, out_dir: Path) -> Question:
     counts[target] = rng.randint(1, 4)
     img = _place(rng, counts)
     path = save(img, out_dir, qid)
-    q = phrase(rng, ["How many {n} are in the picture?", "How many {n} can you see?", "How many {n} are there?"],
-               n=NOUNS[target])
-    return Question(id=qid, question=q, images=[path], answer=counts[target], metric="numeric", answer_type="count",
-                    family="counts", steps=2, tools=["detect", "query"], meta={"counts": counts},
-                    program=[{"op": "detect"}, {"op": "count", "class": target}])
+    q = phrase(
+        rng,
+        ["How many {n} are in the picture?", "How many {n} can you see?", "How many {n} are there?"],
+        n=NOUNS[target],
+    )
+    return Question(
+        id=qid,
+        question=q,
+        images=[path],
+        answer=counts[target],
+        metric="numeric",
+        answer_type="count",
+        family="counts",
+        steps=2,
+        tools=["detect", "query"],
+        meta={"counts": counts},
+        program=[{"op": "detect"}, {"op": "count", "class": target}],
+    )
 
 
 ABSENT = ["dog", "car", "bicycle", "horse", "bird", "bottle", "chair", "laptop"]
@@ -120,8 +175,23 @@ def presence_question(rng: random.Random, qid: str, out_dir: Path) -> Question:
     else:
         thing, answer = rng.choice([c for c in list(OBJECT_SOURCES) + ABSENT if c not in present]), "no"
     article = "an" if thing[0] in "aeiou" else "a"
-    q = phrase(rng, ["Is there {a} {t} in the picture?", "Does the image show {a} {t}?", "Can you see {a} {t}?"],
-               a=article, t=thing)
-    return Question(id=qid, question=q, images=[path], answer=answer, metric="choice", choices=["yes", "no"],
-                    answer_type="yes/no", family="presence", steps=2, tools=["detect", "query"],
-                    meta={"counts": counts}, program=[{"op": "detect"}, {"op": "exists", "class": thing}])
+    q = phrase(
+        rng,
+        ["Is there {a} {t} in the picture?", "Does the image show {a} {t}?", "Can you see {a} {t}?"],
+        a=article,
+        t=thing,
+    )
+    return Question(
+        id=qid,
+        question=q,
+        images=[path],
+        answer=answer,
+        metric="choice",
+        choices=["yes", "no"],
+        answer_type="yes/no",
+        family="presence",
+        steps=2,
+        tools=["detect", "query"],
+        meta={"counts": counts},
+        program=[{"op": "detect"}, {"op": "exists", "class": thing}],
+    )

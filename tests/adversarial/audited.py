@@ -2,6 +2,7 @@
 recording every file it opens and every process it starts, and its peak resident memory,
 written as JSON lines to $MMAGENT_AUDIT_LOG at exit. Native libraries (llama.cpp, ONNX Runtime) open their own files
 below Python and are not seen; every file a tool or planner opens goes through Python."""
+
 from __future__ import annotations
 
 import atexit
@@ -14,7 +15,11 @@ _events: list[dict[str, object]] = []
 
 def _hook(event: str, args: tuple) -> None:
     if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
-        mode = args[1] if isinstance(args[1], str) else ("w" if (args[2] or 0) & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) else "r")
+        mode = (
+            args[1]
+            if isinstance(args[1], str)
+            else ("w" if (args[2] or 0) & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) else "r")
+        )
         _events.append({"event": "open", "path": os.fsdecode(args[0]), "mode": mode})
     elif event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn"):
         _events.append({"event": event, "args": repr(args)[:300]})

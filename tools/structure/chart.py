@@ -3,10 +3,11 @@ starting from one axis line (horizontal). Each bar's category is the text next t
 its value is the number printed at its end, or else read off the value axis: tick labels
 (numbers beside the axis) calibrate pixels to values by a least-squares line. Tick labels
 and value labels are how values are read, never data rows themselves."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -58,8 +59,8 @@ def _bar_boxes(arr: np.ndarray, text_boxes: list[Box]) -> list[_Solid]:
             continue  # a bold glyph, thick enough to pass for a small bar
         # its length down the middle, counting pixels past half the bar's contrast with the page
         # (blur and JPEG smear edges by a pixel or two, a unit on a fine axis)
-        mask = labels[y:y + bh, x:x + bw] == i
-        colour = np.median(arr[y:y + bh, x:x + bw][mask], axis=0)
+        mask = labels[y : y + bh, x : x + bw] == i
+        colour = np.median(arr[y : y + bh, x : x + bw][mask], axis=0)
         half = 0.5 * float(np.abs(colour - bg).sum())
         pad = k  # the component was shrunk by the opening; look a little beyond it
         ya, yb, xa, xb = max(0, y - pad), min(h, y + bh + pad), max(0, x - pad), min(w, x + bw + pad)
@@ -87,7 +88,7 @@ def _tick_marks(arr: np.ndarray, strip: Box, vertical_axis: bool) -> list[float]
 
     x1, y1, x2, y2 = (int(round(v)) for v in strip)
     x1, y1 = max(0, x1), max(0, y1)
-    crop = arr[y1:max(y1, y2), x1:max(x1, x2)]
+    crop = arr[y1 : max(y1, y2), x1 : max(x1, x2)]
     if crop.size == 0:
         return []
     bg = border_colour(arr)
@@ -125,8 +126,9 @@ def _snap(position: float, marks: list[float], tolerance: float) -> float:
     return min(near, key=lambda m: abs(m - position)) if near else position
 
 
-def _refine(cal: tuple[float, float, int] | None, marks: list[float], ticks: list[tuple[float, float]]
-            ) -> tuple[float, float, int] | None:
+def _refine(
+    cal: tuple[float, float, int] | None, marks: list[float], ticks: list[tuple[float, float]]
+) -> tuple[float, float, int] | None:
     """Sharpen a calibration with the tick marks' spacing: marks are pixel-exact and evenly
     spaced, label boxes are off by a pixel or two (a unit at the far end of the axis)."""
     if cal is None or len(marks) < 3 or len(ticks) < 2:
@@ -143,8 +145,9 @@ def _refine(cal: tuple[float, float, int] | None, marks: list[float], ticks: lis
     return slope, intercept, decimals
 
 
-def _axis(labels: list[tuple[float, float]], marks: list[float], tolerances: list[float]
-          ) -> tuple[tuple[float, float, int] | None, list[tuple[float, float]]]:
+def _axis(
+    labels: list[tuple[float, float]], marks: list[float], tolerances: list[float]
+) -> tuple[tuple[float, float, int] | None, list[tuple[float, float]]]:
     """Calibration from tick labels at their OCR centres or snapped to the tick marks, whichever
     lies straighter (a blurred tick can be missed and a digit's stroke taken for one)."""
     snapped = [(_snap(px, marks, tol), v) for (px, v), tol in zip(labels, tolerances)]
@@ -190,8 +193,11 @@ def _pieces(p: Phrase, runs: list[str]) -> list[Phrase]:
     x0, width = p.box[0], p.box[2] - p.box[0]
     for text in runs:
         a, b = pos, pos + len(text)
-        out.append(Phrase(text, (x0 + width * a / len(p.text), p.box[1], x0 + width * b / len(p.text), p.box[3]),
-                          p.score, p.line))
+        out.append(
+            Phrase(
+                text, (x0 + width * a / len(p.text), p.box[1], x0 + width * b / len(p.text), p.box[3]), p.score, p.line
+            )
+        )
         pos = b + 1
     return out
 
@@ -220,8 +226,12 @@ def split_across(phrases: list[Phrase], bars: list[Box], vertical: bool) -> list
     when the phrase spans several bars."""
     out = []
     for p in phrases:
-        spanned = [b for b in bars if (overlap_1d(b[0], b[2], p.box[0], p.box[2]) if vertical
-                                       else overlap_1d(b[1], b[3], p.box[1], p.box[3])) > 0]
+        spanned = [
+            b
+            for b in bars
+            if (overlap_1d(b[0], b[2], p.box[0], p.box[2]) if vertical else overlap_1d(b[1], b[3], p.box[1], p.box[3]))
+            > 0
+        ]
         tokens = p.text.split()
         out += _pieces(p, tokens) if vertical and len(spanned) >= 2 and len(tokens) >= 2 else [p]
     return out
@@ -258,7 +268,6 @@ def parse_chart(arr: np.ndarray, phrases: list[Phrase], reread: Callable[[Box], 
     numbers = [(p, parse_tick(p.text)) for p in phrases]
     words = [p for p, v in numbers if v is None]
     nums = [(p, val) for p, val in numbers if val is not None]
-    base = max(b[3] for b in bars) if v else min(b[0] for b in bars)
     # tick labels: numbers outside the bars' span, beside the value axis
     if v:
         left = min(b[0] for b in bars)
@@ -282,8 +291,10 @@ def parse_chart(arr: np.ndarray, phrases: list[Phrase], reread: Callable[[Box], 
         values = sorted({val for _, val in points})
         step = float(np.median(np.diff(values)))  # the origin may have no label of its own
         base_value = values[0] + step * round((at_base - values[0]) / step)
-    found = [(b, _category(b, words, v), _value_label(b, [(p, val) for p, val in nums if id(p) not in tick_ids], v))
-             for b in bars]
+    found = [
+        (b, _category(b, words, v), _value_label(b, [(p, val) for p, val in nums if id(p) not in tick_ids], v))
+        for b in bars
+    ]
     printed = sum(1 for _, _, lab in found if lab is not None) > len(bars) / 2
     if sum(1 for _, cat, _ in found if cat is not None) < max(2, len(bars) / 2):
         return None  # most bars must be named by what OCR read; zooming in only fills gaps

@@ -2,6 +2,7 @@
 region's dominant colours are the names most of its pixels carry. The background is left
 out by the caller's mask (a rendered shape's blob, or GrabCut's foreground for a box on a
 photo: see `foreground_in_box`)."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -23,8 +24,19 @@ PALETTE: dict[str, list[tuple[int, int, int]]] = {
     "gray": [(128, 128, 128), (90, 90, 90), (175, 175, 175)],
 }
 COLOUR_NAMES = tuple(PALETTE)
-_SYNONYMS = {"grey": "gray", "violet": "purple", "magenta": "pink", "gold": "yellow", "golden": "yellow",
-             "navy": "blue", "cyan": "blue", "teal": "blue", "tan": "brown", "beige": "brown", "silver": "gray"}
+_SYNONYMS = {
+    "grey": "gray",
+    "violet": "purple",
+    "magenta": "pink",
+    "gold": "yellow",
+    "golden": "yellow",
+    "navy": "blue",
+    "cyan": "blue",
+    "teal": "blue",
+    "tan": "brown",
+    "beige": "brown",
+    "silver": "gray",
+}
 
 
 def colour_word(word: str) -> str | None:
@@ -58,8 +70,9 @@ def name_pixels(rgb: np.ndarray) -> list[str]:
     return [names[i] for i in dist.argmin(axis=1)]
 
 
-def dominant_colours(rgb: np.ndarray, max_pixels: int = 4000, min_share: float = 0.15,
-                     seed: int = 0) -> list[tuple[str, float]]:
+def dominant_colours(
+    rgb: np.ndarray, max_pixels: int = 4000, min_share: float = 0.15, seed: int = 0
+) -> list[tuple[str, float]]:
     """(name, share of pixels) for the colours that cover at least `min_share` of the pixels,
     most common first. `rgb`: N x 3 pixels of the region (background already excluded)."""
     if len(rgb) == 0:
@@ -78,8 +91,9 @@ def border_colour(arr: np.ndarray) -> np.ndarray:
     """The background colour of an image: the median of its outer 2 % border of pixels."""
     h, w = arr.shape[:2]
     k = max(1, int(0.02 * min(h, w)))
-    border = np.concatenate([arr[:k].reshape(-1, 3), arr[-k:].reshape(-1, 3),
-                             arr[:, :k].reshape(-1, 3), arr[:, -k:].reshape(-1, 3)])
+    border = np.concatenate(
+        [arr[:k].reshape(-1, 3), arr[-k:].reshape(-1, 3), arr[:, :k].reshape(-1, 3), arr[:, -k:].reshape(-1, 3)]
+    )
     return np.median(border, axis=0)
 
 

@@ -5,6 +5,7 @@ value is typed as a number when it is one, else kept as printed.
 >>> parse_fields([OcrLine("PLATE: KXT4821", (0, 0, 100, 20), 0.9), OcrLine("12:30 TABLE 4", (0, 30, 90, 50), 0.9)])
 [Field(key='PLATE', value='KXT4821', box=(0, 0, 100, 20))]
 """
+
 from __future__ import annotations
 
 import re
@@ -33,6 +34,13 @@ def parse_fields(lines: list[OcrLine] | tuple[OcrLine, ...]) -> list[Field]:
             continue
         value = m.group(2)
         number = parse_number(value)
-        out.append(Field(m.group(1).strip(), number if number is not None and value.strip("$€£ ") and
-                         re.fullmatch(r"[-+$€£\s\d.,%]+", value) else value, ln.box))
+        out.append(
+            Field(
+                m.group(1).strip(),
+                number
+                if number is not None and value.strip("$€£ ") and re.fullmatch(r"[-+$€£\s\d.,%]+", value)
+                else value,
+                ln.box,
+            )
+        )
     return out

@@ -5,9 +5,10 @@
 the one a position word means: "the sign at the top" is the topmost of the boxes in the top
 row of the grid (or of all boxes, when none is there).
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 Box = tuple[float, float, float, float]
 

@@ -3,6 +3,7 @@
 OCR lines join everything at one height ("North  South  East" under a bar chart, or two
 signs side by side), while the structure parsers need the separate pieces: a phrase ends
 where the gap to the next segment is wider than about one character height."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,8 +26,9 @@ class Phrase:
         return self.box[3] - self.box[1]
 
 
-def phrases_of(lines: tuple[OcrLine, ...] | list[OcrLine], gap: float = GAP,
-               image_height: float | None = None) -> list[Phrase]:
+def phrases_of(
+    lines: tuple[OcrLine, ...] | list[OcrLine], gap: float = GAP, image_height: float | None = None
+) -> list[Phrase]:
     """Phrases in reading order, without what OCR reads into pictures: symbol-only reads ("■"
     off a drawn diamond), and a few characters in a box far too big for them ("8" across a
     photo of a cup: wider than 2.5 heights a character, or taller than a fifth of the image)."""

@@ -3,6 +3,7 @@
 TOTAL / SUBTOTAL / TAX / ... are document fields, not items; lines without an amount (store
 name, address, date, "Receipt #4821", footer) are not items either. Amounts are what the
 line prints last with two decimals ("$21.55", "21.55")."""
+
 from __future__ import annotations
 
 import re
@@ -48,7 +49,7 @@ def split_amount(text: str) -> tuple[str, float] | None:
     if not matches:
         return None
     m = matches[-1]
-    if text[m.end():].strip(" .*") not in ("", "A", "B", "T", "E", "F", "N"):  # tax-code letters after prices
+    if text[m.end() :].strip(" .*") not in ("", "A", "B", "T", "E", "F", "N"):  # tax-code letters after prices
         return None
     label = _LEADER.sub("", text[: m.start()]).strip()
     label = re.sub(AMOUNT, "", label).strip()  # "2 @ 1.50" unit prices are not part of the name

@@ -4,6 +4,7 @@ The background is the border's median colour; every pixel clearly unlike it is f
 Connected components of the foreground, with text boxes (OCR) left out, are the regions: a
 region of one flat colour is a shape (named by `shape.shape_name`, coloured by
 `colour.dominant_colours`), a large textured region is a photo panel (a collage, a grid)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mmagent.tools.structure.colour import border_colour, dominant_colours
-from mmagent.tools.structure.geometry import Box, intersection, area
+from mmagent.tools.structure.geometry import Box, area, intersection
 from mmagent.tools.structure.shape import shape_name
 
 FG_DISTANCE = 40  # summed |RGB difference| from the background that counts as foreground
@@ -38,7 +39,7 @@ def regions(arr: np.ndarray, text_boxes: list[Box], min_area_frac: float = 0.002
     fg = foreground(arr).astype(np.uint8)
     for b in text_boxes:  # text is data read by OCR, not a region
         x1, y1, x2, y2 = (int(round(v)) for v in b)
-        fg[max(0, y1 - 2):y2 + 2, max(0, x1 - 2):x2 + 2] = 0
+        fg[max(0, y1 - 2) : y2 + 2, max(0, x1 - 2) : x2 + 2] = 0
     fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
     out = []
@@ -46,8 +47,8 @@ def regions(arr: np.ndarray, text_boxes: list[Box], min_area_frac: float = 0.002
         x, y, bw, bh, a = stats[k]
         if a < min_area_frac * h * w or bw < 8 or bh < 8:
             continue
-        mask = labels[y:y + bh, x:x + bw] == k
-        pixels = arr[y:y + bh, x:x + bw][mask]
+        mask = labels[y : y + bh, x : x + bw] == k
+        pixels = arr[y : y + bh, x : x + bw][mask]
         spread = float(np.median(np.abs(pixels.astype(np.int16) - np.median(pixels, axis=0)).sum(axis=1)))
         out.append(Region((float(x), float(y), float(x + bw), float(y + bh)), int(a), mask, flat=spread < 30))
     return sorted(out, key=lambda r: -r.area)
@@ -69,7 +70,7 @@ def find_shapes(arr: np.ndarray, text_boxes: list[Box]) -> list[Shape]:
         if not r.flat:
             continue
         x1, y1 = int(r.box[0]), int(r.box[1])
-        pixels = arr[y1:y1 + r.mask.shape[0], x1:x1 + r.mask.shape[1]][r.mask]
+        pixels = arr[y1 : y1 + r.mask.shape[0], x1 : x1 + r.mask.shape[1]][r.mask]
         colours = dominant_colours(pixels)
         out.append(Shape(r.box, shape_name(r.mask), colours[0][0], colours, r.area))
     return out
@@ -84,7 +85,7 @@ def find_panels(arr: np.ndarray, text_boxes: list[Box], min_area_frac: float = 0
     fg = foreground(arr).astype(np.uint8)
     for b in text_boxes:
         x1, y1, x2, y2 = (int(round(v)) for v in b)
-        fg[max(0, y1 - 2):y2 + 2, max(0, x1 - 2):x2 + 2] = 0
+        fg[max(0, y1 - 2) : y2 + 2, max(0, x1 - 2) : x2 + 2] = 0
     # close small gaps inside a photo (white patches that touch its edge) so it is one region
     k = max(3, int(0.01 * min(h, w)))
     fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
@@ -94,7 +95,7 @@ def find_panels(arr: np.ndarray, text_boxes: list[Box], min_area_frac: float = 0
         x, y, bw, bh, a = stats[i]
         if bw * bh < min_area_frac * h * w or min(bw, bh) < 0.08 * min(h, w):
             continue
-        pixels = arr[y:y + bh, x:x + bw][labels[y:y + bh, x:x + bw] == i]
+        pixels = arr[y : y + bh, x : x + bw][labels[y : y + bh, x : x + bw] == i]
         spread = float(np.median(np.abs(pixels.astype(np.int16) - np.median(pixels, axis=0)).sum(axis=1)))
         if spread < 30:
             continue  # flat colour: a drawn shape or a bar, not a photo

@@ -1,13 +1,25 @@
 """Shape names from a binary mask: OpenCV contour, polygon approximation, circularity and
 solidity (area / convex hull area: a star is far from convex)."""
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
-SHAPE_NAMES = ("circle", "ellipse", "triangle", "square", "rectangle", "diamond", "pentagon", "hexagon", "star",
-               "cross", "arrow")
+SHAPE_NAMES = (
+    "circle",
+    "ellipse",
+    "triangle",
+    "square",
+    "rectangle",
+    "diamond",
+    "pentagon",
+    "hexagon",
+    "star",
+    "cross",
+    "arrow",
+)
 
 
 def shape_name(mask: np.ndarray) -> str:
@@ -24,7 +36,7 @@ def shape_name(mask: np.ndarray) -> str:
         return "unknown"
     hull_area = cv2.contourArea(cv2.convexHull(c))
     solidity = area / hull_area if hull_area else 0.0
-    circularity = 4 * math.pi * area / perimeter ** 2
+    circularity = 4 * math.pi * area / perimeter**2
     approx = cv2.approxPolyDP(c, 0.03 * perimeter, True)
     vertices = len(approx)
     (_, _), (rw, rh), angle = cv2.minAreaRect(c)

@@ -4,6 +4,7 @@ Cells are OCR phrases; a row is one OCR line. The longest run of consecutive lin
 the same number (>= 2) of cells, each cell over the same column band, is the table; its first
 line is the header when its cells are words and some column below holds numbers. Receipt
 lines (a name and a price) align too, but have no header, so they stay key-value rows."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,8 +41,9 @@ def _aligned(a: list[Phrase], b: list[Phrase]) -> bool:
         if overlap_1d(ca.box[0], ca.box[2], cb.box[0], cb.box[2]) <= 0:
             return False
         for j, other in enumerate(a):
-            if j != k and overlap_1d(other.box[0], other.box[2], cb.box[0], cb.box[2]) > \
-                    overlap_1d(ca.box[0], ca.box[2], cb.box[0], cb.box[2]):
+            if j != k and overlap_1d(other.box[0], other.box[2], cb.box[0], cb.box[2]) > overlap_1d(
+                ca.box[0], ca.box[2], cb.box[0], cb.box[2]
+            ):
                 return False
     return True
 
@@ -50,7 +52,7 @@ def parse_table(phrases: list[Phrase], segments: list[Phrase] | None = None) -> 
     """The table among the phrases; with `segments` (the OCR's own boxes, one cell each) also
     tried, for columns set closer than the phrase gap ("Age  Score"); the larger table wins."""
     found = [t for t in (_parse(phrases), _parse(segments) if segments else None) if t is not None]
-    return max(found, key=lambda t: (len(t.rows) * len(t.header))) if found else None
+    return max(found, key=lambda t: len(t.rows) * len(t.header)) if found else None
 
 
 def _parse(phrases: list[Phrase]) -> Table | None:
@@ -64,7 +66,7 @@ def _parse(phrases: list[Phrase]) -> Table | None:
             start = i
     if best is None:
         return None
-    run = lines[best[0]:best[1]]
+    run = lines[best[0] : best[1]]
     head, body = run[0], run[1:]
     head_numbers = [parse_number(c.text) is not None for c in head]
     # a column is numeric when most of its cells are numbers (an OCR slip leaves one empty)
@@ -72,6 +74,10 @@ def _parse(phrases: list[Phrase]) -> Table | None:
     if any(head_numbers) or not any(numeric):
         return None  # no header naming the columns: key-value rows (a receipt), not a table
     rows = [[parse_number(c.text) if numeric[k] else c.text for k, c in enumerate(r)] for r in body]
-    return Table(header=[c.text for c in head], rows=rows,  # type: ignore[misc]
-                 row_boxes=[union([c.box for c in r]) for r in body],
-                 header_box=union([c.box for c in head]), numeric=numeric)
+    return Table(
+        header=[c.text for c in head],
+        rows=rows,  # type: ignore[misc]
+        row_boxes=[union([c.box for c in r]) for r in body],
+        header_box=union([c.box for c in head]),
+        numeric=numeric,
+    )

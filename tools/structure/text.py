@@ -3,13 +3,16 @@
 OCR misreads a letter here and there ("Yogurt" -> "Yogut", "Oslo" -> "OISO"), so a name in a
 question is matched to a name read off the image by similarity of normalised words, not by
 equality; numbers are parsed from what is printed ("$1,204.50", "45%", "12")."""
+
 from __future__ import annotations
 
 import re
 from difflib import SequenceMatcher
 
-NUMBER = re.compile(r"(?<![\w.])[-+]?[$€£]?\s?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?(?![\w])|"
-                    r"(?<![\w.])[-+]?[$€£]?\s?\d+(?:\.\d+)?%?(?![\w])")
+NUMBER = re.compile(
+    r"(?<![\w.])[-+]?[$€£]?\s?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?(?![\w])|"
+    r"(?<![\w.])[-+]?[$€£]?\s?\d+(?:\.\d+)?%?(?![\w])"
+)
 # A money amount: two decimals, optionally a currency sign (receipts print prices this way).
 AMOUNT = re.compile(r"[-]?[$€£]?\s?\d{1,3}(?:,\d{3})*\.\d{2}\b|[-]?[$€£]?\s?\d+\.\d{2}\b")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -58,8 +61,14 @@ def _word_match(label_word: str, question_words: list[str]) -> float:
     if len(label_word) < 3 or label_word.isdigit():
         return 0.0  # very short words and numbers must match exactly ("Kof" read for "Kofi" may not)
     # OCR slips a letter inside a word, rarely the first: "Rice" is not a misread "price"
-    best = max((SequenceMatcher(None, label_word, q).ratio() for q in question_words
-                if abs(len(q) - len(label_word)) <= 3 and q[:1] == label_word[:1]), default=0.0)
+    best = max(
+        (
+            SequenceMatcher(None, label_word, q).ratio()
+            for q in question_words
+            if abs(len(q) - len(label_word)) <= 3 and q[:1] == label_word[:1]
+        ),
+        default=0.0,
+    )
     # singular / plural: "buses" names "bus"
     if any(q.rstrip("s").rstrip("e") == label_word.rstrip("s").rstrip("e") for q in question_words):
         best = max(best, 0.95)
@@ -94,5 +103,6 @@ def mentioned(labels: list[str], question: str, threshold: float = 0.8) -> list[
     found.sort()
     idx = [i for _, i in found]
     longer = [set(words(labels[i])) for i in idx]
-    return [i for k, i in enumerate(idx)
-            if not any(j != k and set(words(labels[i])) < longer[j] for j in range(len(idx)))]
+    return [
+        i for k, i in enumerate(idx) if not any(j != k and set(words(labels[i])) < longer[j] for j in range(len(idx)))
+    ]
