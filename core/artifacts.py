@@ -7,6 +7,7 @@ UnknownArtifactError, whose message goes back to the model instead of crashing t
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
@@ -15,6 +16,9 @@ import numpy as np
 from PIL import Image
 
 from mmagent.core.errors import ToolError, UnknownArtifactError
+
+# An artifact id as ArtifactStore mints them: a type prefix and a number (img-1, det-2, mask-7).
+ARTIFACT_ID = re.compile(r"\b[a-z]{3,4}-\d+\b")
 
 Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in pixels of the referenced image
 

@@ -174,7 +174,7 @@ def load_settings(**overrides: Any) -> Settings:
     """Build settings, turning validation problems into one readable ConfigError."""
     from pydantic import ValidationError
 
-    from mmagent.core.errors import ConfigError
+    from mmagent.core.errors import ConfigError, validation_problems
 
     toml = _default_config_file()
     if toml is not None and not toml.is_file():
@@ -182,7 +182,6 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"invalid mmagent configuration: {problems}") from None
+        raise ConfigError(f"invalid mmagent configuration: {validation_problems(exc)}") from None
     except Exception as exc:  # malformed TOML
         raise ConfigError(f"could not read the mmagent configuration: {exc}") from None

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class MMAgentError(Exception):
     """Base class: the message is complete and readable; no traceback needed."""
@@ -56,3 +61,16 @@ class BackendUnavailableError(MMAgentError):
 
 class RunCancelled(MMAgentError):
     """The user stopped the run (UI stop button); raised at the next tool or model call."""
+
+
+def validation_problems(exc: ValidationError, limit: int | None = None, unnamed: str = "", quote: bool = False) -> str:
+    """A pydantic ValidationError as one readable line: "field.path: message; ...".
+
+    validation_problems(err)  # "planner_kind: Value error, unknown planner 'x'; ..."
+    """
+
+    def where(e: dict) -> str:
+        path = ".".join(str(p) for p in e["loc"]) or unnamed
+        return f"field '{path}'" if quote else path
+
+    return "; ".join(f"{where(e)}: {e['msg']}" for e in exc.errors()[:limit])

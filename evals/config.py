@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from mmagent.core.errors import UserInputError
+from mmagent.core.errors import UserInputError, validation_problems
 
 
 class DataConfig(BaseModel):
@@ -63,5 +63,4 @@ def load_config(path: str | Path) -> EvalConfig:
     try:
         return EvalConfig.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise UserInputError(f"{p}: {problems}") from None
+        raise UserInputError(f"{p}: {validation_problems(exc)}") from None

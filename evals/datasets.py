@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from mmagent.core.errors import UserInputError
+from mmagent.core.errors import UserInputError, validation_problems
 from mmagent.evals.adapters.common import iter_jsonl
 from mmagent.evals.config import EvalConfig
 from mmagent.evals.schema import Question
@@ -40,8 +40,7 @@ def read_jsonl(path: Path, image_root: str | None) -> list[Question]:
         try:
             q = Question.model_validate(record)
         except ValidationError as exc:
-            e = exc.errors()[0]
-            raise UserInputError(f"{path} line {n}: field '{'.'.join(map(str, e['loc']))}': {e['msg']}") from None
+            raise UserInputError(f"{path} line {n}: {validation_problems(exc, limit=1, quote=True)}") from None
         if image_root:
             q.images = [str(Path(image_root) / p) for p in q.images]
         out.append(q)

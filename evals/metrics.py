@@ -8,6 +8,8 @@ import re
 from itertools import combinations
 from typing import Any
 
+from mmagent.tools.structure.text import LOOSE_NUMBER
+
 # From the official VQA evaluation script (vqaEval.py).
 _CONTRACTIONS = {
     "aint": "ain't",
@@ -167,11 +169,8 @@ def anls(prediction: str, gold_answers: list[str], threshold: float = 0.5) -> fl
     return best
 
 
-_NUM = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
-
-
 def numbers_in(text: str) -> list[float]:
-    return [float(n.replace(",", "")) for n in _NUM.findall(str(text))]
+    return [float(n.replace(",", "")) for n in LOOSE_NUMBER.findall(str(text))]
 
 
 def numeric_match(prediction: str, gold: float, rel_tol: float = 1e-6) -> float:

@@ -19,42 +19,29 @@ from mmagent.evals.schema import Question
 AnswerFn = Callable[[Question], dict[str, Any]]
 
 
-def read_results(results: Path) -> list[dict[str, Any]]:
-    """The recorded rows of a results file; a torn line (a run killed mid-write) is skipped."""
-    rows = []
-    for line in results.read_text().splitlines() if results.is_file() else []:
+def read_results(results: Path, drop_torn: bool = False) -> list[dict[str, Any]]:
+    """The recorded rows of a results file. A torn line (a run killed mid-write) is skipped;
+    `drop_torn` also rewrites the file without it, before a resumed run appends to it."""
+    lines = results.read_text().splitlines() if results.is_file() else []
+    rows, kept = [], []
+    for line in lines:
         try:
             row = json.loads(line)
         except json.JSONDecodeError:
             continue
         if isinstance(row, dict) and "id" in row:
             rows.append(row)
+            kept.append(line)
+    if drop_torn and len(kept) != len(lines):
+        results.write_text("".join(ln + "\n" for ln in kept))
     return rows
-
-
-def finished_ids(results: Path) -> set[str]:
-    """Ids already recorded; a torn last line (killed mid-write) is ignored and rewritten later."""
-    if not results.is_file():
-        return set()
-    ids = set()
-    lines = results.read_text().splitlines()
-    good_lines = []
-    for line in lines:
-        try:
-            ids.add(json.loads(line)["id"])
-            good_lines.append(line)
-        except (json.JSONDecodeError, KeyError):
-            continue
-    if len(good_lines) != len(lines):  # rewrite only when a torn line must go
-        results.write_text("".join(ln + "\n" for ln in good_lines))
-    return ids
 
 
 def run_questions(
     questions: list[Question], answer: AnswerFn, results: Path, workers: int = 1, progress: bool = True
 ) -> dict[str, Any]:
     results.parent.mkdir(parents=True, exist_ok=True)
-    done = finished_ids(results)
+    done = {row["id"] for row in read_results(results, drop_torn=True)}
     todo = [q for q in questions if q.id not in done]
     lock = threading.Lock()
     totals = {"n": 0, "score": 0.0, "errors": 0, "missing_images": 0}

@@ -6,8 +6,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from string import Template
 from typing import TYPE_CHECKING, Any, Protocol
+
+from mmagent.core.prompts import render_prompt, render_system_prompt
 
 if TYPE_CHECKING:
     from mmagent.core.artifacts import ArtifactStore
@@ -19,16 +20,13 @@ PROMPTS = Path(__file__).parent / "prompts"
 
 
 def prompt(name: str, **values: Any) -> str:
-    """Prompt templates live beside the code as files; `$name` placeholders, `$$` for a dollar."""
-    return Template((PROMPTS / name).read_text()).substitute(**values)
+    """A planner prompt template from planners/prompts (core.prompts)."""
+    return render_prompt(PROMPTS / name, **values)
 
 
 def system_prompt(name: str, **values: Any) -> str:
-    """A system prompt: the template, then the rule that image and tool text is data (every
-    system prompt ends with it, so no planner can forget it)."""
-    from mmagent.core.untrusted import UNTRUSTED_RULE
-
-    return prompt(name, **values) + "\n\n" + UNTRUSTED_RULE
+    """A planner system prompt from planners/prompts, ending with the untrusted-text rule."""
+    return render_system_prompt(PROMPTS / name, **values)
 
 
 def as_sentence(text: str) -> str:

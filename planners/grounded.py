@@ -22,10 +22,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from mmagent.core.artifacts import ImageArtifact, OcrArtifact, TextArtifact
+from mmagent.core.artifacts import ARTIFACT_ID, ImageArtifact, OcrArtifact, TextArtifact
 from mmagent.planners.base import RunContext
 from mmagent.tools.ask_image import answer_of
 from mmagent.tools.runner import ToolCallResult
+from mmagent.tools.structure.text import LOOSE_NUMBER
 
 How = Literal["look", "read", "read_below", "count", "find", "calculate", "compute"]
 _WORD = re.compile(r"[a-z0-9]+")
@@ -204,8 +205,7 @@ class GroundedAnswerer:
         return list(r.artifact_ids)
 
 
-_ID = re.compile(r"\b[a-z]{3,4}-\d+(?:#\d+)?")
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+_ID = re.compile(ARTIFACT_ID.pattern + r"(?:#\d+)?")  # an id, or one box of it (det-2#1)
 
 
 def numbers_note(findings: list[Finding], image_names: dict[str, str] | None = None) -> str | None:
@@ -214,7 +214,7 @@ def numbers_note(findings: list[Finding], image_names: dict[str, str] | None = N
     0.5B model called 65.75 larger than 77.15."""
     values = []
     for f in findings:
-        nums = _NUMBER.findall(_ID.sub("", f.answer))
+        nums = LOOSE_NUMBER.findall(_ID.sub("", f.answer))
         if len(nums) == 1:
             where = (image_names or {}).get(f.sub.image, f.sub.image)
             values.append((float(nums[0].replace(",", "")), nums[0], f"{where}, {f.sub.question}"))

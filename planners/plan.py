@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from mmagent.core.artifacts import ARTIFACT_ID
 from mmagent.core.errors import MMAgentError
 
 if TYPE_CHECKING:
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
     from mmagent.tools.runner import ToolRunner
 
 REF = re.compile(r"\$(t\d+)\b")
-ARTIFACT_ID = re.compile(r"^[a-z]{3,4}-\d+$")
 
 
 class Task(BaseModel):
@@ -159,7 +159,7 @@ def task_problems(plan: Plan, runner: ToolRunner, store: ArtifactStore) -> dict[
                         f"{arg} needs a {'/'.join(sorted(kinds))} artifact, but "
                         f"{m.group(1)} ({by_id[m.group(1)].tool}) makes {made}",
                     )
-            elif ARTIFACT_ID.match(value.strip()) and value.strip() not in store:
+            elif ARTIFACT_ID.fullmatch(value.strip()) and value.strip() not in store:
                 add(t.id, f"unknown artifact id '{value}' (known: {store.ids()})")
         placeholder = rename_refs(t.args, {d: "img-0" for d in by_id})
         try:

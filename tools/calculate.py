@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
-from mmagent.core.artifacts import Artifact, ValueArtifact
+from mmagent.core.artifacts import ARTIFACT_ID, Artifact, ValueArtifact
 from mmagent.core.errors import ToolError
 from mmagent.tools.base import ToolContext, ToolOutput, VisionTool
 
@@ -26,7 +26,6 @@ _BINOPS = {
     ast.Pow: operator.pow,
 }
 _FUNCS = {"round": round, "abs": abs, "min": min, "max": max}
-_ARTIFACT_ID = re.compile(r"\b([a-z]{3,4})-(\d+)\b")
 
 
 def _numeric(value: Any, aid: str) -> float:
@@ -104,12 +103,12 @@ class CalculateTool(VisionTool):
         def substitute(m: re.Match[str]) -> str:
             aid = m.group(0)
             art = ctx.store.get(aid, ValueArtifact)
-            name = f"{m.group(1)}_{m.group(2)}"
+            name = aid.replace("-", "_")
             variables[name] = _numeric(art.value, aid)
             inputs.append(aid)
             return name
 
-        result = evaluate(_ARTIFACT_ID.sub(substitute, expr), variables)
+        result = evaluate(ARTIFACT_ID.sub(substitute, expr), variables)
         value: float | int = int(result) if result.is_integer() else round(result, 6)
         art = ctx.new(
             ValueArtifact, inputs=tuple(inputs), params={"expression": expr}, value=value, statement=f"{expr} = {value}"

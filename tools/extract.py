@@ -15,11 +15,12 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from mmagent.core.artifacts import Artifact, OcrArtifact, TableArtifact
-from mmagent.core.untrusted import UNTRUSTED_RULE, data_block
+from mmagent.core.prompts import render_system_prompt
+from mmagent.core.untrusted import data_block
 from mmagent.tools.base import OcrRef, ToolContext, ToolOutput, VisionTool
+from mmagent.tools.structure.text import LOOSE_NUMBER
 
 PROMPTS = Path(__file__).parent / "prompts"
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 _NOT_ITEMS = re.compile(r"\b(sub\s*total|total|tax|vat|change|cash|card|balance|tip|amount due)\b", re.I)
 
 
@@ -49,7 +50,7 @@ class ExtractArgs(BaseModel):
 
 def numbers_in(text: str) -> set[float]:
     out = set()
-    for m in _NUMBER.findall(text):
+    for m in LOOSE_NUMBER.findall(text):
         try:
             out.add(round(float(m.replace(",", "")), 2))
         except ValueError:
@@ -96,7 +97,7 @@ class ExtractTool(VisionTool):
         schema = LineItems if args.kind == "line_items" else KeyValues
         llm = ctx.llm("planner")
         messages = [
-            SystemMessage(content=(PROMPTS / f"extract_{args.kind}.md").read_text() + "\n\n" + UNTRUSTED_RULE),
+            SystemMessage(content=render_system_prompt(PROMPTS / f"extract_{args.kind}.md")),
             HumanMessage(content="Text:\n" + data_block("\n".join(lines))),
         ]
         value, _ = llm.structured(messages, schema, purpose=f"extract {args.kind}")

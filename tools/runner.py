@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from mmagent.core.errors import MMAgentError
+from mmagent.core.errors import MMAgentError, validation_problems
 from mmagent.core.events import ToolCalled, ToolResult
 from mmagent.tools.base import ToolContext, ToolOutput, VisionTool
 
@@ -61,10 +61,7 @@ class ToolRunner:
         try:
             return schema.model_validate(raw_args or {})
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'args'}: {e['msg']}" for e in exc.errors()[:5]
-            )
-            raise MMAgentError(f"bad arguments for {tool_name}: {problems}") from None
+            raise MMAgentError(f"bad arguments for {tool_name}: {validation_problems(exc, 5, 'args')}") from None
 
     def call(self, tool_name: str, raw_args: dict[str, Any], step: str = "") -> ToolCallResult:
         self.emit(ToolCalled(step=step, tool=tool_name, args=raw_args))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mmagent.core.config import Settings
+from mmagent.tools.structure.text import LOOSE_NUMBER
 
 
 @dataclass
@@ -19,7 +20,7 @@ class DemoCase:
 
 
 def _has_number(answer: str, value: float) -> bool:
-    nums = {round(float(n.replace(",", "")), 2) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", answer)}
+    nums = {round(float(n.replace(",", "")), 2) for n in LOOSE_NUMBER.findall(answer)}
     return round(value, 2) in nums
 
 

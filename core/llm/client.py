@@ -18,7 +18,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ValidationError
 
-from mmagent.core.errors import BackendUnavailableError, MMAgentError, StructuredOutputError
+from mmagent.core.errors import BackendUnavailableError, MMAgentError, StructuredOutputError, validation_problems
 from mmagent.core.events import LLMCalled
 
 M = TypeVar("M", bound=BaseModel)
@@ -154,7 +154,7 @@ class LLMClient:
 
 def _short_error(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'reply'}: {e['msg']}" for e in exc.errors()[:5])
+        return validation_problems(exc, limit=5, unnamed="reply")
     return f"not valid JSON ({exc})"
 
 

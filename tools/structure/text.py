@@ -15,6 +15,8 @@ NUMBER = re.compile(
 )
 # A money amount: two decimals, optionally a currency sign (receipts print prices this way).
 AMOUNT = re.compile(r"[-]?[$€£]?\s?\d{1,3}(?:,\d{3})*\.\d{2}\b|[-]?[$€£]?\s?\d+\.\d{2}\b")
+# A number as free text writes it (answers, model replies, VQA golds): thousands commas allowed.
+LOOSE_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 _WORD = re.compile(r"[a-z0-9]+")
 
 
