@@ -92,8 +92,8 @@ class Agent:
             chat, endpoint = self.chat_model(role)
             options = self.settings.role(role).options
             constrained = bool(options.get("structured", True))
-            # Served models see images unless the config says the served model is text-only.
-            vision = bool(options.get("vision", chat._llm_type != "xllamacpp"))
+            declared = self.settings.role(role).vision  # the role's capability, else its model class's
+            vision = declared if declared is not None else getattr(chat, "sees_images", True)
             return LLMClient(role, chat, emit, endpoint=endpoint, constrained=constrained, step=step, vision=vision)
 
         return make

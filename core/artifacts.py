@@ -266,11 +266,15 @@ class MaskArtifact(Artifact):
 
 @dataclass(frozen=True)
 class TextArtifact(Artifact):
+    """Text a model wrote: `text` is its own words; `about` says what it answers, when that is
+    not in the text ("answer about img-1 to 'what colour is the bus?'")."""
+
     prefix: ClassVar[str] = "txt"
     text: str = ""
+    about: str = ""
 
     def summary(self) -> str:
-        return f"{self.id}: {self.text}"
+        return f"{self.id}: {self.about}: {self.text}" if self.about else f"{self.id}: {self.text}"
 
 
 A = TypeVar("A", bound=Artifact)

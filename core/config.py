@@ -30,6 +30,9 @@ class RoleConfig(BaseModel):
     backend: str
     model: str | None = None
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
+    # An LLM role's model sees images in messages; None: what its chat model class declares
+    # (`sees_images`; the embedded llama.cpp text model does not, a served model does).
+    vision: bool | None = None
     options: dict[str, Any] = Field(default_factory=dict)
 
 

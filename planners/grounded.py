@@ -24,7 +24,6 @@ from pydantic import BaseModel, Field
 
 from mmagent.core.artifacts import ARTIFACT_ID, ImageArtifact, OcrArtifact, TextArtifact
 from mmagent.planners.base import RunContext
-from mmagent.tools.ask_image import answer_of
 from mmagent.tools.runner import ToolCallResult
 from mmagent.tools.structure.text import LOOSE_NUMBER
 
@@ -197,7 +196,7 @@ class GroundedAnswerer:
     def _text(self, r: ToolCallResult) -> str:
         art = self.run.store.get(r.primary) if r.primary else None
         if isinstance(art, TextArtifact):
-            return answer_of(art)
+            return art.text
         return r.observation
 
     @staticmethod

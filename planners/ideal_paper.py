@@ -24,7 +24,6 @@ from mmagent.core.errors import MMAgentError
 from mmagent.core.events import Thought
 from mmagent.core.untrusted import data_block
 from mmagent.planners.base import FinalAnswer, RunContext, as_sentence, system_prompt
-from mmagent.tools.ask_image import answer_of
 
 RETRIES = 3  # attempts per call when the reply cannot be parsed
 MAX_SUB_QUESTIONS = 6  # per round; the paper sets none, this bounds the answerer's work
@@ -211,7 +210,7 @@ class IdealPaperPlanner:
                 result = run.runner.call("ask_image", {"image": image_id, "question": question}, step="answerer")
                 if result.ok and result.primary:
                     evidence.append(result.primary)
-                    text = answer_of(run.store.get(result.primary, TextArtifact))
+                    text = run.store.get(result.primary, TextArtifact).text
                 else:
                     text = result.observation
                 parts.append(f"{image_id}: {text}" if len(run.image_ids) > 1 else text)

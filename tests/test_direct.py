@@ -1,6 +1,8 @@
 """`direct`: one reasoning call. Offline it reads the tool-composed scene description; a model
 that sees images gets the images and no tool runs."""
 
+from typing import ClassVar
+
 from mmagent import Agent
 from mmagent.core.config import RoleConfig
 
@@ -8,7 +10,10 @@ from mmagent.core.config import RoleConfig
 def test_offline_direct_answers_from_the_scene_description(settings, scripted, chelsea):
     chat = scripted({"answer": "It is a cat.", "evidence": ["txt-2"]})
     s = settings.model_copy(update={"planner_kind": "direct"})
-    llamacpp_like = type("Embedded", (type(chat),), {"_llm_type": property(lambda self: "xllamacpp")})
+    # a text-only model, as ChatLlamaCpp declares itself
+    llamacpp_like = type(
+        "Embedded", (type(chat),), {"__annotations__": {"sees_images": ClassVar[bool]}, "sees_images": False}
+    )
     chat = llamacpp_like(replies=chat.replies)
     result = Agent(s, chat_models={"planner": chat, "reasoner": chat}).run("What animal?", [chelsea])
     assert result.ok and result.answer == "It is a cat." and [st.tool for st in result.steps] == ["caption"]

@@ -188,7 +188,7 @@ def test_attach_maps_served_models_to_roles(tmp_path, settings_kwargs, health_se
     on_gpu = srv.attach_running_server(settings)
     assert on_gpu.lmm_url == f"{health_server}/v1"
     assert {on_gpu.role(r).backend for r in ("planner", "reasoner", "answerer")} == {"openai"}
-    assert on_gpu.planner.options["vision"] is True
+    assert on_gpu.planner.vision is True
 
 
 def test_backend_choice(monkeypatch):

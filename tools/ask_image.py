@@ -12,15 +12,6 @@ from mmagent.tools.base import ImageRef, ToolContext, ToolOutput, VisionTool
 from mmagent.tools.vlm import no_vlm_reason, run_vlm
 
 
-def answer_record(image_id: str, question: str, answer: str) -> str:
-    return f"answer about {image_id} to '{question}': {answer}"
-
-
-def answer_of(art: TextArtifact) -> str:
-    """The model's own words in an ask_image artifact (its text also names the image and question)."""
-    return art.text.split("': ", 1)[-1] if art.provenance.tool == "ask_image" else art.text
-
-
 class AskImageArgs(BaseModel):
     image: ImageRef = Field(description="image or crop id")
     question: str = Field(description="a short question about that image")
@@ -48,6 +39,7 @@ class AskImageTool(VisionTool):
             inputs=(img.id,),
             params={"question": args.question},
             model=model,
-            text=answer_record(img.id, args.question, text),
+            text=text,
+            about=f"answer about {img.id} to '{args.question}'",
         )
         return ToolOutput(art.summary(), [art])

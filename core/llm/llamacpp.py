@@ -11,7 +11,7 @@ import atexit
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -41,6 +41,9 @@ def server_params(model_path: str, slots: int, ctx_per_slot: int, threads: int, 
 
 class ChatLlamaCpp(BaseChatModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
+    # The packaged GGUFs are text models: images in messages are not sent (a role's `vision`
+    # overrides this for a multimodal GGUF served with its projector).
+    sees_images: ClassVar[bool] = False
 
     model_path: str
     n_ctx: int = 4096

@@ -148,7 +148,7 @@ def attach_running_server(settings: Settings) -> Settings:
     if state is None:
         return settings
     if state.backend == "vllm":
-        served = RoleConfig(backend="openai", model=state.served_model, options={"vision": True})
+        served = RoleConfig(backend="openai", model=state.served_model, vision=True)
         update: dict = {"lmm_url": f"{state.url}/v1", "lmm_model": state.served_model}
         for role in LLM_ROLES:
             if settings.role(role).backend == "llamacpp":
