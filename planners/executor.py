@@ -6,7 +6,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from mmagent.core.events import StepStarted
 from mmagent.planners.base import RunContext
-from mmagent.planners.plan import Plan, rename_refs, topological_order
+from mmagent.planners.tasks import Plan, rename_refs, topological_order
 from mmagent.tools.runner import ToolCallResult
 
 

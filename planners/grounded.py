@@ -144,7 +144,7 @@ class GroundedAnswerer:
 
     def _compute(self, sub: SubQuestion) -> tuple[str, list[str]]:
         from mmagent.planners.choose import choose_program
-        from mmagent.planners.plan_graph import perceive
+        from mmagent.planners.plan import perceive
         from mmagent.planners.programs import candidate_programs
 
         if self._tables is None:

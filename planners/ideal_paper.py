@@ -12,18 +12,24 @@ tool-composed caption; the run says so in its notes, since that is not the paper
 
 from __future__ import annotations
 
+import operator
 import re
 import time
 from collections.abc import Callable
-from typing import Any, TypedDict
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypedDict
 
 from langchain_core.messages import HumanMessage, SystemMessage
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 
 from mmagent.core.artifacts import TextArtifact
 from mmagent.core.errors import MMAgentError
 from mmagent.core.events import Thought
+from mmagent.core.llm.client import LLMClient
 from mmagent.core.untrusted import data_block
 from mmagent.planners.base import FinalAnswer, RunContext, as_sentence, system_prompt
+from mmagent.planners.loop import Budget, caption_images, forced_note
 
 RETRIES = 3  # attempts per call when the reply cannot be parsed
 MAX_SUB_QUESTIONS = 6  # per round; the paper sets none, this bounds the answerer's work
@@ -39,8 +45,8 @@ NO_VLM_NOTE = (
 class PaperState(TypedDict):
     round: int
     caption: str
-    sub_questions: list[list[str]]
-    sub_answers: list[list[str]]
+    sub_questions: Annotated[list[list[str]], operator.add]  # a round's sub-questions are appended
+    sub_answers: Annotated[list[list[str]], operator.add]
     analysis: str
     answer: str | None  # None: not confident (yet)
     error: str
@@ -106,147 +112,162 @@ def retrying(call: Callable[[float], str], parse: Callable[[str], Any], what: st
     raise MMAgentError(f"{what}: unparseable after {RETRIES} attempts ({problem})")
 
 
-def caption_images(run: RunContext) -> tuple[str, list[str]]:
-    """The answerer's caption of each image (offline: the tool-composed scene summary)."""
-    texts, ids = [], []
-    for n, image_id in enumerate(run.image_ids, 1):
-        result = run.runner.call("caption", {"image": image_id}, step=f"caption{n}")
-        if result.ok and result.primary:
-            texts.append(run.store.get(result.primary, TextArtifact).text)
-            ids.append(result.primary)
-        else:
-            texts.append(f"(no caption: {result.observation})")
-    prefix = len(run.image_ids) > 1
-    return " ".join(f"{i}: {t}" if prefix else t for i, t in zip(run.image_ids, texts)), ids
+@dataclass(frozen=True)
+class PaperContext:
+    """What every node of one run uses (LangGraph's run context; the graph is built once)."""
+
+    run: RunContext
+    questioner: LLMClient
+    reasoner: LLMClient
+    budget: Budget
+    vlm: bool  # the answerer is a VLM (ask_image); else the text LLM on the caption
+    evidence: list[str] = field(default_factory=list)  # artifact ids the answers rest on
+
+
+def caption(state: PaperState, runtime: Runtime[PaperContext]) -> dict[str, Any]:
+    text, ids = caption_images(runtime.context.run)
+    runtime.context.evidence.extend(ids)
+    return {"caption": text}
+
+
+def ask(state: PaperState, runtime: Runtime[PaperContext]) -> dict[str, Any]:
+    c, first = runtime.context, state["round"] == 0
+    pairs = None if first else flat_pairs(state)
+    system = system_prompt("ideal_paper/ask_first_system.md" if first else "ideal_paper/ask_more_system.md")
+    user = context_block(c.run, state["caption"], pairs, None if first else state["analysis"])
+
+    def parse(text: str) -> list[str]:
+        subs = parse_sub_questions(text)
+        if not subs:
+            raise ValueError("no 'Sub-question k:' lines")
+        return subs
+
+    try:
+        subs = retrying(
+            lambda t: c.questioner.complete(
+                [SystemMessage(content=system), HumanMessage(content=user)], "questioner", temperature=t
+            ),
+            parse,
+            "questioner",
+        )
+    except MMAgentError as exc:
+        return {"error": str(exc)}
+    c.run.emit(Thought(round=state["round"] + 1, role="questioner", text=" | ".join(subs)))
+    return {"sub_questions": [subs]}
+
+
+def answer(state: PaperState, runtime: Runtime[PaperContext]) -> dict[str, Any]:
+    c = runtime.context
+    return {"sub_answers": [[answer_sub_question(c, q, state["caption"]) for q in state["sub_questions"][-1]]]}
+
+
+def reason(state: PaperState, runtime: Runtime[PaperContext]) -> dict[str, Any]:
+    c = runtime.context
+    final = c.budget.last_round(state["round"])  # the last round's prompt forces a best guess
+    system = system_prompt("ideal_paper/reason_final_system.md" if final else "ideal_paper/reason_system.md")
+    user = context_block(c.run, state["caption"], flat_pairs(state))
+    try:
+        analysis, said = retrying(
+            lambda t: c.reasoner.complete(
+                [SystemMessage(content=system), HumanMessage(content=user)], "reasoner", temperature=t
+            ),
+            lambda text: parse_reasoner(text, c.run.choices, final),
+            "reasoner",
+        )
+    except MMAgentError as exc:
+        return {"error": str(exc), "round": state["round"] + 1}
+    c.run.emit(Thought(round=state["round"] + 1, role="reasoner", text=f"{analysis} -> {said or 'not sure'}"))
+    return {"analysis": analysis, "answer": said, "round": state["round"] + 1}
+
+
+def after_ask(state: PaperState) -> str:
+    return END if state["error"] else "answer"
+
+
+def after_reason(state: PaperState, runtime: Runtime[PaperContext]) -> str:
+    done = state["error"] or state["answer"] is not None or runtime.context.budget.spent(state["round"])
+    return END if done else "ask"
+
+
+def build_graph() -> Any:
+    graph = StateGraph(PaperState, context_schema=PaperContext)
+    for name, node in (("caption", caption), ("ask", ask), ("answer", answer), ("reason", reason)):
+        graph.add_node(name, node)
+    graph.add_edge(START, "caption")
+    graph.add_edge("caption", "ask")
+    graph.add_conditional_edges("ask", after_ask, ["answer", END])
+    graph.add_edge("answer", "reason")
+    graph.add_conditional_edges("reason", after_reason, ["ask", END])
+    return graph.compile()
+
+
+GRAPH = build_graph()
 
 
 class IdealPaperPlanner:
     name = "ideal-paper"
 
     def solve(self, run: RunContext) -> FinalAnswer:
-        from langgraph.graph import END, START, StateGraph
-
-        questioner, reasoner = run.llm("planner"), run.llm("reasoner")
-        limit = run.settings.max_rounds
-        vlm = "ask_image" in run.runner.tools
-        evidence: list[str] = []
-
-        def caption(state: PaperState) -> dict[str, Any]:
-            text, ids = caption_images(run)
-            evidence.extend(ids)
-            return {"caption": text}
-
-        def ask(state: PaperState) -> dict[str, Any]:
-            first = state["round"] == 0
-            pairs = None if first else flat_pairs(state)
-            system = system_prompt("ideal_paper/ask_first_system.md" if first else "ideal_paper/ask_more_system.md")
-            user = context_block(run, state["caption"], pairs, None if first else state["analysis"])
-
-            def parse(text: str) -> list[str]:
-                subs = parse_sub_questions(text)
-                if not subs:
-                    raise ValueError("no 'Sub-question k:' lines")
-                return subs
-
-            try:
-                subs = retrying(
-                    lambda t: questioner.complete(
-                        [SystemMessage(content=system), HumanMessage(content=user)], "questioner", temperature=t
-                    ),
-                    parse,
-                    "questioner",
-                )
-            except MMAgentError as exc:
-                return {"error": str(exc)}
-            run.emit(Thought(round=state["round"] + 1, role="questioner", text=" | ".join(subs)))
-            return {"sub_questions": state["sub_questions"] + [subs]}
-
-        def answer(state: PaperState) -> dict[str, Any]:
-            answers = [self._answer(run, q, state["caption"], vlm, evidence) for q in state["sub_questions"][-1]]
-            return {"sub_answers": state["sub_answers"] + [answers]}
-
-        def reason(state: PaperState) -> dict[str, Any]:
-            final = state["round"] + 1 >= limit
-            system = system_prompt("ideal_paper/reason_final_system.md" if final else "ideal_paper/reason_system.md")
-            user = context_block(run, state["caption"], flat_pairs(state))
-            try:
-                analysis, said = retrying(
-                    lambda t: reasoner.complete(
-                        [SystemMessage(content=system), HumanMessage(content=user)], "reasoner", temperature=t
-                    ),
-                    lambda text: parse_reasoner(text, run.choices, final),
-                    "reasoner",
-                )
-            except MMAgentError as exc:
-                return {"error": str(exc), "round": state["round"] + 1}
-            run.emit(Thought(round=state["round"] + 1, role="reasoner", text=f"{analysis} -> {said or 'not sure'}"))
-            return {"analysis": analysis, "answer": said, "round": state["round"] + 1}
-
-        def route(state: PaperState) -> str:
-            done = state["error"] or state["answer"] is not None or state["round"] >= limit
-            return END if done else "ask"
-
-        graph = StateGraph(PaperState)
-        for name, node in (("caption", caption), ("ask", ask), ("answer", answer), ("reason", reason)):
-            graph.add_node(name, node)
-        graph.add_edge(START, "caption")
-        graph.add_edge("caption", "ask")
-        graph.add_conditional_edges("ask", lambda s: END if s["error"] else "answer")
-        graph.add_edge("answer", "reason")
-        graph.add_conditional_edges("reason", route)
+        budget = Budget(run.settings.max_rounds)  # the paper's loop counts rounds only
+        context = PaperContext(run, run.llm("planner"), run.llm("reasoner"), budget, "ask_image" in run.runner.tools)
         t0 = time.perf_counter()
-        state = graph.compile().invoke(
+        state = GRAPH.invoke(
             PaperState(round=0, caption="", sub_questions=[], sub_answers=[], analysis="", answer=None, error=""),
-            {"recursion_limit": 4 * limit + 8},
+            {"recursion_limit": 4 * budget.rounds + 8},
+            context=context,
         )
         run.phase_seconds["execute"] = time.perf_counter() - t0
-        return self._final(state, limit, vlm, evidence)
+        return final_answer(state, context)
 
-    def _answer(self, run: RunContext, question: str, caption: str, vlm: bool, evidence: list[str]) -> str:
-        """The answerer on the whole image: the VLM (ask_image), else the text LLM on the caption."""
-        if vlm:
-            parts = []
-            for image_id in run.image_ids:
-                result = run.runner.call("ask_image", {"image": image_id, "question": question}, step="answerer")
-                if result.ok and result.primary:
-                    evidence.append(result.primary)
-                    text = run.store.get(result.primary, TextArtifact).text
-                else:
-                    text = result.observation
-                parts.append(f"{image_id}: {text}" if len(run.image_ids) > 1 else text)
-            return " ".join(parts)
-        messages = [
-            SystemMessage(content=system_prompt("ideal_paper/answer_from_caption_system.md")),
-            HumanMessage(content=f"Description:\n{data_block(caption)}\nQuestion: {question} Reply in short."),
-        ]
-        return run.llm("answerer").complete(messages, "answerer", temperature=0.0).strip().split("\n")[0]
 
-    def _final(self, state: PaperState, limit: int, vlm: bool, evidence: list[str]) -> FinalAnswer:
-        details = {
-            "caption": state["caption"],
-            "sub_questions": state["sub_questions"],
-            "sub_answers": state["sub_answers"],
-            "analysis": state["analysis"],
-            "answerer": "ask_image (VLM)" if vlm else "text LLM on the tool caption",
-        }
-        notes = [] if vlm else [NO_VLM_NOTE]
-        if state["error"]:
-            return FinalAnswer(
-                f"No answer: {state['error']}.",
-                evidence,
-                notes + [state["error"]],
-                ok=False,
-                rounds=state["round"],
-                details=details,
-            )
-        forced = state["round"] >= limit and limit > 1
-        details["forced_guess"] = forced
-        if forced:
-            notes.append(f"not confident within {limit} rounds: the last round forced a best guess")
-        answer = state["answer"] or "not sure"
+def answer_sub_question(c: PaperContext, question: str, caption: str) -> str:
+    """The answerer on the whole image: the VLM (ask_image), else the text LLM on the caption."""
+    run = c.run
+    if c.vlm:
+        parts = []
+        for image_id in run.image_ids:
+            result = run.runner.call("ask_image", {"image": image_id, "question": question}, step="answerer")
+            if result.ok and result.primary:
+                c.evidence.append(result.primary)
+                text = run.store.get(result.primary, TextArtifact).text
+            else:
+                text = result.observation
+            parts.append(f"{image_id}: {text}" if len(run.image_ids) > 1 else text)
+        return " ".join(parts)
+    messages = [
+        SystemMessage(content=system_prompt("ideal_paper/answer_from_caption_system.md")),
+        HumanMessage(content=f"Description:\n{data_block(caption)}\nQuestion: {question} Reply in short."),
+    ]
+    return run.llm("answerer").complete(messages, "answerer", temperature=0.0).strip().split("\n")[0]
+
+
+def final_answer(state: PaperState, c: PaperContext) -> FinalAnswer:
+    details = {
+        "caption": state["caption"],
+        "sub_questions": state["sub_questions"],
+        "sub_answers": state["sub_answers"],
+        "analysis": state["analysis"],
+        "answerer": "ask_image (VLM)" if c.vlm else "text LLM on the tool caption",
+    }
+    notes = [] if c.vlm else [NO_VLM_NOTE]
+    evidence, limit = c.evidence, c.budget.rounds
+    if state["error"]:
         return FinalAnswer(
-            as_sentence(answer), evidence, notes, ok=state["answer"] is not None, rounds=state["round"], details=details
+            f"No answer: {state['error']}.",
+            evidence,
+            notes + [state["error"]],
+            ok=False,
+            rounds=state["round"],
+            details=details,
         )
+    forced = state["round"] >= limit and limit > 1
+    details["forced_guess"] = forced
+    if forced:
+        notes.append(forced_note(f"round limit {limit}, not confident"))
+    answer = state["answer"] or "not sure"
+    return FinalAnswer(
+        as_sentence(answer), evidence, notes, ok=state["answer"] is not None, rounds=state["round"], details=details
+    )
 
 
 def flat_pairs(state: PaperState) -> list[tuple[str, str]]:

@@ -1,224 +1,108 @@
-"""The plan data model: tasks, its decoding schema, checks, pruning and merging.
+"""`plan`: perceive, then choose a program over the structure, then compute (the default).
 
-`$t1` in an argument means "the artifact task t1 made"; dependencies follow from those
-references (plus an optional explicit `deps`).
+1. perceive: every image is read by OCR and the detector, and `layout` turns what they found
+   (and the pixels) into tables: receipt items and fields, printed tables, chart bars, collage
+   panels, shapes, positioned text, objects. No LLM.
+2. split: a compound question ("the total and the most expensive item") is split into parts.
+3. choose: for each part, `programs.candidate_programs` lists the computations the structure
+   supports for the rows, values and numbers the question names; the planner LLM picks one
+   gloss from that list (constrained decoding: it cannot spell anything else).
+4. compute: the `query` tool computes the chosen program; the value is the short answer, and
+   the sentence states exactly that value, citing the value artifact (which cites its rows).
+A part no candidate answers ("none of these", or no structure) goes to the free task graph
+(`task_graph.TaskGraph`: the LLM plans tool calls under a schema, the reasoner answers).
 """
 
 from __future__ import annotations
 
-import json
-import re
-from typing import TYPE_CHECKING, Any
+import time
 
-from pydantic import BaseModel, Field
-
-from mmagent.core.artifacts import ARTIFACT_ID
-from mmagent.core.errors import MMAgentError
-
-if TYPE_CHECKING:
-    from mmagent.core.artifacts import ArtifactStore
-    from mmagent.tools.runner import ToolRunner
-
-REF = re.compile(r"\$(t\d+)\b")
+from mmagent.core.artifacts import TableArtifact, ValueArtifact
+from mmagent.core.events import PlanMade
+from mmagent.planners.base import FinalAnswer, RunContext
+from mmagent.planners.choose import choose_program
+from mmagent.planners.executor import PlanExecutor
+from mmagent.planners.programs import Program, candidate_programs, sentence
+from mmagent.planners.task_graph import TaskGraph, split_question
+from mmagent.planners.tasks import Plan, Task, normalize
 
 
-class Task(BaseModel):
-    id: str
-    tool: str
-    args: dict[str, Any] = Field(default_factory=dict)
-    deps: list[str] = Field(default_factory=list)
-
-
-class Plan(BaseModel):
-    tasks: list[Task] = Field(min_length=1)
-
-
-def tool_args_schema(tool: Any, refs: list[str]) -> dict[str, Any]:
-    """A tool's argument schema in which every artifact-valued argument (as the tool declares
-    them) must be one of `refs`."""
-    args = tool.args_schema.model_json_schema()
-    args.pop("title", None)
-    args.pop("description", None)
-    args["additionalProperties"] = False
-    ref_enum = {"type": "string", "enum": refs}
-    for arg in tool.artifact_args:
-        prop = args["properties"][arg]
-        one = (
-            {"type": "array", "items": ref_enum, **{k: v for k, v in prop.items() if k in ("minItems", "maxItems")}}
-            if prop.get("type") == "array"
-            else ref_enum
-        )
-        optional = arg not in args.get("required", [])
-        args["properties"][arg] = {"anyOf": [one, {"type": "null"}]} if optional else one
-    return args
-
-
-def plan_json_schema(runner: ToolRunner, max_tasks: int, image_ids: list[str]) -> dict[str, Any]:
-    """One task shape per tool, so constrained decoding can only emit valid tool names, args
-    and references: an artifact-valued arg is one of the input images or "$tN"."""
-    refs = image_ids + [f"$t{i}" for i in range(1, max_tasks + 1)]
-    variants = [
-        {
-            "type": "object",
-            "properties": {"id": {"type": "string"}, "tool": {"const": name}, "args": tool_args_schema(tool, refs)},
-            "required": ["id", "tool", "args"],
-            "additionalProperties": False,
-        }
-        for name, tool in runner.tools.items()
-        if tool.plannable
-    ]
-    return {
-        "type": "object",
-        "properties": {"tasks": {"type": "array", "items": {"anyOf": variants}, "minItems": 1, "maxItems": max_tasks}},
-        "required": ["tasks"],
-        "additionalProperties": False,
-    }
-
-
-def rename_refs(value: Any, mapping: dict[str, str]) -> Any:
-    """Replace `$tN` by mapping[tN] everywhere in an argument value (unknown refs stay)."""
-    if isinstance(value, str):
-        return REF.sub(lambda m: mapping.get(m.group(1), m.group(0)), value)
-    if isinstance(value, list):
-        return [rename_refs(v, mapping) for v in value]
-    if isinstance(value, dict):
-        return {k: rename_refs(v, mapping) for k, v in value.items()}
-    return value
-
-
-def refs_in(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return REF.findall(value)
-    if isinstance(value, list):
-        return [r for v in value for r in refs_in(v)]
-    if isinstance(value, dict):
-        return [r for v in value.values() for r in refs_in(v)]
-    return []
-
-
-def normalize(plan: Plan) -> Plan:
-    """Accept a bare task id ("t1") where a reference ("$t1") was meant; derive deps."""
-    ids = {t.id for t in plan.tasks}
-    for t in plan.tasks:
-        for k, v in list(t.args.items()):
-            if isinstance(v, str) and v.strip() in ids:
-                t.args[k] = "$" + v.strip()
-        t.deps = sorted(set(t.deps) | set(refs_in(t.args)))
-    return plan
-
-
-def topological_order(plan: Plan) -> list[str]:
-    deps = {t.id: set(t.deps) for t in plan.tasks}
-    order: list[str] = []
-    ready = [t for t, d in deps.items() if not d]
-    while ready:
-        tid = ready.pop(0)
-        order.append(tid)
-        for other, d in deps.items():
-            if tid in d:
-                d.discard(tid)
-                if not d and other not in order and other not in ready:
-                    ready.append(other)
-    if len(order) != len(deps):
-        raise MMAgentError(f"the plan has a dependency cycle among {sorted(set(deps) - set(order))}")
-    return order
-
-
-def task_problems(plan: Plan, runner: ToolRunner, store: ArtifactStore) -> dict[str, list[str]]:
-    """Problems per task id ("" for the plan as a whole), phrased for the planner LLM."""
-    plan = normalize(plan)
-    by_id = {t.id: t for t in plan.tasks}
-    found: dict[str, list[str]] = {}
-
-    def add(tid: str, msg: str) -> None:
-        found.setdefault(tid, []).append(f"{tid}: {msg}" if tid else msg)
-
-    if len(by_id) != len(plan.tasks):
-        add("", "task ids must be unique")
-    for t in plan.tasks:
-        if t.tool not in runner.tools:
-            add(t.id, f"unknown tool '{t.tool}' (tools: {', '.join(runner.tools)})")
-            continue
-        for dep in t.deps:
-            if dep not in by_id:
-                add(t.id, f"refers to ${dep}, but there is no task {dep}")
-            elif dep == t.id:
-                add(t.id, "refers to itself")
-        accepts = runner.tools[t.tool].artifact_args
-        for arg, value in t.args.items():
-            if not isinstance(value, str) or arg not in accepts:
-                continue
-            kinds = {k.prefix for k in accepts[arg]}
-            m = REF.fullmatch(value.strip())
-            if m and m.group(1) in by_id:
-                maker = runner.tools.get(by_id[m.group(1)].tool)
-                made = maker.makes.prefix if maker is not None else None
-                if made not in kinds:
-                    add(
-                        t.id,
-                        f"{arg} needs a {'/'.join(sorted(kinds))} artifact, but "
-                        f"{m.group(1)} ({by_id[m.group(1)].tool}) makes {made}",
-                    )
-            elif ARTIFACT_ID.fullmatch(value.strip()) and value.strip() not in store:
-                add(t.id, f"unknown artifact id '{value}' (known: {store.ids()})")
-        placeholder = rename_refs(t.args, {d: "img-0" for d in by_id})
-        try:
-            runner.validate(t.tool, placeholder)
-        except MMAgentError as exc:
-            add(t.id, str(exc))
-    if not found:
-        try:
-            topological_order(plan)
-        except MMAgentError as exc:
-            add("", str(exc))
-    return found
-
-
-def prune(plan: Plan, problems: dict[str, list[str]]) -> Plan | None:
-    """Drop the broken tasks and everything that depends on them; None if nothing is left."""
-    if "" in problems:
-        return None
-    bad = set(problems)
-    changed = True
-    while changed:
-        changed = False
-        for t in plan.tasks:
-            if t.id not in bad and bad & set(t.deps):
-                bad.add(t.id)
-                changed = True
-    kept = [t for t in plan.tasks if t.id not in bad]
-    return Plan(tasks=kept) if kept else None
-
-
-def merge(plans: list[Plan]) -> tuple[Plan, list[list[str]]]:
-    """One plan from several (one per question part): renumber, and run identical tasks once.
-    Also returns, per input plan, the merged task ids that serve it."""
-    merged: list[Task] = []
-    seen: dict[tuple[str, str], str] = {}
-    members: list[list[str]] = []
-    for plan in plans:
-        local: dict[str, str] = {}
-        by_id = {t.id: t for t in plan.tasks}
-        for tid in topological_order(plan):
-            t = by_id[tid]
-            args = rename_refs(t.args, {old: f"${new}" for old, new in local.items()})
-            key = (t.tool, json.dumps(args, sort_keys=True, default=str))
-            if key not in seen:
-                new_id = f"t{len(merged) + 1}"
-                merged.append(Task(id=new_id, tool=t.tool, args=args, deps=sorted(set(refs_in(args)))))
-                seen[key] = new_id
-            local[tid] = seen[key]
-        members.append(list(local.values()))
-    return Plan(tasks=merged), members
-
-
-def fallback_plan(image_ids: list[str]) -> Plan:
-    """When the LLM cannot plan: read the text and find the objects in every image."""
+def perception_plan(image_ids: list[str]) -> Plan:
+    """OCR and detection of every image (concurrently), then its layout from both."""
     tasks = []
     for img in image_ids:
         n = len(tasks)
         tasks += [
             Task(id=f"t{n + 1}", tool="ocr", args={"image": img}),
             Task(id=f"t{n + 2}", tool="detect", args={"image": img}),
+            Task(id=f"t{n + 3}", tool="layout", args={"image": img, "ocr": f"$t{n + 1}", "detections": f"$t{n + 2}"}),
         ]
-    return Plan(tasks=tasks)
+    return normalize(Plan(tasks=tasks))
+
+
+def perceive(run: RunContext) -> tuple[Plan, list[list[TableArtifact]]]:
+    """The perception plan and, per image, the tables its layout made (empty if it failed)."""
+    plan = perception_plan(run.image_ids)
+    results = PlanExecutor(run).execute(plan)
+    tables = []
+    for k in range(len(run.image_ids)):
+        layout = results.get(f"t{3 * k + 3}")
+        ids = layout.artifact_ids if layout is not None and layout.ok else []
+        tables.append([run.store.get(a, TableArtifact) for a in ids])
+    return plan, tables
+
+
+class PlanPlanner:
+    name = "plan"
+
+    def solve(self, run: RunContext) -> FinalAnswer:
+        t0 = time.perf_counter()
+        perception, tables = perceive(run)
+        t1 = time.perf_counter()
+        # tool time (perception and queries) vs. planning time, for Result.timings
+        run.phase_seconds["execute"] = t1 - t0
+        parts = split_question(run, run.main_question or run.question)
+        chosen: list[Program | None] = []
+        notes: list[str] = []
+        for k, part in enumerate(parts, 1):
+            candidates = candidate_programs(part, tables)
+            program, how = choose_program(run, part, candidates) if candidates else (None, "no structure to compute on")
+            notes.append(f"part {k}: {how}" if len(parts) > 1 else how)
+            chosen.append(program)
+        run.emit(
+            PlanMade(
+                tasks=[t.model_dump() for t in perception.tasks]
+                + [
+                    {"id": f"q{k}", "tool": p.tool, "args": p.args, "deps": [], "gloss": p.gloss}
+                    for k, p in enumerate(chosen, 1)
+                    if p is not None
+                ],
+                source="choice" if all(chosen) else "choice+llm",
+                note=" | ".join(f"{q} [{p.gloss if p else 'free plan'}]" for q, p in zip(parts, chosen)),
+            )
+        )
+        run.phase_seconds["plan"] = time.perf_counter() - t1
+        answers: list[FinalAnswer | None] = []
+        for k, program in enumerate(chosen, 1):
+            answers.append(self.compute(run, program, f"q{k}", notes) if program is not None else None)
+        free = [p for p, a in zip(parts, answers) if a is None]
+        if free:  # one free plan serves every part without a program; its answer goes in the first one's place
+            answers[answers.index(None)] = TaskGraph().solve(run, free)
+        return FinalAnswer(
+            answer=" ".join(a.answer for a in answers if a),
+            evidence=list(dict.fromkeys(e for a in answers if a for e in a.evidence)),
+            notes=notes + [n for a in answers if a for n in a.notes],
+            ok=all(a.ok for a in answers if a),
+            short="; ".join(a.short for a in answers if a and a.short),
+        )
+
+    @staticmethod
+    def compute(run: RunContext, program: Program, step: str, notes: list[str]) -> FinalAnswer | None:
+        """Run the chosen program; its value is the short answer and the sentence states it."""
+        result = run.runner.call(program.tool, program.args, step=step)
+        run.phase_seconds["execute"] += result.duration_s
+        if not result.ok or result.primary is None:
+            notes.append(f"the chosen program failed ({result.observation}); planning tools instead")
+            return None
+        value = run.store.get(result.primary, ValueArtifact)
+        return FinalAnswer(sentence(program, value.short), [value.id], short=value.short)

@@ -11,10 +11,14 @@ the observation, since OpenAI-style tool messages cannot carry images.
 from __future__ import annotations
 
 import json
+import operator
 import time
-from typing import Any, TypedDict
+from dataclasses import dataclass
+from typing import Annotated, Any, TypedDict
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from mmagent.core.artifacts import ImageArtifact, ValueArtifact
@@ -23,7 +27,8 @@ from mmagent.core.events import Thought
 from mmagent.core.llm.client import LLMClient
 from mmagent.core.untrusted import data_block
 from mmagent.planners.base import FinalAnswer, RunContext, system_prompt, with_images
-from mmagent.planners.plan import tool_args_schema
+from mmagent.planners.loop import Budget, forced_note
+from mmagent.planners.tasks import tool_args_schema
 from mmagent.tools.runner import ToolCallResult
 
 FINAL = "final_answer"
@@ -46,11 +51,23 @@ class FinalArgs(BaseModel):
 
 
 class ReActState(TypedDict):
-    messages: list[BaseMessage]
+    messages: Annotated[list[BaseMessage], operator.add]  # grows: each node returns only its new messages
     steps: int
     action: Action | None
     tool_call_id: str | None
     computed: str | None  # the id of a value the last tool computed: the loop then answers
+    final: FinalAnswer | None
+
+
+@dataclass(frozen=True)
+class ReActContext:
+    """What every node of one run uses (LangGraph's run context; the graph itself is built once)."""
+
+    run: RunContext
+    llm: LLMClient
+    tools: list[Any]
+    native: bool  # the reasoner makes native tool calls
+    budget: Budget  # max_steps
 
 
 def action_schema(run: RunContext, final_only: bool = False) -> dict[str, Any]:
@@ -87,87 +104,94 @@ def action_schema(run: RunContext, final_only: bool = False) -> dict[str, Any]:
     return {"anyOf": calls + [final]}
 
 
+def think(state: ReActState, runtime: Runtime[ReActContext]) -> dict[str, Any]:
+    """The reasoner picks the next action. The answer is the one action offered once a tool
+    computed a value (small models otherwise keep calling tools to the step limit) and at the limit."""
+    c = runtime.context
+    forced = bool(c.budget.spent(state["steps"])) or state["computed"] is not None
+    note = (
+        f"{state['computed']} holds the computed value: give the final answer now, citing it."
+        if state["computed"]
+        else f"Step limit ({c.budget.rounds}) reached: give the final answer now from the observations."
+    )
+    msgs = state["messages"] + ([HumanMessage(content=note)] if forced else [])
+    action, reply = decide(c, msgs, forced)
+    if forced and action.tool != FINAL:
+        action = Action(tool=FINAL, answer="", thought="no final answer at the step limit")
+    said = f"{action.thought} -> {action.tool}" + (f": {action.answer}" if action.tool == FINAL else "")
+    c.run.emit(Thought(round=state["steps"] + 1, role="react", text=said))
+    return {
+        "messages": [reply],
+        "action": action,
+        "tool_call_id": (reply.tool_calls[0]["id"] if getattr(reply, "tool_calls", None) else None),
+    }
+
+
+def act(state: ReActState, runtime: Runtime[ReActContext]) -> dict[str, Any]:
+    """Run the chosen tool; its observation (and any image it made) goes back to the reasoner."""
+    c = runtime.context
+    action = state["action"]
+    assert action is not None
+    result = c.run.runner.call(action.tool, action.args, step=f"s{state['steps'] + 1}")
+    values = [a for a in result.artifact_ids if isinstance(c.run.store.get(a), ValueArtifact)]
+    return {
+        "messages": observation_messages(c.run, c.llm, result, state["tool_call_id"]),
+        "steps": state["steps"] + 1,
+        "computed": values[-1] if values else None,
+    }
+
+
+def finish(state: ReActState, runtime: Runtime[ReActContext]) -> dict[str, Any]:
+    c = runtime.context
+    action = state["action"]
+    assert action is not None
+    if c.budget.spent(state["steps"]):
+        notes = [forced_note(f"step limit {c.budget.rounds}")]
+    else:
+        notes = [f"answered once {state['computed']} was computed"] if state["computed"] else []
+    final = FinalAnswer(
+        action.answer.strip() or f"No answer within {c.budget.rounds} steps.",
+        [e for e in action.evidence if e in c.run.store],
+        notes,
+        ok=bool(action.answer.strip()),
+        rounds=state["steps"],
+    )
+    return {"final": final}
+
+
+def after_think(state: ReActState) -> str:
+    assert state["action"] is not None
+    return "finish" if state["action"].tool == FINAL else "act"
+
+
+def build_graph() -> Any:
+    graph = StateGraph(ReActState, context_schema=ReActContext)
+    graph.add_node("think", think)
+    graph.add_node("act", act)
+    graph.add_node("finish", finish)
+    graph.add_edge(START, "think")
+    graph.add_conditional_edges("think", after_think, ["act", "finish"])
+    graph.add_edge("act", "think")
+    graph.add_edge("finish", END)
+    return graph.compile()
+
+
+GRAPH = build_graph()
+
+
 class ReActPlanner:
     name = "react"
 
     def solve(self, run: RunContext) -> FinalAnswer:
-        from langgraph.graph import END, START, StateGraph
-
         llm = run.llm("reasoner")
-        native = bool(run.settings.role("reasoner").options.get("native_tools", False))
         tools = [t for t in run.runner.tools.values() if t.plannable]
-        limit = run.settings.max_steps
-        made: list[FinalAnswer] = []
-
-        def think(state: ReActState) -> dict[str, Any]:
-            # The answer is offered as the one action once a tool computed a value (small models
-            # otherwise keep calling tools to the step limit), and at the step limit.
-            forced = state["steps"] >= limit or state["computed"] is not None
-            note = (
-                f"{state['computed']} holds the computed value: give the final answer now, citing it."
-                if state["computed"]
-                else f"Step limit ({limit}) reached: give the final answer now from the observations."
-            )
-            msgs = state["messages"] + ([HumanMessage(content=note)] if forced else [])
-            action, reply = self._decide(run, llm, msgs, tools, native, forced)
-            if forced and action.tool != FINAL:
-                action = Action(tool=FINAL, answer="", thought="no final answer at the step limit")
-            run.emit(
-                Thought(
-                    round=state["steps"] + 1,
-                    role="react",
-                    text=f"{action.thought} -> {action.tool}" + (f": {action.answer}" if action.tool == FINAL else ""),
-                )
-            )
-            return {
-                "messages": state["messages"] + [reply],
-                "action": action,
-                "tool_call_id": (reply.tool_calls[0]["id"] if getattr(reply, "tool_calls", None) else None),
-            }
-
-        def act(state: ReActState) -> dict[str, Any]:
-            action = state["action"]
-            assert action is not None
-            step = f"s{state['steps'] + 1}"
-            result = run.runner.call(action.tool, action.args, step=step)
-            values = [a for a in result.artifact_ids if isinstance(run.store.get(a), ValueArtifact)]
-            return {
-                "messages": state["messages"] + observation_messages(run, llm, result, state["tool_call_id"]),
-                "steps": state["steps"] + 1,
-                "computed": values[-1] if values else None,
-            }
-
-        def finish(state: ReActState) -> dict[str, Any]:
-            action = state["action"]
-            assert action is not None
-            notes = (
-                [f"step limit {limit} reached; answer forced"]
-                if state["steps"] >= limit
-                else [f"answered once {state['computed']} was computed"]
-                if state["computed"]
-                else []
-            )
-            ok = bool(action.answer.strip())
-            made.append(
-                FinalAnswer(
-                    action.answer.strip() or f"No answer within {limit} steps.",
-                    [e for e in action.evidence if e in run.store],
-                    notes,
-                    ok=ok,
-                    rounds=state["steps"],
-                )
-            )
-            return {}
-
-        graph = StateGraph(ReActState)
-        graph.add_node("think", think)
-        graph.add_node("act", act)
-        graph.add_node("finish", finish)
-        graph.add_edge(START, "think")
-        graph.add_conditional_edges("think", lambda s: "finish" if s["action"].tool == FINAL else "act")
-        graph.add_edge("act", "think")
-        graph.add_edge("finish", END)
-
+        context = ReActContext(
+            run,
+            llm,
+            tools,
+            bool(run.settings.role("reasoner").options.get("native_tools", False)),
+            Budget.of(run.settings, unit="steps"),
+        )
         images = ", ".join(run.store.get(i).summary() for i in run.image_ids)
         first: list[BaseMessage] = [
             SystemMessage(
@@ -176,43 +200,45 @@ class ReActPlanner:
             HumanMessage(content=with_images(run, llm, f"Images: {images}\nQuestion: {run.question}", run.image_ids)),
         ]
         t0 = time.perf_counter()
-        graph.compile().invoke(
-            {"messages": first, "steps": 0, "action": None, "tool_call_id": None, "computed": None},
-            {"recursion_limit": 2 * limit + 6},
+        state = GRAPH.invoke(
+            {"messages": first, "steps": 0, "action": None, "tool_call_id": None, "computed": None, "final": None},
+            {"recursion_limit": 2 * context.budget.rounds + 6},
+            context=context,
         )
         run.phase_seconds["execute"] = time.perf_counter() - t0
-        return made[0]
+        return state["final"]
 
-    def _decide(
-        self, run: RunContext, llm: LLMClient, messages: list[BaseMessage], tools: list[Any], native: bool, forced: bool
-    ) -> tuple[Action, AIMessage]:
-        if native and not forced:  # the forced last answer goes through the JSON path below
-            reply = llm.with_tools(messages, tools + [FinalArgs], purpose="react")
-            if reply.tool_calls:
-                call = reply.tool_calls[0]
-                if call["name"] == FinalArgs.__name__ or call["name"] == FINAL:
-                    args = call["args"]
-                    return Action(
-                        tool=FINAL, answer=str(args.get("answer", "")), evidence=list(args.get("evidence", []))
-                    ), reply
-                return Action(tool=call["name"], args=call["args"]), reply
-            return Action(tool=FINAL, answer=str(reply.content)), reply  # plain text means the answer
 
-        def check(a: Action) -> list[str]:
-            if a.tool == FINAL:
-                return [] if a.answer.strip() else ["final_answer needs a non-empty answer"]
-            if a.tool not in run.runner.tools:
-                return [f"unknown tool '{a.tool}'; use one of {', '.join(run.runner.tools)} or {FINAL}"]
-            return []
+def decide(c: ReActContext, messages: list[BaseMessage], forced: bool) -> tuple[Action, AIMessage]:
+    """One action from the reasoner: a native tool call, or a JSON action under the schema."""
+    run, llm = c.run, c.llm
+    if c.native and not forced:  # the forced last answer goes through the JSON path below
+        reply = llm.with_tools(messages, c.tools + [FinalArgs], purpose="react")
+        if reply.tool_calls:
+            call = reply.tool_calls[0]
+            if call["name"] == FinalArgs.__name__ or call["name"] == FINAL:
+                args = call["args"]
+                return Action(
+                    tool=FINAL, answer=str(args.get("answer", "")), evidence=list(args.get("evidence", []))
+                ), reply
+            return Action(tool=call["name"], args=call["args"]), reply
+        return Action(tool=FINAL, answer=str(reply.content)), reply  # plain text means the answer
 
-        try:
-            action, _ = llm.structured(
-                messages, Action, purpose="react", check=check, json_schema=action_schema(run, final_only=forced)
-            )
-        except StructuredOutputError as exc:
-            last = exc.last_valid if isinstance(exc.last_valid, Action) else None
-            action = last or Action(tool=FINAL, answer="", thought=f"unusable action: {exc}")
-        return action, AIMessage(content=json.dumps(action.model_dump(exclude_defaults=True)))
+    def check(a: Action) -> list[str]:
+        if a.tool == FINAL:
+            return [] if a.answer.strip() else ["final_answer needs a non-empty answer"]
+        if a.tool not in run.runner.tools:
+            return [f"unknown tool '{a.tool}'; use one of {', '.join(run.runner.tools)} or {FINAL}"]
+        return []
+
+    try:
+        action, _ = llm.structured(
+            messages, Action, purpose="react", check=check, json_schema=action_schema(run, final_only=forced)
+        )
+    except StructuredOutputError as exc:
+        last = exc.last_valid if isinstance(exc.last_valid, Action) else None
+        action = last or Action(tool=FINAL, answer="", thought=f"unusable action: {exc}")
+    return action, AIMessage(content=json.dumps(action.model_dump(exclude_defaults=True)))
 
 
 def observation_messages(

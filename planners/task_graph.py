@@ -27,7 +27,7 @@ from mmagent.core.events import PlanMade
 from mmagent.planners.answer import compose_answer
 from mmagent.planners.base import PROMPTS, FinalAnswer, RunContext, system_prompt
 from mmagent.planners.executor import PlanExecutor
-from mmagent.planners.plan import Plan, fallback_plan, merge, normalize, plan_json_schema, prune, task_problems
+from mmagent.planners.tasks import Plan, fallback_plan, merge, normalize, plan_json_schema, prune, task_problems
 
 MAX_PARTS = 4
 N_EXAMPLES = 1

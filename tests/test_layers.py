@@ -161,4 +161,5 @@ def test_the_planner_registry_is_the_one_list_of_planners():
     assert {ep.value.split(":")[1] for ep in registry.values()} == defined
     assert all(make_planner(name).name == name for name in registry)
     config = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["entry-points"]["mmagent.planners"]
-    assert set(config) == set(registry)  # the installed metadata is the current pyproject (reinstall if not)
+    installed = {name: ep.value for name, ep in registry.items()}
+    assert installed == config, "the installed metadata is not the current pyproject.toml: run `make install`"
