@@ -209,6 +209,7 @@ class Agent:
             main_question=question,
             choices=choice_list,
             mode=mode,
+            events=events.events,
         )
         try:
             final = planner.solve(run)

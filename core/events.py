@@ -5,7 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
@@ -122,6 +122,11 @@ EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 def event_from_json(data: dict[str, Any]) -> Event:
     """Read an event back (replay, evaluation traces)."""
     return EVENT_ADAPTER.validate_python(data)
+
+
+def llm_tokens(events: Iterable[Any]) -> int:
+    """Prompt and completion tokens of every LLM call among `events` (a loop's token budget)."""
+    return sum(e.prompt_tokens + e.completion_tokens for e in events if isinstance(e, LLMCalled))
 
 
 class EventStream:

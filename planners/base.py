@@ -80,6 +80,9 @@ class RunContext:
     main_question: str = ""
     choices: list[str] | None = None
     mode: str = "question"  # question | hypothesis
+    # The run's event record so far, read-only: the one account of what the run spent (LLM
+    # tokens for a loop's budget), as Result is built from it.
+    events: list[Any] = field(default_factory=list)
 
 
 @dataclass

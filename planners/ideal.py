@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from mmagent.core.artifacts import ImageArtifact
 from mmagent.core.errors import StructuredOutputError
-from mmagent.core.events import Thought
+from mmagent.core.events import Thought, llm_tokens
 from mmagent.core.llm.client import LLMClient
 from mmagent.core.untrusted import data_block
 from mmagent.planners.base import FinalAnswer, RunContext, as_sentence, normalized, system_prompt
@@ -68,7 +68,7 @@ class IdealContext:
     budget: Budget
 
     def tokens(self) -> int:
-        return sum(c.prompt_tokens + c.completion_tokens for c in (self.questioner, self.reasoner))
+        return llm_tokens(self.run.events)
 
 
 def caption(state: IdealState, runtime: Runtime[IdealContext]) -> dict[str, Any]:

@@ -53,10 +53,11 @@ def test_openai_compatible_backend_against_local_server(embedded, settings_kwarg
     s = Settings(**settings_kwargs, lmm_url=f"{address}/v1", lmm_model="local")
     chat, endpoint = build_chat_model("reasoner", s.reasoner, s, shared_manager())
     assert type(chat).__name__ == "ChatOpenAI" and endpoint == f"{address}/v1"
-    client = LLMClient("reasoner", chat, EventStream().emit, endpoint=endpoint)
+    events = EventStream()
+    client = LLMClient("reasoner", chat, events.emit, endpoint=endpoint)
     value, _ = client.structured(MESSAGES, Shopping, purpose="test")
     assert len(value.items) >= 2
-    assert client.prompt_tokens > 10
+    assert events.events[-1].prompt_tokens > 10  # the call's record (the LLMCalled event) counts the tokens
 
 
 def test_unreachable_server_names_the_endpoint(settings_kwargs):

@@ -55,9 +55,6 @@ class LLMClient:
         self.endpoint = endpoint
         self.constrained = constrained
         self.vision = vision  # the model accepts images in messages
-        self.seconds = 0.0
-        self.prompt_tokens = 0
-        self.completion_tokens = 0
 
     def _invoke(self, messages: list[BaseMessage], purpose: str, runnable: Any = None, **kwargs: Any) -> AIMessage:
         t0 = time.perf_counter()
@@ -82,10 +79,7 @@ class LLMClient:
             raise
         finally:
             dt = time.perf_counter() - t0
-            self.seconds += dt
             cached = int((usage.get("input_token_details") or {}).get("cache_read") or 0)
-            self.prompt_tokens += usage.get("input_tokens", 0)
-            self.completion_tokens += usage.get("output_tokens", 0)
             self.emit(
                 LLMCalled(
                     role=self.role,
