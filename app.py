@@ -20,6 +20,7 @@ from PIL import Image
 
 from mmagent.core.config import ROLES, Settings, load_settings
 from mmagent.core.errors import MMAgentError, RunCancelled, UserInputError
+from mmagent.core.images import LoadedImage, load_images
 from mmagent.planners import planner_names
 from mmagent.session import ChatSession
 from mmagent.ui.render import ChatRenderer
@@ -47,22 +48,16 @@ class UiSession:
         return path
 
 
-def check_uploads(files: list[Any]) -> list[Path]:
-    """Image uploads only, within the count and size limits; a clear message otherwise."""
-    from mmagent.core.images import load_image
-
+def load_uploads(files: list[Any]) -> list[LoadedImage]:
+    """Image uploads only, within the count and size limits, each decoded once here (the agent
+    takes them as they are); a clear message otherwise."""
     paths = [Path(f if isinstance(f, str) else f.get("path", "")) for f in files]
-    if len(paths) > MAX_IMAGES:
-        raise UserInputError(f"at most {MAX_IMAGES} images per message; you sent {len(paths)}")
-    for p in paths:
-        size_mb = p.stat().st_size / 1e6 if p.is_file() else 0
-        if size_mb > MAX_UPLOAD_MB:
-            raise UserInputError(f"{p.name} is {size_mb:.1f} MB; the limit is {MAX_UPLOAD_MB:g} MB per image")
-        try:
-            load_image(p)
-        except UserInputError:
-            raise UserInputError(f"{p.name} is not an image I can read; upload PNG, JPEG, WebP, BMP or GIF") from None
-    return paths
+    return load_images(paths, max_images=MAX_IMAGES, max_mb=MAX_UPLOAD_MB)
+
+
+def check_uploads(files: list[Any]) -> list[Path]:
+    """The uploads' paths, after the checks of `load_uploads`."""
+    return [Path(u.source) for u in load_uploads(files)]
 
 
 def model_status(settings: Settings) -> str:
@@ -105,13 +100,15 @@ def respond(
     text = (message or {}).get("text", "").strip()
     files = (message or {}).get("files", []) or []
     try:
-        paths = check_uploads(files)
+        uploads = load_uploads(files)
         stored = []
-        for p in paths:  # the session's own copy, so the chat can show it from the session's dir
+        for u in uploads:  # the session's own copy, so the chat can show it from the session's dir
+            p = Path(u.source)
             dest = session.dir / f"upload-{len(list(session.dir.iterdir()))}{p.suffix.lower() or '.png'}"
             shutil.copyfile(p, dest)
-            stored.append(dest)
-        history += [{"role": "user", "content": {"path": str(d), "alt_text": d.name}} for d in stored]
+            stored.append(LoadedImage(u.image, str(dest)))
+        shown = [Path(d.source) for d in stored]
+        history += [{"role": "user", "content": {"path": str(d), "alt_text": d.name}} for d in shown]
         if text:
             history.append({"role": "user", "content": text})
         if not text:
@@ -121,7 +118,7 @@ def respond(
             update={"planner_kind": planner, "max_rounds": int(max_rounds), "max_steps": int(max_steps)}
         )
         renderer = ChatRenderer(history, session.chat.store, session.save_image)
-        for event in Agent(run_settings).stream(text, [str(d) for d in stored], session=session.chat):
+        for event in Agent(run_settings).stream(text, stored, session=session.chat):
             renderer.apply(event)
             yield history, None, session
     except RunCancelled:

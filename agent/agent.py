@@ -25,7 +25,7 @@ from mmagent.core.events import (
     ToolCalled,
     ToolResult,
 )
-from mmagent.core.images import load_image, normalize_mode
+from mmagent.core.images import LoadedImage, load_image, normalize_mode
 from mmagent.core.llm.client import LLMClient
 from mmagent.core.models import ModelManager, shared_manager
 from mmagent.core.question import asks_for_image, clean_question
@@ -39,7 +39,7 @@ from mmagent.tools import ToolContext, VisionTool, all_tools
 from mmagent.tools.runner import ToolRunner
 from mmagent.vetting import vet
 
-ImageInput = str | Path | Image.Image
+ImageInput = str | Path | Image.Image | LoadedImage  # LoadedImage: checked and decoded at the edge
 Mode = Literal["question", "hypothesis"]
 
 
@@ -137,7 +137,9 @@ class Agent:
     def _load_inputs(self, images: Sequence[ImageInput], store: ArtifactStore) -> list[str]:
         ids = []
         for item in images:
-            if isinstance(item, Image.Image):
+            if isinstance(item, LoadedImage):
+                img, source = item.image, item.source
+            elif isinstance(item, Image.Image):
                 img, source = normalize_mode(item), None
             else:
                 img, source = load_image(item), str(item)

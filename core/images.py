@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +83,35 @@ def _pil_open(path: Path) -> Image.Image:
     if patched is not None and getattr(opener, "__module__", "") == patched.__name__:
         opener = getattr(patched, "_image_open", opener)
     return opener(path)
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    """An image file checked and decoded once at the edge (CLI, UI, API); the agent takes it
+    as it is instead of opening the file again."""
+
+    image: Image.Image
+    source: str
+
+
+def load_images(
+    paths: Sequence[str | Path], max_images: int | None = None, max_mb: float | None = None
+) -> list[LoadedImage]:
+    """The one input check for image files: how many, how large, readable; each decoded once.
+
+    images = load_images(["receipt.png"])   # UserInputError naming the file and the fix
+    Agent().run("What is the total?", images)
+    """
+    if max_images is not None and len(paths) > max_images:
+        raise UserInputError(f"at most {max_images} images per message; you sent {len(paths)}")
+    out = []
+    for path in paths:
+        p = Path(path)
+        size_mb = p.stat().st_size / 1e6 if p.is_file() else 0.0
+        if max_mb is not None and size_mb > max_mb:
+            raise UserInputError(f"{p.name} is {size_mb:.1f} MB; the limit is {max_mb:g} MB per image")
+        out.append(LoadedImage(load_image(p), str(p)))
+    return out
 
 
 def load_image(path: str | Path) -> Image.Image:

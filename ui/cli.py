@@ -106,8 +106,9 @@ def ask(
             result = ask_agent(warm, question, image, planner, on_event=printer)
         else:
             from mmagent.agent import Agent
+            from mmagent.core.images import load_images
 
-            result = Agent(settings).run(question, image, on_event=printer)
+            result = Agent(settings).run(question, load_images(image), on_event=printer)  # decoded once, here
         if as_json:
             sys.stdout.write(json.dumps(result.model_dump(), default=str) + "\n")
         else:
