@@ -33,7 +33,22 @@ class RoleConfig(BaseModel):
     # An LLM role's model sees images in messages; None: what its chat model class declares
     # (`sees_images`; the embedded llama.cpp text model does not, a served model does).
     vision: bool | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict)  # checked against the backend's options model
+
+    @model_validator(mode="after")
+    def _typed_options(self) -> RoleConfig:
+        from pydantic import ValidationError
+
+        from mmagent.core.errors import validation_problems
+        from mmagent.core.options import BACKEND_OPTIONS
+
+        model = BACKEND_OPTIONS.get(self.backend)
+        if model is not None:
+            try:
+                model.model_validate(self.options)
+            except ValidationError as exc:  # a misspelt or mistyped option fails here, with its path
+                raise ValueError(f"backend '{self.backend}' options: {validation_problems(exc)}") from None
+        return self
 
 
 # Every role a config names, in the order the CLI and UI list them.

@@ -44,3 +44,15 @@ def test_bad_config_is_one_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("MMAGENT_CONFIG", str(bad))
     with pytest.raises(ConfigError, match="could not read"):
         load_settings()
+
+
+def test_a_misspelt_backend_option_fails_at_start_up_with_its_path():
+    from mmagent.core.config import load_settings
+    from mmagent.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"planner: .*backend 'llamacpp' options: max_tokenz: Extra inputs"):
+        load_settings(planner={"backend": "llamacpp", "options": {"max_tokenz": 256}})
+    with pytest.raises(ConfigError, match=r"grounder: .*options: coord_format: Input should be"):
+        load_settings(grounder={"backend": "openai", "options": {"coord_format": "inches"}})
+    ok = load_settings(planner={"backend": "llamacpp", "options": {"max_tokens": 256}})
+    assert ok.planner.options == {"max_tokens": 256}

@@ -113,4 +113,5 @@ def run_vlm(
     if cfg.backend == "openai":
         return ask_served(llm(role), image, prompt, purpose=role), f"served:{cfg.model or settings.lmm_model}"
     model = load_hf_image_text(role, cfg, settings, manager, vqa)
-    return model(image, prompt), f"transformers:{cfg.model}"
+    max_new_tokens = int(cfg.options.get("max_new_tokens", 48))  # TransformersOptions
+    return model(image, prompt, max_new_tokens=max_new_tokens), f"transformers:{cfg.model}"
