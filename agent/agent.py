@@ -317,4 +317,5 @@ class Agent:
             details=final.details,
             short_answer=final.short or final.answer,
             evidence_regions=[r.to_json() for r in evidence_regions(store, final.evidence)],
+            trace=[e.model_dump(mode="json") for e in events.events],
         )

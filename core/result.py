@@ -46,3 +46,6 @@ class Result(BaseModel):
     # [{"ref": "tab-4#2", "image": "img-1", "box": [x1, y1, x2, y2], "label": "Honey 20.17"}]
     evidence_regions: list[dict[str, Any]] = Field(default_factory=list)
     details: dict[str, Any] = Field(default_factory=dict)  # planner-specific record, e.g. sub-questions
+    # The run's events in order: the one record of the run, which steps, tokens, timings and
+    # served_by above are read off (evaluations store it as each question's trace).
+    trace: list[dict[str, Any]] = Field(default_factory=list)

@@ -126,15 +126,10 @@ def agent_answerer(agent: Any, prompt_suffix: str = "") -> AnswerFn:
     """Answers with an mmagent Agent and records its trace (the event stream) and costs."""
 
     def answer(q: Question) -> dict[str, Any]:
-        events: list[Any] = []
         if "hypothesis" in q.meta:  # SNLI-VE: the loops judge the hypothesis itself
-            result = agent.run(
-                q.meta["hypothesis"], q.images, on_event=events.append, choices=q.choices, mode="hypothesis"
-            )
+            result = agent.run(q.meta["hypothesis"], q.images, choices=q.choices, mode="hypothesis")
         else:
-            result = agent.run(
-                f"{q.question} {prompt_suffix}".strip(), q.images, on_event=events.append, choices=q.choices
-            )
+            result = agent.run(f"{q.question} {prompt_suffix}".strip(), q.images, choices=q.choices)
         prediction: Any = result.short_answer or result.answer  # short answers are scored, as VQA does
         if q.metric == "iou" and box_in(result.answer) is None:
             prediction = box_answer(result) or result.answer
@@ -149,7 +144,7 @@ def agent_answerer(agent: Any, prompt_suffix: str = "") -> AnswerFn:
             "timings": result.timings.model_dump(),
             "plan_source": result.plan_source,
             "rounds": result.rounds,
-            "trace": [e.model_dump(exclude={"result"}) for e in events],
+            "trace": result.trace,  # the run's own record of its events
         }
 
     return answer
