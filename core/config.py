@@ -162,6 +162,12 @@ class Settings(BaseSettings):
             self.reasoner = served or self.planner
         if self.answerer is None:
             self.answerer = self.reasoner
+        from mmagent.core.options import ROLE_BACKENDS
+
+        for role, backends in ROLE_BACKENDS.items():
+            backend = self.role(role).backend
+            if backend not in backends:
+                raise ValueError(f"{role}.backend: unknown backend '{backend}' (use {', '.join(backends)})")
         return self
 
     @classmethod

@@ -76,3 +76,18 @@ BACKEND_OPTIONS: dict[str, type[BackendOptions]] = {
     "sam": BackendOptions,
     "fastsam": BackendOptions,
 }
+
+# Which backends can serve each role; a configuration naming another fails when it loads.
+ROLE_BACKENDS: dict[str, tuple[str, ...]] = {
+    "planner": ("llamacpp", "openai"),
+    "reasoner": ("llamacpp", "openai"),
+    "answerer": ("llamacpp", "openai", "transformers"),
+    "detector": ("yolo", "ssd"),
+    "ocr": ("rapidocr", "paddleocr"),
+    "captioner": ("scene-summary", "transformers", "openai"),
+    "grounder": ("compositional", "transformers", "grounding-lmm", "openai"),
+    "segmenter": ("sam", "fastsam"),
+    "generator": ("diffusers",),
+    "editor": ("diffusers",),
+    "classifier": ("efficientnet-lite3", "transformers", "zero-shot"),
+}

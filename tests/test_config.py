@@ -56,3 +56,11 @@ def test_a_misspelt_backend_option_fails_at_start_up_with_its_path():
         load_settings(grounder={"backend": "openai", "options": {"coord_format": "inches"}})
     ok = load_settings(planner={"backend": "llamacpp", "options": {"max_tokens": 256}})
     assert ok.planner.options == {"max_tokens": 256}
+
+
+def test_an_unknown_backend_fails_at_start_up_naming_the_choices():
+    from mmagent.core.config import load_settings
+    from mmagent.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"detector.backend: unknown backend 'yolov9' \(use yolo, ssd\)"):
+        load_settings(detector={"backend": "yolov9"})
