@@ -44,6 +44,16 @@ Mode = Literal["question", "hypothesis"]
 
 
 class Agent:
+    """Answers questions about images with the configured planner and tools.
+
+    from mmagent import Agent
+    result = Agent().run("What is the total?", ["receipt.png"])
+    result.short_answer          # "25.13": the computed value, scored as VQA scores it
+    result.answer, result.evidence  # the sentence, and the artifact ids it rests on
+    for event in Agent().stream("How many people?", ["bus.jpg"]):
+        print(event.type)        # run_started, tool_call, tool_result, llm_call ... run_finished
+    """
+
     def __init__(
         self,
         settings: Settings | None = None,
@@ -52,7 +62,7 @@ class Agent:
         models: ModelManager | None = None,
     ) -> None:
         """`chat_models` overrides the configured chat model per role (tests, custom backends).
-        A running `mmagent serve` serves the LLM roles (see agent.llm.server)."""
+        A running `mmagent serve` serves the LLM roles (see core.llm.server)."""
         from mmagent.core.llm.server import attach_running_server
 
         self.settings = attach_running_server(settings or load_settings())

@@ -25,6 +25,14 @@ class Timings(BaseModel):
 
 
 class Result(BaseModel):
+    """What a run returns; `model_dump()` is what `mmagent ask --json` prints.
+
+    result = Agent().run("Which item is the most expensive?", ["receipt.png"])
+    result.short_answer   # "Coffee Beans"
+    result.evidence       # ["val-9"]: the value artifact, which cites its table rows
+    result.steps[0].tool  # "ocr"; result.timings.wall_s, result.tokens["llm_calls"], result.trace
+    """
+
     question: str
     answer: str  # the answer as a sentence (or the short answer, when the question asked for one)
     evidence: list[str]

@@ -122,7 +122,22 @@ class ToolOutput:
 class VisionTool(BaseTool):
     """Subclasses set name, description, args_schema (artifact-valued arguments typed with
     `Refers`, e.g. `ImageRef`), `makes` (the type of artifact a call returns first) and
-    implement forward()."""
+    implement forward(); then one line in `tools/__init__.py` registers the tool.
+
+        class CountArgs(BaseModel):
+            detections: DetectionsRef = Field(description="det artifact id")
+
+        class CountTool(VisionTool):
+            name: str = "count"
+            makes: ClassVar[type[Artifact]] = ValueArtifact
+            description: str = "count the boxes of a det artifact"
+            args_schema: type[BaseModel] = CountArgs
+
+            def forward(self, args: CountArgs, ctx: ToolContext) -> ToolOutput:
+                det = ctx.store.get(args.detections, DetectionsArtifact)
+                art = ctx.new(ValueArtifact, inputs=(det.id,), value=len(det.detections), statement="...")
+                return ToolOutput(art.summary(), [art])
+    """
 
     makes: ClassVar[type[Artifact]]
 
