@@ -79,7 +79,7 @@ class Style:
         from PIL import ImageFilter
 
         if self.rotation:
-            img = img.rotate(self.rotation, resample=Image.BICUBIC, expand=True, fillcolor=self.page)
+            img = img.rotate(self.rotation, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=self.page)
         if self.blur:
             img = img.filter(ImageFilter.GaussianBlur(self.blur))
         if self.jpeg:

@@ -44,7 +44,7 @@ class EfficientNetLite:
 
     def __call__(self, image: Image.Image, top_k: int) -> list[Label]:
         _, h, w, _ = self.inp["shape"]
-        x = np.asarray(image.convert("RGB").resize((w, h), Image.BILINEAR), dtype=np.uint8)[None]
+        x = np.asarray(image.convert("RGB").resize((w, h), Image.Resampling.BILINEAR), dtype=np.uint8)[None]
         with self._lock:
             self.interpreter.set_tensor(self.inp["index"], x)
             self.interpreter.invoke()

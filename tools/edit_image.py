@@ -48,7 +48,7 @@ class EditImageTool(VisionTool):
         cfg = ctx.settings.editor
         size = _fit8(img.image.size)
         check_size(*size, cfg, ctx.settings)
-        source = img.image.resize(size, Image.BICUBIC)
+        source = img.image.resize(size, Image.Resampling.BICUBIC)
         common = dict(
             prompt=args.instruction,
             num_inference_steps=args.steps,
@@ -75,7 +75,7 @@ class EditImageTool(VisionTool):
                 options=cfg.options,
             )
             pipe = load_pipeline("editor", inpaint_cfg, ctx.settings, ctx.models, "inpaint")
-            mask_img = Image.fromarray(region.astype(np.uint8) * 255).resize(size, Image.NEAREST)
+            mask_img = Image.fromarray(region.astype(np.uint8) * 255).resize(size, Image.Resampling.NEAREST)
             with pipe.lock:
                 out = pipe.pipeline(
                     image=source,
@@ -96,7 +96,7 @@ class EditImageTool(VisionTool):
                     **common,
                 ).images[0]
             model = cfg.model
-        result = out.convert("RGB").resize(img.image.size, Image.BICUBIC)
+        result = out.convert("RGB").resize(img.image.size, Image.Resampling.BICUBIC)
         if region is not None:  # the VAE round trip changes everything; restore what was not masked
             keep = np.asarray(img.image)
             result = Image.fromarray(np.where(region[..., None], np.asarray(result), keep))

@@ -253,6 +253,6 @@ class LayoutTool(VisionTool):
         if x2 - x1 < 4 or y2 - y1 < 4:
             return ""
         crop = image.crop((x1, y1, x2, y2)).convert("RGB")
-        crop = crop.resize((int(crop.width * zoom), int(crop.height * zoom)), Image.LANCZOS)
+        crop = crop.resize((int(crop.width * zoom), int(crop.height * zoom)), Image.Resampling.LANCZOS)
         engine, _ = load_ocr(ctx.settings.ocr, ctx.models)
         return " ".join(w[0] for w in sorted(engine(crop), key=lambda w: w[1][0]) if w[2] >= 0.5)

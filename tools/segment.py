@@ -45,7 +45,9 @@ class UltralyticsSegmenter:
             return np.zeros((0, image.height, image.width), dtype=bool)
         masks = result.masks.data.cpu().numpy() > 0.5
         if masks.shape[1:] != (image.height, image.width):  # some predictors return the letterboxed size
-            masks = np.stack([np.asarray(Image.fromarray(m).resize(image.size, Image.NEAREST)) for m in masks])
+            masks = np.stack(
+                [np.asarray(Image.fromarray(m).resize(image.size, Image.Resampling.NEAREST)) for m in masks]
+            )
         return masks
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw
 
@@ -21,7 +22,7 @@ def receipt_question(rng: random.Random, qid: str, out_dir: Path) -> Question:
     kinds = ["total", "max", "min", "count_over", "difference", "price"] + (["tax"] if extras else [])
     kind = rng.choice(kinds)
     tools = ["ocr", "layout", "query"]
-    common = dict(images=[img], family="receipt", steps=3, tools=tools, meta={"kind": kind})
+    common: dict[str, Any] = dict(images=[img], family="receipt", steps=3, tools=tools, meta={"kind": kind})
     if kind == "total":
         q = phrase(
             rng,
@@ -203,7 +204,7 @@ def table_question(rng: random.Random, qid: str, out_dir: Path) -> Question:
             d.text((round((30 + col_x[k]) * s), y), text, font=st.font(26), fill=st.ink)
     path = save(st.finish(img), out_dir, qid)
     kind = rng.choice(["argmax", "argmin_city", "difference", "lookup", "count_over"])
-    common = dict(images=[path], family="table", tools=["ocr", "layout", "query"], meta={"kind": kind})
+    common: dict[str, Any] = dict(images=[path], family="table", tools=["ocr", "layout", "query"], meta={"kind": kind})
     read = [{"op": "ocr"}, {"op": "layout", "view": "table"}]
     if kind == "argmax":
         best = names[scores.index(max(scores))]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import random
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw
 
@@ -59,7 +60,7 @@ def chart_question(rng: random.Random, qid: str, out_dir: Path) -> Question:
                 d.text((left + v * unit + 8, y + 27), str(v), font=f_val, fill=st.ink, anchor="lm")
             d.text((left - 12, y + 27), lab, font=f_lab, fill=st.ink, anchor="rm")
     path = save(st.finish(img), out_dir, qid)
-    common = dict(
+    common: dict[str, Any] = dict(
         images=[path], family="chart", tools=["layout", "query"], meta={"vertical": vertical, "printed": printed}
     )
     read = [{"op": "ocr"}, {"op": "layout", "view": "bars"}]
@@ -174,7 +175,7 @@ def shapes_question(rng: random.Random, qid: str, out_dir: Path) -> Question:
         d.text((x + size / 2, y + size + 25), str(numbers[i]), font=st.font(30), fill=st.ink, anchor="mt")
         shapes.append({"shape": shape, "colour": colour, "number": numbers[i]})
     path = save(st.finish(img), out_dir, qid)
-    common = dict(images=[path], family="shapes", meta={"scene": shapes})
+    common: dict[str, Any] = dict(images=[path], family="shapes", meta={"scene": shapes})
     kind = rng.choice(["count", "under", "colour", "shape"])
     if kind == "count":
         colour = rng.choice(list(SHAPE_COLOURS))
