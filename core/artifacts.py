@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, overload
 
 import numpy as np
 from PIL import Image
@@ -320,7 +320,14 @@ class ArtifactStore:
             self._items[art.id] = art
             return art
 
-    def get(self, artifact_id: str, cls: type[A] | None = None) -> A:
+    @overload
+    def get(self, artifact_id: str) -> Artifact: ...
+
+    @overload
+    def get(self, artifact_id: str, cls: type[A]) -> A: ...
+
+    def get(self, artifact_id: str, cls: type[Artifact] | None = None) -> Artifact:
+        """The artifact with this id; with `cls`, one of that type (else a ToolError saying so)."""
         art = self._items.get(str(artifact_id).strip())
         if art is None:
             raise UnknownArtifactError(str(artifact_id), list(self._items))
@@ -328,7 +335,7 @@ class ArtifactStore:
             raise ToolError(
                 f"artifact {artifact_id} is a {art.prefix} artifact, but a {cls.prefix} artifact is needed here"
             )
-        return art  # type: ignore[return-value]
+        return art
 
     def __contains__(self, artifact_id: object) -> bool:
         return artifact_id in self._items

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -69,7 +69,7 @@ def validation_problems(exc: ValidationError, limit: int | None = None, unnamed:
     validation_problems(err)  # "planner_kind: Value error, unknown planner 'x'; ..."
     """
 
-    def where(e: dict) -> str:
+    def where(e: Any) -> str:
         path = ".".join(str(p) for p in e["loc"]) or unnamed
         return f"field '{path}'" if quote else path
 

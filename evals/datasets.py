@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -25,10 +26,9 @@ def load_questions(cfg: EvalConfig, work_dir: Path) -> list[Question]:
         from mmagent.evals.adapters import ADAPTERS
 
         questions = ADAPTERS[d.source](d)
-    seen: set[str] = set()
-    dupes = [q.id for q in questions if q.id in seen or seen.add(q.id)]
+    dupes = [qid for qid, n in Counter(q.id for q in questions).items() if n > 1]
     if dupes:
-        raise UserInputError(f"duplicate question ids in {cfg.name}: {sorted(set(dupes))[:10]}")
+        raise UserInputError(f"duplicate question ids in {cfg.name}: {sorted(dupes)[:10]}")
     if cfg.limit and cfg.limit < len(questions):
         questions = random.Random(cfg.subset_seed).sample(questions, cfg.limit)
     return questions

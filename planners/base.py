@@ -34,7 +34,7 @@ def as_sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def with_images(run: RunContext, llm: LLMClient, text: str, image_ids: list[str]) -> str | list[dict[str, Any]]:
+def with_images(run: RunContext, llm: LLMClient, text: str, image_ids: list[str]) -> str | list[str | dict[Any, Any]]:
     """Message content: the text, plus the images themselves for a model that accepts images."""
     from mmagent.core.artifacts import ImageArtifact
     from mmagent.core.llm.messages import image_part

@@ -29,7 +29,7 @@ from mmagent.planners.tasks import Plan, Task, normalize
 
 def perception_plan(image_ids: list[str]) -> Plan:
     """OCR and detection of every image (concurrently), then its layout from both."""
-    tasks = []
+    tasks: list[Task] = []
     for img in image_ids:
         n = len(tasks)
         tasks += [

@@ -214,7 +214,7 @@ def merge(plans: list[Plan]) -> tuple[Plan, list[list[str]]]:
 
 def fallback_plan(image_ids: list[str]) -> Plan:
     """When the LLM cannot plan: read the text and find the objects in every image."""
-    tasks = []
+    tasks: list[Task] = []
     for img in image_ids:
         n = len(tasks)
         tasks += [

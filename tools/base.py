@@ -13,7 +13,7 @@ import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar, get_args, get_origin
 
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict
@@ -142,7 +142,7 @@ class VisionTool(BaseTool):
     makes: ClassVar[type[Artifact]]
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
-    response_format: str = "content_and_artifact"
+    response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     runner: Any = None  # tools.runner.ToolRunner, bound when an agent run starts
     plannable: bool = True  # offered to planners (False: used by the UI / code directly)
     cache_roles: tuple[str, ...] = ()  # perception tools: the roles whose models make the output (cacheable)

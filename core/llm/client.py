@@ -64,7 +64,7 @@ class LLMClient:
             reply = (runnable or self.chat).invoke(messages, **kwargs)
             usage = dict(getattr(reply, "usage_metadata", None) or {})
             ok = True
-            return reply  # type: ignore[return-value]
+            return reply
         except Exception as exc:
             if _is_connection_error(exc):
                 raise BackendUnavailableError(

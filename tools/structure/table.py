@@ -76,7 +76,7 @@ def _parse(phrases: list[Phrase]) -> Table | None:
     rows = [[parse_number(c.text) if numeric[k] else c.text for k, c in enumerate(r)] for r in body]
     return Table(
         header=[c.text for c in head],
-        rows=rows,  # type: ignore[misc]
+        rows=rows,
         row_boxes=[union([c.box for c in r]) for r in body],
         header_box=union([c.box for c in head]),
         numeric=numeric,
