@@ -13,13 +13,16 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from mmagent.core.errors import ConfigError, validation_problems
+from mmagent.core.options import BACKEND_OPTIONS, ROLE_BACKENDS, unknown_backend
 
 LLMBackend = Literal["llamacpp", "openai"]
 
@@ -37,11 +40,6 @@ class RoleConfig(BaseModel):
 
     @model_validator(mode="after")
     def _typed_options(self) -> RoleConfig:
-        from pydantic import ValidationError
-
-        from mmagent.core.errors import validation_problems
-        from mmagent.core.options import BACKEND_OPTIONS
-
         model = BACKEND_OPTIONS.get(self.backend)
         if model is not None:
             try:
@@ -162,12 +160,10 @@ class Settings(BaseSettings):
             self.reasoner = served or self.planner
         if self.answerer is None:
             self.answerer = self.reasoner
-        from mmagent.core.options import ROLE_BACKENDS
-
         for role, backends in ROLE_BACKENDS.items():
             backend = self.role(role).backend
             if backend not in backends:
-                raise ValueError(f"{role}.backend: unknown backend '{backend}' (use {', '.join(backends)})")
+                raise ValueError(f"{role}.backend: {unknown_backend(role, backend)}")
         return self
 
     @classmethod
@@ -188,18 +184,12 @@ class Settings(BaseSettings):
     def role(self, name: str) -> RoleConfig:
         value = getattr(self, name, None)
         if not isinstance(value, RoleConfig):
-            from mmagent.core.errors import ConfigError
-
             raise ConfigError(f"unknown role '{name}'")
         return value
 
 
 def load_settings(**overrides: Any) -> Settings:
     """Build settings, turning validation problems into one readable ConfigError."""
-    from pydantic import ValidationError
-
-    from mmagent.core.errors import ConfigError, validation_problems
-
     toml = _default_config_file()
     if toml is not None and not toml.is_file():
         raise ConfigError(f"config file {toml} (from MMAGENT_CONFIG) does not exist")

@@ -91,3 +91,8 @@ ROLE_BACKENDS: dict[str, tuple[str, ...]] = {
     "editor": ("diffusers",),
     "classifier": ("efficientnet-lite3", "transformers", "zero-shot"),
 }
+
+
+def unknown_backend(role: str, backend: str) -> str:
+    """The one message for a backend a role cannot use, naming those it can (ROLE_BACKENDS)."""
+    return f"unknown backend '{backend}' (use {', '.join(ROLE_BACKENDS[role])})"

@@ -18,6 +18,7 @@ from mmagent.core.artifacts import Artifact, ImageArtifact, TextArtifact
 from mmagent.core.config import Settings
 from mmagent.core.errors import ToolError
 from mmagent.core.models import ModelManager
+from mmagent.core.options import unknown_backend
 from mmagent.tools.base import ImageRef, ToolContext, ToolOutput, VisionTool
 from mmagent.tools.classify import classify_image, load_classifier
 from mmagent.tools.detect import load_detector
@@ -70,6 +71,6 @@ class CaptionTool(VisionTool):
             prompt = cfg.options.get("prompt", CAPTION_PROMPT if cfg.backend == "openai" else None)
             text, model = run_vlm("captioner", cfg, ctx.settings, ctx.models, ctx.llm, img.image, prompt, vqa=False)
         else:
-            raise ToolError(f"unknown captioner backend '{cfg.backend}' (use scene-summary, transformers or openai)")
+            raise ToolError(f"captioner: {unknown_backend('captioner', cfg.backend)}")
         art = ctx.new(TextArtifact, inputs=(img.id,), model=model, text=f"caption of {img.id}: {text}")
         return ToolOutput(art.summary(), [art])

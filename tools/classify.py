@@ -19,6 +19,7 @@ from mmagent.core.artifacts import Artifact, ImageArtifact, ValueArtifact
 from mmagent.core.config import RoleConfig, Settings
 from mmagent.core.errors import ToolError
 from mmagent.core.models import ModelManager, size_on_disk
+from mmagent.core.options import unknown_backend
 from mmagent.core.resolve import resolve_model
 from mmagent.tools.base import ImageRef, ToolContext, ToolOutput, VisionTool
 from mmagent.tools.hf import hf_pipeline, load_hf
@@ -71,7 +72,7 @@ def load_classifier(cfg: RoleConfig, settings: Settings, manager: ModelManager) 
         return load_hf(
             "classifier", cfg, settings, manager, lambda src: hf_pipeline(task, src)
         ), f"{cfg.backend}:{cfg.model}"
-    raise ToolError(f"unknown classifier backend '{cfg.backend}' (use efficientnet-lite3, transformers or zero-shot)")
+    raise ToolError(f"classifier: {unknown_backend('classifier', cfg.backend)}")
 
 
 def classify_image(engine: Any, backend: str, image: Image.Image, labels: list[str], top_k: int) -> list[Label]:

@@ -22,6 +22,7 @@ from mmagent.core.config import RoleConfig, Settings
 from mmagent.core.errors import ModelNotFoundError, ToolError
 from mmagent.core.images import strip_tiles
 from mmagent.core.models import ModelManager, pick_device, size_on_disk
+from mmagent.core.options import unknown_backend
 from mmagent.core.resolve import resolve_model
 from mmagent.tools.base import ImageRef, ToolContext, ToolOutput, VisionTool
 
@@ -213,7 +214,7 @@ def resolve_detector(cfg: RoleConfig, settings: Settings) -> tuple[str, str]:
         except ModelNotFoundError as exc:
             tried = exc.tried
     elif cfg.backend != "ssd":
-        raise ToolError(f"unknown detector backend '{cfg.backend}' (use yolo or ssd)")
+        raise ToolError(f"detector: {unknown_backend('detector', cfg.backend)}")
     ssd_model = cfg.model if cfg.backend == "ssd" and cfg.model else "ssd-mobilenet-v2-coco"
     try:
         return "ssd", resolve_model(ssd_model, settings).location

@@ -23,6 +23,7 @@ from mmagent.core.config import Settings
 from mmagent.core.errors import ToolError
 from mmagent.core.llm.messages import sent_size
 from mmagent.core.models import ModelManager
+from mmagent.core.options import unknown_backend
 from mmagent.tools.base import ImageRef, ToolContext, ToolOutput, VisionTool
 from mmagent.tools.coords import parse_boxes, parse_florence2, parse_kosmos2
 from mmagent.tools.detect import COCO_NAMES, keep_classes, load_detector, normalize_class
@@ -204,9 +205,7 @@ class GroundTool(VisionTool):
             dets = _detections(boxes, [1.0] * len(boxes))
             model = f"served:{cfg.model or ctx.settings.lmm_model}"
         else:
-            raise ToolError(
-                f"unknown grounder backend '{cfg.backend}' (use compositional, transformers, grounding-lmm or openai)"
-            )
+            raise ToolError(f"grounder: {unknown_backend('grounder', cfg.backend)}")
         dets.data["class_name"] = np.array([phrase] * len(dets), dtype=object)
         art = ctx.new(
             DetectionsArtifact,

@@ -20,6 +20,7 @@ from mmagent.core.config import RoleConfig
 from mmagent.core.errors import ToolError
 from mmagent.core.images import strip_tiles
 from mmagent.core.models import ModelManager
+from mmagent.core.options import unknown_backend
 from mmagent.core.untrusted import instruction_like
 from mmagent.tools.base import ImageRef, ToolContext, ToolOutput, VisionTool
 from mmagent.tools.structure.geometry import area, intersection
@@ -182,7 +183,7 @@ def load_ocr(cfg: RoleConfig, manager: ModelManager) -> tuple[Any, str]:
         return manager.get("ocr:rapidocr", lambda: RapidOcrEngine(cfg.options), 20_000_000), "rapidocr:pp-ocr"
     if cfg.backend == "paddleocr":
         return manager.get("ocr:paddleocr", lambda: PaddleOcrEngine(cfg.options), 100_000_000), "paddleocr"
-    raise ToolError(f"unknown OCR backend '{cfg.backend}' (use rapidocr or paddleocr)")
+    raise ToolError(f"ocr: {unknown_backend('ocr', cfg.backend)}")
 
 
 class OcrArgs(BaseModel):

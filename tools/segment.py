@@ -18,6 +18,7 @@ from mmagent.core.artifacts import Artifact, DetectionsArtifact, ImageArtifact, 
 from mmagent.core.config import RoleConfig, Settings
 from mmagent.core.errors import ModelNotFoundError, ToolError
 from mmagent.core.models import ModelManager, pick_device, size_on_disk
+from mmagent.core.options import unknown_backend
 from mmagent.core.resolve import resolve_model
 from mmagent.tools.base import DetectionsRef, ImageRef, ToolContext, ToolOutput, VisionTool
 
@@ -53,7 +54,7 @@ class UltralyticsSegmenter:
 
 def load_segmenter(cfg: RoleConfig, settings: Settings, manager: ModelManager) -> tuple[UltralyticsSegmenter, str]:
     if cfg.backend not in ("sam", "fastsam"):
-        raise ToolError(f"unknown segmenter backend '{cfg.backend}' (use sam or fastsam)")
+        raise ToolError(f"segmenter: {unknown_backend('segmenter', cfg.backend)}")
     model = cfg.model or "mobile_sam.pt"
     key = f"segmenter:{cfg.backend}:{model}:{cfg.device}:{settings.model_dir}"
 
