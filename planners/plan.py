@@ -24,7 +24,7 @@ from mmagent.planners.choose import choose_program
 from mmagent.planners.executor import PlanExecutor
 from mmagent.planners.programs import Program, candidate_programs, sentence
 from mmagent.planners.task_graph import TaskGraph, split_question
-from mmagent.planners.tasks import Plan, Task, normalize
+from mmagent.planners.tasks import Plan, Task, normalize, read_and_detect
 
 
 def perception_plan(image_ids: list[str]) -> Plan:
@@ -32,11 +32,10 @@ def perception_plan(image_ids: list[str]) -> Plan:
     tasks: list[Task] = []
     for img in image_ids:
         n = len(tasks)
-        tasks += [
-            Task(id=f"t{n + 1}", tool="ocr", args={"image": img}),
-            Task(id=f"t{n + 2}", tool="detect", args={"image": img}),
-            Task(id=f"t{n + 3}", tool="layout", args={"image": img, "ocr": f"$t{n + 1}", "detections": f"$t{n + 2}"}),
-        ]
+        tasks += read_and_detect(img, n + 1)
+        tasks.append(
+            Task(id=f"t{n + 3}", tool="layout", args={"image": img, "ocr": f"$t{n + 1}", "detections": f"$t{n + 2}"})
+        )
     return normalize(Plan(tasks=tasks))
 
 

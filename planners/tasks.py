@@ -212,13 +212,17 @@ def merge(plans: list[Plan]) -> tuple[Plan, list[list[str]]]:
     return Plan(tasks=merged), members
 
 
+def read_and_detect(image_id: str, first: int) -> list[Task]:
+    """OCR and detection of one image, as tasks t{first} and t{first + 1}."""
+    return [
+        Task(id=f"t{first}", tool="ocr", args={"image": image_id}),
+        Task(id=f"t{first + 1}", tool="detect", args={"image": image_id}),
+    ]
+
+
 def fallback_plan(image_ids: list[str]) -> Plan:
     """When the LLM cannot plan: read the text and find the objects in every image."""
     tasks: list[Task] = []
     for img in image_ids:
-        n = len(tasks)
-        tasks += [
-            Task(id=f"t{n + 1}", tool="ocr", args={"image": img}),
-            Task(id=f"t{n + 2}", tool="detect", args={"image": img}),
-        ]
+        tasks += read_and_detect(img, len(tasks) + 1)
     return Plan(tasks=tasks)
