@@ -4,8 +4,9 @@ that imports torch and loads every model again (~6-7 s of a cold question on 2 c
 
 POST /ask {"question": str, "images": [absolute path], "planner": str | null} answers with
 NDJSON: one `{"event": {...}}` line per event as it happens (the CLI prints the trace live),
-then `{"result": {...}}`, or `{"error": "...", "input": true|false}`. GET /health is 200 once
-the warm-up question has loaded the models. It listens on localhost only: like the CLI, it
+then `{"result": {...}}` (without its trace: the client has it from the event lines), or
+`{"error": "...", "input": true|false}`. GET /health is 200 once the warm-up question has
+loaded the models. It listens on localhost only: like the CLI, it
 reads image files by path.
 
     python -m agent.agent_server --host 127.0.0.1 --port 8767
@@ -76,7 +77,7 @@ def _handler(agents: _Agents, ready: threading.Event) -> type[BaseHTTPRequestHan
                     [str(p) for p in body.get("images", [])],
                     on_event=lambda ev: send({"event": ev.model_dump(exclude={"result"})}),
                 )
-                send({"result": result.model_dump()})
+                send({"result": result.model_dump(exclude={"trace"})})  # the events went out already
             except UserInputError as exc:
                 send({"error": str(exc), "input": True})
             except MMAgentError as exc:
@@ -118,16 +119,20 @@ def ask_agent(
     from mmagent.core.result import Result
 
     body = {"question": question, "images": [str(Path(p).resolve()) for p in images], "planner": planner}
+    trace: list[dict[str, Any]] = []  # the run's events as they came: the Result's trace
     try:
         with httpx.stream("POST", f"{url}/ask", json=body, timeout=timeout_s) as r:
             for line in r.iter_lines():
                 if not line.strip():
                     continue
                 msg = json.loads(line)
-                if "event" in msg and on_event is not None:
-                    on_event(EVENT_ADAPTER.validate_python(msg["event"]))
+                if "event" in msg:
+                    if msg["event"].get("type") != "run_finished":  # the trace ends before it, as Agent records it
+                        trace.append(msg["event"])
+                    if on_event is not None:
+                        on_event(EVENT_ADAPTER.validate_python(msg["event"]))
                 elif "result" in msg:
-                    return Result.model_validate(msg["result"])
+                    return Result.model_validate(msg["result"] | {"trace": trace})
                 elif "error" in msg:
                     raise (UserInputError if msg.get("input") else MMAgentError)(msg["error"])
     except httpx.TransportError as exc:
