@@ -8,6 +8,8 @@ import re
 import tomllib
 from pathlib import Path
 
+from mmagent.tools import all_tools
+
 REPO = Path(__file__).resolve().parents[1]
 # folder -> (installed package, layer); a module may import its own layer and the ones below.
 FOLDERS = {
@@ -107,7 +109,7 @@ def test_every_package_folder_is_installed_under_mmagent():
 
 
 # -- tools describe themselves ----------------------------------------------------------------
-TOOL_NAMES = {t.name for t in __import__("mmagent.tools", fromlist=["all_tools"]).all_tools()}
+TOOL_NAMES = {t.name for t in all_tools()}
 
 
 def test_every_tool_declares_what_it_makes_and_which_arguments_are_artifacts():
