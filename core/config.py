@@ -196,6 +196,6 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        raise ConfigError(f"invalid mmagent configuration: {validation_problems(exc)}") from None
+        raise ConfigError(f"invalid mmagent configuration: {validation_problems(exc, unnamed='settings')}") from None
     except Exception as exc:  # malformed TOML
         raise ConfigError(f"could not read the mmagent configuration: {exc}") from None
