@@ -38,18 +38,21 @@ demo: $(STAMP)
 test: lint $(CHROMIUM)
 	$(BIN)/python -m pytest
 
-# ruff's lint and format check over the whole tree (settings in pyproject.toml); part of `make test`.
+# ruff's lint and format check and mypy, over the whole tree (settings in pyproject.toml);
+# part of `make test`.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) --no-print-directory typecheck
 
-# mypy over the `mmagent` namespace. mypy cannot follow pyproject's package-dir mapping, so it
-# reads a tree of links laid out as the installed package. Not clean yet, so not part of `make test`.
+# mypy over the `mmagent` namespace, app.py, bench/ and tests/. mypy cannot follow pyproject's
+# package-dir mapping, so it reads a tree of links laid out as the installed package.
 typecheck: $(STAMP)
 	rm -rf build/typecheck && mkdir -p build/typecheck/mmagent
 	for f in agent/*.py; do ln -s ../../../$$f build/typecheck/mmagent/; done
 	for d in core tools planners evals ui; do ln -s ../../../$$d build/typecheck/mmagent/$$d; done
-	cd build/typecheck && ../../$(BIN)/mypy --config-file ../../pyproject.toml -p mmagent
+	for p in app.py bench tests; do ln -s ../../$$p build/typecheck/$$p; done
+	cd build/typecheck && ../../$(BIN)/mypy --config-file ../../pyproject.toml --cache-dir ../mypy-cache mmagent app.py bench tests
 
 ui: $(STAMP)
 	$(BIN)/python app.py

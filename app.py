@@ -63,14 +63,14 @@ def check_uploads(files: list[Any]) -> list[Path]:
 def model_status(settings: Settings) -> str:
     from mmagent.agent import Agent
     from mmagent.core.models import shared_manager
+    from mmagent.core.resolve import served_by
 
     agent = Agent(settings)
     served = agent.settings  # with a running `mmagent serve` attached, when there is one
     lines = ["| role | backend | model | served by |", "|---|---|---|---|"]
     for r in ROLES:
         cfg = served.role(r)
-        where = cfg.options.get("server_url") or (served.lmm_url if cfg.backend == "openai" else None) or "this process"
-        lines.append(f"| {r} | {cfg.backend} | {cfg.model or '(default)'} | {where} |")
+        lines.append(f"| {r} | {cfg.backend} | {cfg.model or '(default)'} | {served_by(r, served)} |")
     lines += ["", "**Tools**", ""]
     lines += [
         f"- `{name}`: " + ("ready" if why is None else f"unavailable: {why}")
@@ -172,7 +172,7 @@ def build_app(settings: Settings | None = None, root: Path | None = None) -> Any
         run = box.submit(on_submit, [box, chatbot, session, planner, rounds, steps], [chatbot, box, session])
         stop.click(on_stop, [session], None, cancels=[run])
         clear.click(on_clear, [session], [chatbot, session])
-    app.mmagent_root = root  # type: ignore[attr-defined]
+    app.mmagent_root = root
     return app
 
 

@@ -28,6 +28,7 @@ from mmagent.core.events import (
 from mmagent.core.images import LoadedImage, load_image, normalize_mode
 from mmagent.core.llm.client import LLMClient
 from mmagent.core.models import ModelManager, shared_manager
+from mmagent.core.options import LlamaCppOptions, OpenAIOptions
 from mmagent.core.question import asks_for_image, clean_question
 from mmagent.core.result import Result, Step, Timings
 from mmagent.evidence import cited_value, evidence_regions
@@ -100,8 +101,8 @@ class Agent:
     def _client_factory(self, emit: Callable[[Any], None], step: str = "") -> Callable[[str], LLMClient]:
         def make(role: str) -> LLMClient:
             chat, endpoint = self.chat_model(role)
-            options = self.settings.role(role).options
-            constrained = bool(options.get("structured", True))
+            options = self.settings.role(role).typed_options
+            constrained = not isinstance(options, LlamaCppOptions | OpenAIOptions) or options.structured
             declared = self.settings.role(role).vision  # the role's capability, else its model class's
             vision = declared if declared is not None else getattr(chat, "sees_images", True)
             return LLMClient(role, chat, emit, endpoint=endpoint, constrained=constrained, step=step, vision=vision)

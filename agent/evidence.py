@@ -58,7 +58,7 @@ def resolve_ref(store: ArtifactStore, ref: str) -> Region | None:
         return Region(ref, art.image_id, box, label) if box and art.image_id else None
     if isinstance(art, DetectionsArtifact) and key.isdigit() and int(key) < len(art.detections):
         i = int(key)
-        return Region(ref, art.image_id, tuple(map(float, art.detections.xyxy[i])), art.class_names[i])  # type: ignore[arg-type]
+        return Region(ref, art.image_id, art.boxes[i], art.class_names[i])
     if isinstance(art, OcrArtifact) and key.isdigit() and int(key) < len(art.lines):
         line = art.lines[int(key)]
         return Region(ref, art.image_id, line.box, line.text)

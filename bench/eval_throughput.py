@@ -19,6 +19,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mmagent.core.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -35,7 +39,7 @@ def cpu_seconds(server_pid: int) -> float:
     return t.user + t.system + server
 
 
-def timed_run(questions: list, settings: object, workers: int, results: Path, server_pid: int) -> dict:
+def timed_run(questions: list, settings: Settings, workers: int, results: Path, server_pid: int) -> dict:
     from mmagent.agent import Agent
     from mmagent.evals.runner import agent_answerer, run_questions
 
@@ -47,6 +51,7 @@ def timed_run(questions: list, settings: object, workers: int, results: Path, se
     busy = (cpu_seconds(server_pid) - c0) / (wall * (os.cpu_count() or 1))
     rows = [json.loads(ln) for ln in results.read_text().splitlines()]
     cache = agent._tool_cache
+    assert cache is not None, "the bench turns the tool cache on"
     tool_s = sum((r.get("timings") or {}).get("tool_s", 0.0) for r in rows)
     llm_s = sum((r.get("timings") or {}).get("llm_s", 0.0) for r in rows)
     completion = sum((r.get("tokens") or {}).get("completion", 0) for r in rows)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -22,7 +23,8 @@ sys.path.insert(0, str(ROOT))
 def paired_medians(bare, wrapped, reps: int) -> tuple[float, float]:
     """Alternate the two calls so drift (thermal, other load) hits both equally."""
     bare(), wrapped()  # warm-up (model compile, caches)
-    tb, tw = [], []
+    tb: list[float] = []
+    tw: list[float] = []
     for _ in range(reps):
         for fn, acc in ((bare, tb), (wrapped, tw)):
             t0 = time.perf_counter()
@@ -122,7 +124,7 @@ def main() -> None:
     ap.add_argument("--e2e-runs", type=int, default=2)
     ap.add_argument("--skip-e2e", action="store_true")
     args = ap.parse_args()
-    results = {
+    results: dict[str, Any] = {
         "machine": f"{platform.machine()} {platform.processor() or ''} cpus={__import__('os').cpu_count()}",
         "help": bench_help(),
         "tools": bench_tools(args.reps),

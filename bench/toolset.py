@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -48,7 +49,7 @@ def bench_tools(reps: int, device: str, tiny: dict[str, str]) -> list[dict]:
     from tests.conftest import ToolEnv
 
     s = load_settings()
-    dev = {"device": device}
+    dev: dict[str, Any] = {"device": device}
     s.captioner = RoleConfig(backend="scene-summary")
     s.segmenter = RoleConfig(backend="sam", model=tiny["mobile_sam"], **dev)
     s.generator = RoleConfig(backend="diffusers", model=tiny["sd"], **dev)
@@ -56,7 +57,7 @@ def bench_tools(reps: int, device: str, tiny: dict[str, str]) -> list[dict]:
     s.answerer = RoleConfig(backend="transformers", model=tiny["blip-vqa"], **dev)
     chelsea, receipt = skimage_photo("chelsea"), render_receipt(0).image
     small = chelsea.resize((96, 64))  # edit_image: the tiny UNet's attention is quadratic in pixels
-    cases = [
+    cases: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
         ("detect", "yolo11n int8 (real)", {}, {"image": "@chelsea"}),
         ("ocr", "PP-OCR ONNX (real)", {}, {"image": "@receipt"}),
         ("classify", "EfficientNet-Lite3 int8 (real)", {}, {"image": "@chelsea"}),

@@ -19,6 +19,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -112,7 +113,7 @@ def main() -> None:
             subprocess.run([sys.executable, "-m", "mmagent.ui.cli", "serve", "--stop"], cwd=ROOT, env=env)
     from mmagent.evals.metrics import numeric_match
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r, (latency, answer) in zip(receipts, done):
         own = bool(numeric_match(answer, r.total))  # 58.9 and $58.90 state the same total
         others = [
@@ -128,15 +129,15 @@ def main() -> None:
                 "other_sessions_totals": others,
             }
         )
-    lat = sorted(r["latency_s"] for r in rows)
+    lat = sorted(float(r["latency_s"]) for r in rows)
     out = {
         "sessions": args.sessions,
         "model": f"mmagent serve (llama.cpp, {DEFAULT_SLOTS} slots)" if args.serve else "embedded",
         "wall_s": round(wall, 1),
         "latency_median_s": statistics.median(lat),
         "latency_max_s": lat[-1],
-        "errors": sum(r["error"] for r in rows),
-        "correct": sum(r["correct"] for r in rows),
+        "errors": sum(bool(r["error"]) for r in rows),
+        "correct": sum(bool(r["correct"]) for r in rows),
         "cross_talk": sum(bool(r["other_sessions_totals"]) for r in rows),
         "rows": rows,
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar, overload
 
@@ -21,6 +22,18 @@ from mmagent.core.errors import ToolError, UnknownArtifactError
 ARTIFACT_ID = re.compile(r"\b[a-z]{3,4}-\d+\b")
 
 Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in pixels of the referenced image
+
+
+def as_box(values: Sequence[float]) -> Box:
+    """Four numbers (a tool argument, a row of an array) as a Box.
+
+    >>> as_box([1, 2, 3, 4])
+    (1.0, 2.0, 3.0, 4.0)
+    """
+    if len(values) != 4:
+        raise ValueError(f"a box is four numbers [x1, y1, x2, y2], not {len(values)}")
+    x1, y1, x2, y2 = (float(v) for v in values)
+    return (x1, y1, x2, y2)
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,11 @@ class DetectionsArtifact(Artifact):
     @property
     def class_names(self) -> list[str]:
         return [str(c) for c in self.detections.data.get("class_name", [])]
+
+    @property
+    def boxes(self) -> list[Box]:
+        """The boxes as plain (x1, y1, x2, y2) floats, in the order of `class_names`."""
+        return [as_box(b) for b in self.detections.xyxy]
 
     def to_json(self) -> dict[str, Any]:
         # Boxes travel with the record so evaluations (RefCOCO) and the UI can use them.

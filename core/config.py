@@ -11,7 +11,7 @@ import functools
 import os
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -22,9 +22,10 @@ from pydantic_settings import (
 )
 
 from mmagent.core.errors import ConfigError, validation_problems
-from mmagent.core.options import BACKEND_OPTIONS, ROLE_BACKENDS, unknown_backend
+from mmagent.core.options import BACKEND_OPTIONS, ROLE_BACKENDS, BackendOptions, unknown_backend
 
 LLMBackend = Literal["llamacpp", "openai"]
+Options = TypeVar("Options", bound=BackendOptions)
 
 
 class RoleConfig(BaseModel):
@@ -47,6 +48,23 @@ class RoleConfig(BaseModel):
             except ValidationError as exc:  # a misspelt or mistyped option fails here, with its path
                 raise ValueError(f"backend '{self.backend}' options: {validation_problems(exc)}") from None
         return self
+
+    @property
+    def typed_options(self) -> BackendOptions:
+        """`options` as the backend's model, defaults filled in (checked when the config loaded).
+
+        >>> RoleConfig(backend="llamacpp").typed_options.max_tokens
+        512
+        """
+        return BACKEND_OPTIONS.get(self.backend, BackendOptions).model_validate(self.options)
+
+    def options_as(self, kind: type[Options]) -> Options:
+        """`typed_options` where the caller knows the backend's options model (a tool that only
+        runs on one backend); any other backend is a programming error, not a user's."""
+        typed = self.typed_options
+        if not isinstance(typed, kind):
+            raise TypeError(f"backend '{self.backend}' has {type(typed).__name__}, not {kind.__name__}")
+        return typed
 
 
 # Every role a config names, in the order the CLI and UI list them.

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from mmagent.core.config import Settings
 from mmagent.core.errors import ModelNotFoundError
+from mmagent.core.options import LlamaCppOptions, OpenAIOptions
 
 
 @dataclass(frozen=True)
@@ -196,3 +197,26 @@ def resolve_model(model: str, settings: Settings) -> ResolvedModel:
     if spec.install_hint:
         how += f", or {spec.install_hint}"
     raise ModelNotFoundError(model, tried, how + ".")
+
+
+def served_by(role: str, settings: Settings) -> str:
+    """What serves a role, in one line: a running server and its URL, an embedded model and where
+    its weights are, or "unavailable" and why. Nothing loads (`mmagent models`, the UI's Models panel).
+
+    >>> served_by("ocr", Settings())
+    'embedded, weights packaged with the rapidocr backend'
+    """
+    cfg = settings.role(role)
+    opts = cfg.typed_options
+    if isinstance(opts, LlamaCppOptions) and opts.server_url:
+        return f"server at {opts.server_url} (mmagent serve)"
+    if isinstance(opts, OpenAIOptions):
+        url = opts.base_url or settings.lmm_url
+        return f"server at {url}" if url else "unavailable: no endpoint (set MMAGENT_LMM_URL)"
+    if not cfg.model:
+        return f"embedded, weights packaged with the {cfg.backend} backend"
+    try:
+        found = resolve_model(cfg.model, settings)
+    except ModelNotFoundError as exc:
+        return f"unavailable: no weights for '{cfg.model}' ({exc.tried[-1]})"
+    return f"embedded, weights from {found.source}: {found.location}"

@@ -41,7 +41,8 @@ def with_images(run: RunContext, llm: LLMClient, text: str, image_ids: list[str]
 
     if not image_ids or not llm.vision:
         return text
-    return [{"type": "text", "text": text}] + [image_part(run.store.get(i, ImageArtifact).image) for i in image_ids]
+    parts: list[str | dict[Any, Any]] = [{"type": "text", "text": text}]
+    return parts + [image_part(run.store.get(i, ImageArtifact).image) for i in image_ids]
 
 
 def normalized(text: str) -> str:

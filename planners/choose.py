@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from functools import cache
+from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, create_model
@@ -50,7 +51,8 @@ def _enum_choice(run: RunContext, system: str, user: str, key: str, options: lis
 @cache
 def _model(key: str) -> type[BaseModel]:
     """The reply's pydantic model: one string field named `key` (intent, choice)."""
-    return create_model(f"{key.capitalize()}Reply", **{key: (str, ...)})
+    fields: dict[str, Any] = {key: (str, ...)}
+    return create_model(f"{key.capitalize()}Reply", **fields)
 
 
 def _pick(run: RunContext, question: str, candidates: list[Program], reverse: bool, tag: str) -> str | None:

@@ -22,7 +22,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from mmagent.core.artifacts import ARTIFACT_ID, ImageArtifact, OcrArtifact, TextArtifact
+from mmagent.core.artifacts import ARTIFACT_ID, DetectionsArtifact, ImageArtifact, OcrArtifact, TextArtifact
 from mmagent.planners.base import RunContext
 from mmagent.tools.runner import ToolCallResult
 from mmagent.tools.structure.text import LOOSE_NUMBER
@@ -91,7 +91,7 @@ class GroundedAnswerer:
         ocr = self._call("ocr", image=sub.image)
         if not ocr.ok:
             return ocr.observation, []
-        art = self.run.store.get(ocr.primary, OcrArtifact)
+        art = self.run.store.get(ocr.made, OcrArtifact)
         words = {w for w in _WORD.findall(sub.about.lower()) if w not in _GENERIC}
         hits = [ln.text for ln in art.lines if words & set(_WORD.findall(ln.text.lower()))]
         if hits or not words:
@@ -110,32 +110,32 @@ class GroundedAnswerer:
         if boxes is None:  # still useful: everything the image says
             text, cited = self._read(sub.model_copy(update={"about": ""}))
             return f"no {sub.about} found in {sub.image}; all its {text}", cited
-        det = self.run.store.get(boxes.primary)
-        x1, y1, x2, y2 = (float(v) for v in det.detections.xyxy[0])  # type: ignore[attr-defined]
+        det = self.run.store.get(boxes.made, DetectionsArtifact)
+        x1, y1, x2, y2 = (float(v) for v in det.detections.xyxy[0])
         height = self.run.store.get(sub.image, ImageArtifact).image.height
         band = [x1, y2, x2, min(float(height), y2 + max(y2 - y1, 60.0))]
-        cited = [boxes.primary]
+        cited = [boxes.made]
         if band[3] - band[1] >= 8:
             crop = self._call("crop", image=sub.image, box=band)
-            if crop.ok and crop.primary:
-                ocr = self._call("ocr", image=crop.primary)
-                lines = self.run.store.get(ocr.primary, OcrArtifact).lines if ocr.ok and ocr.primary else ()
+            if crop.ok:
+                ocr = self._call("ocr", image=crop.made)
+                lines = self.run.store.get(ocr.made, OcrArtifact).lines if ocr.ok else ()
                 if lines:
                     return (
                         f"text below the {sub.about}: " + " | ".join(ln.text for ln in lines),
-                        cited + [crop.primary, ocr.primary],
+                        cited + [crop.made, ocr.made],
                     )
         ocr = self._call("ocr", image=sub.image)
         if not ocr.ok:
             return ocr.observation, cited
-        r = self._call("relate", relation="below", subject=boxes.primary, target=ocr.primary)
-        return (self._text(r), cited + [ocr.primary] + self._ids(r)) if r.ok else (r.observation, cited)
+        r = self._call("relate", relation="below", subject=boxes.made, target=ocr.made)
+        return (self._text(r), cited + [ocr.made] + self._ids(r)) if r.ok else (r.observation, cited)
 
     def _count(self, sub: SubQuestion) -> tuple[str, list[str]]:
         r = self._boxes_of(sub.about, sub.image)
         if not r.ok:
             return r.observation, []
-        n = len(self.run.store.get(r.primary).class_names)  # type: ignore[attr-defined]
+        n = len(self.run.store.get(r.made, DetectionsArtifact).class_names)
         return f"{n} {sub.about}", self._ids(r)
 
     def _find(self, sub: SubQuestion) -> tuple[str, list[str]]:
@@ -176,7 +176,7 @@ class GroundedAnswerer:
         if not about.strip():
             return None
         r = self._boxes_of(about, image)
-        if r.ok and r.primary and self.run.store.get(r.primary).class_names:  # type: ignore[attr-defined]
+        if r.ok and self.run.store.get(r.made, DetectionsArtifact).class_names:
             return r
         return None
 
@@ -185,8 +185,8 @@ class GroundedAnswerer:
         found = self._locate(about, image)
         if found is None:
             return image, []
-        crop = self._call("crop", source=found.primary, index=0, padding=8)
-        return (crop.primary, [found.primary, crop.primary]) if crop.ok and crop.primary else (image, [found.primary])
+        crop = self._call("crop", source=found.made, index=0, padding=8)
+        return (crop.made, [found.made, crop.made]) if crop.ok else (image, [found.made])
 
     def _call(self, tool: str, **args: object) -> ToolCallResult:
         r = self.run.runner.call(tool, args, step=f"{self._step}{chr(ord('a') + len(self._calls))}")

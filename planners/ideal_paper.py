@@ -242,7 +242,7 @@ def answer_sub_question(c: PaperContext, question: str, caption: str) -> str:
 
 
 def final_answer(state: PaperState, c: PaperContext) -> FinalAnswer:
-    details = {
+    details: dict[str, Any] = {
         "caption": state["caption"],
         "sub_questions": state["sub_questions"],
         "sub_answers": state["sub_answers"],

@@ -52,7 +52,7 @@ class Program:
     def intent(self) -> str:
         """The kind of question it answers (one of INTENTS): the planner's first, coarse choice."""
         a = self.args
-        op = a.get("op")
+        op = str(a.get("op", ""))
         if op in ("max", "min", "compare"):
             return "most_or_least"  # which way is the gloss's word, chosen in the second step
         if op == "count_where":

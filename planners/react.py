@@ -22,9 +22,11 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from mmagent.core.artifacts import ImageArtifact, ValueArtifact
+from mmagent.core.config import RoleConfig
 from mmagent.core.errors import StructuredOutputError
 from mmagent.core.events import Thought
 from mmagent.core.llm.client import LLMClient
+from mmagent.core.options import OpenAIOptions
 from mmagent.core.untrusted import data_block
 from mmagent.planners.base import FinalAnswer, RunContext, system_prompt, with_images
 from mmagent.planners.loop import Budget, forced_note
@@ -179,6 +181,12 @@ def build_graph() -> Any:
 GRAPH = build_graph()
 
 
+def _native_tools(cfg: RoleConfig) -> bool:
+    """Native tool calls: a served reasoner's option (vLLM with a tool parser); never embedded."""
+    opts = cfg.typed_options
+    return isinstance(opts, OpenAIOptions) and opts.native_tools
+
+
 class ReActPlanner:
     name = "react"
 
@@ -189,7 +197,7 @@ class ReActPlanner:
             run,
             llm,
             tools,
-            bool(run.settings.role("reasoner").options.get("native_tools", False)),
+            _native_tools(run.settings.role("reasoner")),
             Budget.of(run.settings, unit="steps"),
         )
         images = ", ".join(run.store.get(i).summary() for i in run.image_ids)

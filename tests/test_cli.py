@@ -67,5 +67,6 @@ def test_models_command_lists_roles_without_loading(files):
     assert "planner" in out.stdout and "detector" in out.stdout
     lines = {ln.split()[0]: ln for ln in out.stdout.splitlines() if ln.startswith("  ")}
     assert "ready" in lines["detect"] and "ready" in lines["classify"]
+    assert "embedded, weights from" in lines["planner"] and "packaged with the scene-summary" in lines["captioner"]
     assert "unavailable: no vision-language model" in lines["ask_image"]
     assert "unavailable: no offline weights" in lines["generate_image"]

@@ -56,6 +56,30 @@ def test_a_misspelt_backend_option_fails_at_start_up_with_its_path():
         load_settings(grounder={"backend": "openai", "options": {"coord_format": "inches"}})
     ok = load_settings(planner={"backend": "llamacpp", "options": {"max_tokens": 256}})
     assert ok.planner.options == {"max_tokens": 256}
+    assert ok.planner.typed_options.max_tokens == 256 and ok.planner.typed_options.n_gpu_layers == 0  # default
+
+
+def test_options_as_gives_the_backends_model_or_refuses_another():
+    from mmagent.core.options import LlamaCppOptions, OpenAIOptions
+
+    s = load_settings(grounder={"backend": "openai", "options": {"coord_format": "1000"}})
+    assert s.grounder.options_as(OpenAIOptions).coord_format == "1000"
+    with pytest.raises(TypeError, match="LlamaCppOptions"):
+        s.grounder.options_as(LlamaCppOptions)
+
+
+def test_served_by_says_what_serves_each_role(tmp_path):
+    from mmagent.core.resolve import served_by
+
+    s = load_settings(model_dir=tmp_path, lmm_url=None)
+    assert served_by("ocr", s) == "embedded, weights packaged with the rapidocr backend"
+    assert served_by("planner", s).startswith("embedded, weights from")
+    served = load_settings(planner={"backend": "llamacpp", "options": {"server_url": "http://127.0.0.1:9"}})
+    assert served_by("planner", served) == "server at http://127.0.0.1:9 (mmagent serve)"
+    lost = load_settings(captioner={"backend": "openai"}, lmm_url=None)
+    assert served_by("captioner", lost) == "unavailable: no endpoint (set MMAGENT_LMM_URL)"
+    missing = load_settings(generator={"backend": "diffusers", "model": "no-such-diffusion"}, model_dir=tmp_path)
+    assert served_by("generator", missing).startswith("unavailable: no weights for 'no-such-diffusion'")
 
 
 def test_an_unknown_backend_fails_at_start_up_naming_the_choices():

@@ -159,7 +159,7 @@ def test_stale_state_through_the_cli_is_one_warning(env, tmp_path):
     write_state(settings, pid=2**22 + 12345, backend="llamacpp", url="http://127.0.0.1:9")
     out = mmagent("models", env=env)
     assert out.returncode == 0, out.stderr
-    assert "no longer running" in out.stderr and "served by" not in out.stdout
+    assert "no longer running" in out.stderr and "server at" not in out.stdout
 
 
 def test_a_live_process_whose_server_does_not_answer_is_not_used(tmp_path, settings_kwargs, caplog):

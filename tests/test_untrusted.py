@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from mmagent import Agent
 from mmagent.core.artifacts import ArtifactStore, ImageArtifact, Provenance, TableArtifact
 from mmagent.core.errors import UserInputError
+from mmagent.core.llm.client import LLMClient
 from mmagent.core.models import shared_manager
 from mmagent.core.question import clean_question
 from mmagent.core.samples import font, render_receipt
@@ -65,10 +66,14 @@ def test_every_system_prompt_ends_with_the_untrusted_data_rule():
         assert system_prompt(name, **values).endswith(UNTRUSTED_RULE), name
 
 
+def _no_llm(role: str) -> LLMClient:
+    raise AssertionError(f"no tool here asks the {role} model")
+
+
 def _runner(store: ArtifactStore, settings) -> ToolRunner:
     return ToolRunner(
         all_tools(),
-        lambda name: ToolContext(store, settings, shared_manager(), lambda r: None, tool=name),
+        lambda name: ToolContext(store, settings, shared_manager(), _no_llm, tool=name),
         lambda e: None,
     )
 

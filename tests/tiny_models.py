@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -146,12 +147,12 @@ def vit_classifier(path: Path, labels=("tabby", "teapot", "bus")) -> Path:
     from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessor
 
     torch.manual_seed(SEED)
-    config = ViTConfig(
-        **_vit(),
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={label: i for i, label in enumerate(labels)},
-    )
+    head: dict[str, Any] = {  # PretrainedConfig's own keyword arguments, untyped in ViTConfig
+        "num_labels": len(labels),
+        "id2label": dict(enumerate(labels)),
+        "label2id": {label: i for i, label in enumerate(labels)},
+    }
+    config = ViTConfig(**_vit(), **head)
     ViTForImageClassification(config).save_pretrained(path)
     ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(path)
     return path
@@ -193,7 +194,7 @@ def stable_diffusion(path: Path, kind: str = "text2image") -> Path:
         set_alpha_to_one=False,
         steps_offset=1,
     )
-    cls = {
+    cls: Any = {
         "text2image": diffusers.StableDiffusionPipeline,
         "instruct-pix2pix": diffusers.StableDiffusionInstructPix2PixPipeline,
         "inpaint": diffusers.StableDiffusionInpaintPipeline,

@@ -32,7 +32,7 @@ class AskImageTool(VisionTool):
         img = ctx.store.get(args.image, ImageArtifact)
         prompt = f"{args.question.strip()} Answer briefly."
         text, model = run_vlm(
-            "answerer", ctx.settings.answerer, ctx.settings, ctx.models, ctx.llm, img.image, prompt, vqa=True
+            "answerer", ctx.settings.role("answerer"), ctx.settings, ctx.models, ctx.llm, img.image, prompt, vqa=True
         )
         art = ctx.new(
             TextArtifact,

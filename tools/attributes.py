@@ -14,13 +14,19 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import BaseModel, Field, model_validator
 
-from mmagent.core.artifacts import Artifact, DetectionsArtifact, ImageArtifact, MaskArtifact, TableArtifact
+from mmagent.core.artifacts import (
+    Artifact,
+    Box,
+    DetectionsArtifact,
+    ImageArtifact,
+    MaskArtifact,
+    TableArtifact,
+    as_box,
+)
 from mmagent.core.errors import ToolError
 from mmagent.tools.base import DetectionsRef, ImageRef, MaskRef, ToolContext, ToolOutput, VisionTool
 from mmagent.tools.structure.colour import COLOUR_NAMES, border_colour, dominant_colours, foreground_in_box
 from mmagent.tools.structure.shape import SHAPE_NAMES, shape_name
-
-Box = tuple[float, float, float, float]
 
 
 class AttributesArgs(BaseModel):
@@ -67,24 +73,24 @@ class AttributesTool(VisionTool):
         regions: list[tuple[str, Box, np.ndarray, np.ndarray]] = []  # (name, box, crop, mask)
         inputs: tuple[str, ...] = (img.id,)
         if args.mask:
-            art = ctx.store.get(args.mask, MaskArtifact)
-            inputs += (art.id,)
-            for i, (m, label, b) in enumerate(zip(art.masks, art.labels, art.boxes)):
+            masks = ctx.store.get(args.mask, MaskArtifact)
+            inputs += (masks.id,)
+            for i, (m, label, b) in enumerate(zip(masks.masks, masks.labels, masks.boxes)):
                 if args.index is None or args.index == i:
                     x1, y1, x2, y2 = (int(v) for v in b)
-                    regions.append((f"{art.id}#{i} {label}", b, arr[y1:y2, x1:x2], np.asarray(m)[y1:y2, x1:x2]))
+                    regions.append((f"{masks.id}#{i} {label}", b, arr[y1:y2, x1:x2], np.asarray(m)[y1:y2, x1:x2]))
         else:
             boxes: list[tuple[str, Box]] = []
             if args.detections:
                 det = ctx.store.get(args.detections, DetectionsArtifact)
                 inputs += (det.id,)
                 boxes = [
-                    (f"{det.id}#{i} {n}", tuple(map(float, b)))  # type: ignore[misc]
-                    for i, (n, b) in enumerate(zip(det.class_names, det.detections.xyxy))
+                    (f"{det.id}#{i} {n}", b)
+                    for i, (n, b) in enumerate(zip(det.class_names, det.boxes))
                     if args.index is None or args.index == i
                 ]
             elif args.box:
-                boxes = [("box", tuple(args.box))]  # type: ignore[list-item]
+                boxes = [("box", as_box(args.box))]
             for name, b in boxes:
                 x1, y1, x2, y2 = (max(0, int(round(v))) for v in b)
                 regions.append((name, b, arr[y1:y2, x1:x2], foreground_in_box(arr, b)))

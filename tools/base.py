@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar, get_args, get_origin
 
@@ -116,7 +116,7 @@ class ToolContext:
 @dataclass
 class ToolOutput:
     observation: str
-    artifacts: list[Artifact] = field(default_factory=list)
+    artifacts: Sequence[Artifact] = field(default_factory=list)
 
 
 class VisionTool(BaseTool):

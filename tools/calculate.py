@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import operator
 import re
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
@@ -25,7 +26,7 @@ _BINOPS = {
     ast.Mod: operator.mod,
     ast.Pow: operator.pow,
 }
-_FUNCS = {"round": round, "abs": abs, "min": min, "max": max}
+_FUNCS: dict[str, Callable[..., Any]] = {"round": round, "abs": abs, "min": min, "max": max}
 
 
 def _numeric(value: Any, aid: str) -> float:

@@ -18,7 +18,7 @@ from mmagent.core.artifacts import Artifact, ImageArtifact, TextArtifact
 from mmagent.core.config import Settings
 from mmagent.core.errors import ToolError
 from mmagent.core.models import ModelManager
-from mmagent.core.options import unknown_backend
+from mmagent.core.options import OpenAIOptions, TransformersOptions, unknown_backend
 from mmagent.tools.base import ImageRef, ToolContext, ToolOutput, VisionTool
 from mmagent.tools.classify import classify_image, load_classifier
 from mmagent.tools.detect import load_detector
@@ -68,7 +68,9 @@ class CaptionTool(VisionTool):
             text, models = scene_summary(img.image, ctx.settings, ctx.models)
             model = "+".join(models)
         elif cfg.backend in ("transformers", "openai"):
-            prompt = cfg.options.get("prompt", CAPTION_PROMPT if cfg.backend == "openai" else None)
+            opts = cfg.typed_options
+            given = opts.prompt if isinstance(opts, OpenAIOptions | TransformersOptions) else None
+            prompt = given or (CAPTION_PROMPT if cfg.backend == "openai" else None)  # None: unconditional
             text, model = run_vlm("captioner", cfg, ctx.settings, ctx.models, ctx.llm, img.image, prompt, vqa=False)
         else:
             raise ToolError(f"captioner: {unknown_backend('captioner', cfg.backend)}")

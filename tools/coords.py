@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-Box = tuple[float, float, float, float]
+from mmagent.core.artifacts import Box
+
 Scale = Literal["auto", "pixels", "unit", "1000"]
 
 _NUM = r"(-?\d+(?:\.\d+)?)"
@@ -24,6 +25,7 @@ def parse_boxes(
     """Pixel boxes in the original image. `sent_size` is the size the model actually saw
     (images are downscaled before sending), for pixel coordinates."""
     found: list[tuple[list[float], str]] = []
+    kind: str
     for m in _QWEN_BOX.finditer(text):
         found.append(([float(v) for v in m.groups()], "1000" if scale == "auto" else scale))
     rest = _QWEN_BOX.sub(" ", text)

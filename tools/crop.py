@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field, model_validator
 
-from mmagent.core.artifacts import Artifact, DetectionsArtifact, ImageArtifact, OcrArtifact
+from mmagent.core.artifacts import Artifact, DetectionsArtifact, ImageArtifact, OcrArtifact, as_box
 from mmagent.core.errors import ToolError
 from mmagent.tools.base import BoxesRef, ImageRef, ToolContext, ToolOutput, VisionTool
 
@@ -39,7 +39,7 @@ class CropTool(VisionTool):
         if args.source is not None:
             src = ctx.store.get(args.source)
             if isinstance(src, DetectionsArtifact):
-                boxes = [tuple(map(float, b)) for b in src.detections.xyxy]
+                boxes = src.boxes
             elif isinstance(src, OcrArtifact):
                 boxes = [ln.box for ln in src.lines]
             else:
@@ -50,7 +50,7 @@ class CropTool(VisionTool):
             box = boxes[args.index]
         else:
             parent = ctx.store.get(args.image or "", ImageArtifact)
-            box = tuple(args.box or ())
+            box = as_box(args.box or ())
         w, h = parent.image.size
         x1, y1, x2, y2 = box
         if x2 <= x1 or y2 <= y1:

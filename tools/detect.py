@@ -78,12 +78,20 @@ def normalize_class(name: str) -> str:
     return n
 
 
+def subset(dets: sv.Detections, which: np.ndarray) -> sv.Detections:
+    """The detections a boolean mask or an index array picks (supervision types indexing by
+    every key kind it takes; a mask or indices always give Detections)."""
+    picked = dets[which]
+    assert isinstance(picked, sv.Detections)
+    return picked
+
+
 def keep_classes(dets: sv.Detections, classes: list[str]) -> sv.Detections:
     """Only the detections whose class name is one of `classes` (COCO names)."""
     if not len(dets):
         return dets
     names = np.asarray(dets.data.get("class_name", []), dtype=object)
-    return dets[np.isin(names, classes)]
+    return subset(dets, np.isin(names, classes))
 
 
 class DetectArgs(BaseModel):
@@ -102,7 +110,7 @@ class YoloDetector:
 
     def __call__(self, image: Image.Image, conf: float) -> sv.Detections:
         with self._lock:  # a PIL image: ultralytics converts it (RGB -> BGR) itself
-            result = self.model.predict(image, conf=conf, device=self.device, verbose=False)[0]
+            (result,) = self.model.predict(image, conf=conf, device=self.device, verbose=False)
         return sv.Detections.from_ultralytics(result)
 
 
@@ -161,7 +169,7 @@ class OpenVinoYoloDetector:
             data={"class_name": np.array([self.names[int(i)] for i in ids], dtype=object)},
         )
         dets = dets.with_nms(threshold=self.IOU, class_agnostic=False)
-        return dets[np.argsort(-dets.confidence)[: self.MAX_DET]] if len(dets) else dets
+        return subset(dets, np.argsort(-np.asarray(dets.confidence))[: self.MAX_DET]) if len(dets) else dets
 
 
 def is_openvino_export(location: str) -> bool:

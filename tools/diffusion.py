@@ -14,6 +14,7 @@ from mmagent.core.config import RoleConfig, Settings
 from mmagent.core.errors import ModelNotFoundError, ToolError
 from mmagent.core.events import ToolProgress
 from mmagent.core.models import ModelManager
+from mmagent.core.options import DiffusersOptions
 from mmagent.core.resolve import resolve_model
 from mmagent.tools.hf import HfSource, load_hf
 
@@ -60,7 +61,7 @@ def diffusion_unavailable(role: str, cfg: RoleConfig, settings: Settings) -> str
 def check_size(width: int, height: int, cfg: RoleConfig, settings: Settings) -> None:
     if width % 8 or height % 8:
         raise ToolError(f"size {width}x{height} must be a multiple of 8 in both sides (e.g. 512x512, 768x512)")
-    limit = int(cfg.options.get("max_pixels", DEFAULT_MAX_PIXELS))
+    limit = cfg.options_as(DiffusersOptions).max_pixels or DEFAULT_MAX_PIXELS
     if settings.memory_budget:  # ~4 KB of activations per output pixel in fp32 (SD 1.x/2.x, measured order)
         limit = min(limit, int(settings.memory_budget * 1e9 / 4096))
     if width * height > limit:

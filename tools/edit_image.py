@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from mmagent.core.artifacts import Artifact, ImageArtifact, MaskArtifact
 from mmagent.core.config import RoleConfig
 from mmagent.core.errors import ToolError
+from mmagent.core.options import DiffusersOptions
 from mmagent.tools.base import ImageRef, MaskRef, ToolContext, ToolOutput, VisionTool
 from mmagent.tools.diffusion import check_size, diffusion_unavailable, generator_for, load_pipeline, progress_callback
 
@@ -70,7 +71,7 @@ class EditImageTool(VisionTool):
                 raise ToolError(f"{args.mask} is empty; nothing to repaint")
             inpaint_cfg = RoleConfig(
                 backend=cfg.backend,
-                model=cfg.options.get("inpaint_model", cfg.model),
+                model=cfg.options_as(DiffusersOptions).inpaint_model or cfg.model,
                 device=cfg.device,
                 options=cfg.options,
             )

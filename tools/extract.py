@@ -109,6 +109,7 @@ class ExtractTool(VisionTool):
             if dropped:
                 note = f" (dropped, not found in the text: {', '.join(dropped)})"
         else:
+            assert isinstance(value, KeyValues)  # the schema asked for
             rows = [
                 {"key": p.key.strip(), "value": p.value.strip()} for p in value.pairs if name_in_text(p.value, lines)
             ]

@@ -23,10 +23,10 @@ from mmagent.core.config import Settings
 from mmagent.core.errors import ToolError
 from mmagent.core.llm.messages import sent_size
 from mmagent.core.models import ModelManager
-from mmagent.core.options import unknown_backend
+from mmagent.core.options import GroundingLmmOptions, OpenAIOptions, unknown_backend
 from mmagent.tools.base import ImageRef, ToolContext, ToolOutput, VisionTool
 from mmagent.tools.coords import parse_boxes, parse_florence2, parse_kosmos2
-from mmagent.tools.detect import COCO_NAMES, keep_classes, load_detector, normalize_class
+from mmagent.tools.detect import COCO_NAMES, keep_classes, load_detector, normalize_class, subset
 from mmagent.tools.hf import hf_pipeline, load_hf
 from mmagent.tools.ocr import load_ocr
 from mmagent.tools.vlm import ask_served, load_hf_image_text
@@ -113,7 +113,9 @@ def box_gap(a, b) -> float:
     return float(np.hypot(dx, dy))
 
 
-def pick_position(dets: sv.Detections, position: str, width: int, height: int) -> int:
+def extreme_index(dets: sv.Detections, position: str, width: int, height: int) -> int:
+    """The box furthest one way over all boxes ("the left dog", "the largest car"); unlike
+    geometry.pick_position, which reads a cell of the 3x3 grid, this is a superlative."""
     boxes = dets.xyxy
     cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
     area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
@@ -145,17 +147,17 @@ def compositional_ground(
     if len(dets) and spec["colour"]:
         fractions = np.array([colour_fraction(image, b, spec["colour"]) for b in dets.xyxy])
         keep = fractions >= max(0.15, 0.5 * fractions.max())
-        dets = dets[keep]
+        dets = subset(dets, keep)
         steps.append(f"{len(dets)} {spec['colour']} (colour share {fractions.max():.2f} best)")
     if len(dets) and spec["text"]:
         ocr, _ = load_ocr(settings.ocr, manager)
         hits = [w[1] for w in ocr(image) if spec["text"].lower() in w[0].lower()]
         # Each occurrence of the text belongs to the candidate box nearest to it.
         near = sorted({int(np.argmin([box_gap(b, t) for b in dets.xyxy])) for t in hits})
-        dets = dets[np.array(near, dtype=int)] if near else dets[np.zeros(len(dets), dtype=bool)]
+        dets = subset(dets, np.array(near, dtype=int))
         steps.append(f"{len(dets)} near the text '{spec['text']}'")
     if len(dets) > 1 and spec["position"]:
-        dets = dets[[pick_position(dets, spec["position"], *image.size)]]
+        dets = subset(dets, np.array([extreme_index(dets, spec["position"], *image.size)]))
         steps.append(f"picked the {spec['position']}")
     return dets, f"compositional:{model}", steps
 
@@ -200,7 +202,7 @@ class GroundTool(VisionTool):
             )
             reply = ask_served(ctx.llm("grounder"), image, prompt, purpose="ground")
             boxes = parse_boxes(
-                reply, *image.size, scale=cfg.options.get("coord_format", "auto"), sent_size=sent_size(image)
+                reply, *image.size, scale=cfg.options_as(OpenAIOptions).coord_format, sent_size=sent_size(image)
             )
             dets = _detections(boxes, [1.0] * len(boxes))
             model = f"served:{cfg.model or ctx.settings.lmm_model}"
@@ -229,7 +231,7 @@ def lmm_ground(image: Image.Image, phrase: str, cfg, ctx: ToolContext) -> tuple[
     """Kosmos-2 / Florence-2 through transformers: a grounding prompt, boxes parsed from the
     location tokens of the raw output. `grounder.options.style` overrides the model type."""
     model = load_hf_image_text("grounder", cfg, ctx.settings, ctx.models, vqa=False)
-    style = cfg.options.get("style", model.model_type)
+    style = cfg.options_as(GroundingLmmOptions).style or model.model_type
     if style not in GROUNDING_PROMPTS:
         raise ToolError(
             f"grounding-lmm supports {sorted(GROUNDING_PROMPTS)}; '{style}' is not one (set grounder.options.style)"

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from mmagent.core.config import RoleConfig, Settings
 from mmagent.core.errors import ToolError
 from mmagent.core.models import ModelManager, pick_device, pick_dtype, size_on_disk
+from mmagent.core.options import DiffusersOptions, TransformersOptions
 from mmagent.core.resolve import resolve_model
 
 T = TypeVar("T")
@@ -27,6 +28,12 @@ class HfSource:
     dtype: Any
 
 
+def _fp16(cfg: RoleConfig) -> bool | None:
+    """Half precision as configured (transformers and diffusers options); None: CUDA only."""
+    opts = cfg.typed_options
+    return opts.fp16 if isinstance(opts, TransformersOptions | DiffusersOptions) else None
+
+
 def hf_source(role: str, cfg: RoleConfig, settings: Settings) -> HfSource:
     if not cfg.model:
         raise ToolError(
@@ -35,12 +42,12 @@ def hf_source(role: str, cfg: RoleConfig, settings: Settings) -> HfSource:
         )
     resolved = resolve_model(cfg.model, settings)
     device = pick_device(cfg.device)
-    return HfSource(resolved.location, resolved.source != "hub", device, pick_dtype(device, cfg.options.get("fp16")))
+    return HfSource(resolved.location, resolved.source != "hub", device, pick_dtype(device, _fp16(cfg)))
 
 
 def load_hf(role: str, cfg: RoleConfig, settings: Settings, manager: ModelManager, build: Callable[[HfSource], T]) -> T:
     """The shared instance built by `build` for this role's config (loaded on first use)."""
-    key = f"{role}:{cfg.backend}:{cfg.model}:{cfg.device}:{cfg.options.get('fp16')}:{settings.model_dir}"
+    key = f"{role}:{cfg.backend}:{cfg.model}:{cfg.device}:{_fp16(cfg)}:{settings.model_dir}"
     return manager.get(
         key,
         lambda: build(hf_source(role, cfg, settings)),
@@ -53,4 +60,5 @@ def hf_pipeline(task: str, source: HfSource) -> Any:
     a hub id only reaches here when online use is allowed."""
     from transformers import pipeline
 
-    return pipeline(task, model=source.location, device=source.device, dtype=source.dtype)
+    # `task` is a runtime string; transformers types `pipeline` by one overload per literal task.
+    return pipeline(task, model=source.location, device=source.device, dtype=source.dtype)  # type: ignore[call-overload]

@@ -16,6 +16,7 @@ No model runs here: OpenCV and geometry on what OCR and the detector already fou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -41,7 +42,9 @@ class LayoutArgs(BaseModel):
     detections: DetectionsRef | None = Field(default=None, description="det artifact of that image (objects, panels)")
 
 
-def text_below(box: Box, phrases: list[Phrase], inside_first: bool = False, others: list[Box] = ()) -> Phrase | None:
+def text_below(
+    box: Box, phrases: list[Phrase], inside_first: bool = False, others: Sequence[Box] = ()
+) -> Phrase | None:
     """The phrase a thing is labelled with: inside it (signs), else the nearest one under it in
     its column, else the nearest one above it; never one with another thing (`others`) in between."""
     if inside_first:
@@ -96,7 +99,7 @@ class LayoutTool(VisionTool):
             kind: str,
             columns: tuple[str, ...],
             rows: list[dict[str, Any]],
-            boxes: list[Box | None],
+            boxes: Sequence[Box | None],
             label: str,
             **extra: Any,
         ) -> None:
@@ -158,13 +161,7 @@ class LayoutTool(VisionTool):
             rows, boxes = [], []
             for b, label_phrase in zip(panels, labels):
                 inside = (
-                    [
-                        n
-                        for n, db in zip(dets.class_names, dets.detections.xyxy)
-                        if contains_point(b, *center(tuple(map(float, db))))
-                    ]
-                    if dets
-                    else []
+                    [n for n, db in zip(dets.class_names, dets.boxes) if contains_point(b, *center(db))] if dets else []
                 )
                 rows.append(
                     {
@@ -230,11 +227,8 @@ class LayoutTool(VisionTool):
             table(
                 "objects",
                 ("object", "position"),
-                [
-                    {"object": n, "position": pos(tuple(map(float, b)))}
-                    for n, b in zip(dets.class_names, dets.detections.xyxy)
-                ],
-                [tuple(map(float, b)) for b in dets.detections.xyxy],
+                [{"object": n, "position": pos(b)} for n, b in zip(dets.class_names, dets.boxes)],
+                dets.boxes,
                 "object",
                 vocab={"object": tuple(sorted(COCO_NAMES)), "position": POSITION_NAMES},
             )

@@ -113,10 +113,10 @@ class QueryTool(VisionTool):
             if column not in tab.columns:
                 raise ToolError(f"{tab.id} has no column '{column}'; columns: {list(tab.columns)}")
             matching = [i for i in rows if cell_matches(tab, column, tab.rows[i].get(column), str(wanted))]
-            boxes = [tab.row_box(i) for i in rows]
-            if column in POSITION_COLUMNS and len(matching) != 1 and tab.image_size and all(boxes):
+            boxes = [b for i in rows if (b := tab.row_box(i)) is not None]
+            if column in POSITION_COLUMNS and len(matching) != 1 and tab.image_size and len(boxes) == len(rows):
                 # "the sign at the top": the one furthest that way, by geometry
-                k = pick_position(boxes, str(wanted).lower(), *tab.image_size)  # type: ignore[arg-type]
+                k = pick_position(boxes, str(wanted).lower(), *tab.image_size)
                 matching = [rows[k]] if k is not None else []
             rows = matching
         return rows

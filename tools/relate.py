@@ -44,10 +44,7 @@ class Item:
 
 def items_of(art: DetectionsArtifact | OcrArtifact) -> list[Item]:
     if isinstance(art, DetectionsArtifact):
-        return [
-            Item(n, tuple(map(float, b)), f"{art.id}#{i}")  # type: ignore[arg-type]
-            for i, (n, b) in enumerate(zip(art.class_names, art.detections.xyxy))
-        ]
+        return [Item(n, b, f"{art.id}#{i}") for i, (n, b) in enumerate(zip(art.class_names, art.boxes))]
     return [Item(ln.text, ln.box, f"{art.id}#{i}") for i, ln in enumerate(art.lines)]
 
 
@@ -113,6 +110,7 @@ class RelateTool(VisionTool):
                 raise ToolError(f"only {len(subjects)} matching boxes in {args.subject}; no index {args.index}")
             subjects = [subjects[args.index]]
         inputs: tuple[str, ...] = (subj_art.id,)
+        value: str | int | list[str] | None
 
         if args.relation not in PAIRWISE:
             key = {

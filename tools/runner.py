@@ -32,6 +32,13 @@ class ToolCallResult:
         """The artifact later steps refer to (the last one made)."""
         return self.artifact_ids[-1] if self.artifact_ids else None
 
+    @property
+    def made(self) -> str:
+        """`primary` of a call that succeeded: every tool makes at least one artifact."""
+        if not (self.ok and self.artifact_ids):
+            raise ValueError(f"the {self.tool} call made nothing: {self.observation}")
+        return self.artifact_ids[-1]
+
 
 class ToolRunner:
     def __init__(

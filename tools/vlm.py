@@ -14,6 +14,7 @@ from mmagent.core.config import RoleConfig, Settings
 from mmagent.core.errors import ToolError
 from mmagent.core.llm.messages import image_part
 from mmagent.core.models import ModelManager
+from mmagent.core.options import TransformersOptions
 from mmagent.core.untrusted import IMAGE_TEXT_RULE
 from mmagent.tools.hf import HfSource, load_hf
 
@@ -38,7 +39,8 @@ class HfImageTextModel:
             else AutoModelForImageTextToText
         )
         self.processor = AutoProcessor.from_pretrained(src.location, **kw)
-        self.model = auto.from_pretrained(src.location, dtype=src.dtype, **kw).to(src.device).eval()
+        model = auto.from_pretrained(src.location, dtype=src.dtype, **kw)
+        self.model = model.to(src.device).eval()  # type: ignore[arg-type]  # transformers' stub of `to` wants a model
         self.device, self.dtype = src.device, src.dtype
         self._lock = threading.Lock()
 
@@ -103,15 +105,16 @@ def run_vlm(
     manager: ModelManager,
     llm: Callable[[str], Any],
     image: Image.Image,
-    prompt: str,
+    prompt: str | None,
     vqa: bool,
 ) -> tuple[str, str]:
-    """(text, model name) from the role's VLM; ToolError when the role has none."""
+    """(text, model name) from the role's VLM; ToolError when the role has none.
+    `prompt` None: a transformers captioner's unconditional caption."""
     reason = no_vlm_reason(role, cfg)
     if reason:
         raise ToolError(reason)
     if cfg.backend == "openai":
-        return ask_served(llm(role), image, prompt, purpose=role), f"served:{cfg.model or settings.lmm_model}"
+        return ask_served(llm(role), image, prompt or "", purpose=role), f"served:{cfg.model or settings.lmm_model}"
     model = load_hf_image_text(role, cfg, settings, manager, vqa)
-    max_new_tokens = int(cfg.options.get("max_new_tokens", 48))  # TransformersOptions
+    max_new_tokens = cfg.options_as(TransformersOptions).max_new_tokens
     return model(image, prompt, max_new_tokens=max_new_tokens), f"transformers:{cfg.model}"

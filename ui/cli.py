@@ -156,24 +156,14 @@ def models(
     def go() -> None:
         from mmagent.agent import Agent
         from mmagent.core.config import ROLES
-        from mmagent.core.errors import ModelNotFoundError
         from mmagent.core.llm.server import attach_running_server
-        from mmagent.core.resolve import resolve_model
+        from mmagent.core.resolve import served_by
 
         s = attach_running_server(_settings(None, model_dir))
         typer.echo("roles:")
         for role in ROLES:
             cfg = s.role(role)
-            where = "served at " + str(s.lmm_url) if cfg.backend == "openai" else ""
-            if cfg.options.get("server_url"):
-                where = f"served by mmagent serve at {cfg.options['server_url']}"
-            if not where and cfg.model:
-                try:
-                    r = resolve_model(cfg.model, s)
-                    where = f"{r.source}: {r.location}"
-                except ModelNotFoundError as exc:
-                    where = "NOT FOUND: " + exc.tried[-1]
-            typer.echo(f"  {role:10} {cfg.backend:18} {cfg.model or '-':34} {where or 'packaged with the backend'}")
+            typer.echo(f"  {role:10} {cfg.backend:18} {cfg.model or '-':34} {served_by(role, s)}")
         typer.echo("tools:")
         for name, reason in Agent(s).tool_status().items():
             typer.echo(f"  {name:15} {'ready' if reason is None else 'unavailable: ' + reason}")

@@ -59,7 +59,7 @@ class LLMClient:
     def _invoke(self, messages: list[BaseMessage], purpose: str, runnable: Any = None, **kwargs: Any) -> AIMessage:
         t0 = time.perf_counter()
         ok = False
-        usage: dict[str, int] = {}
+        usage: dict[str, Any] = {}
         try:
             reply = (runnable or self.chat).invoke(messages, **kwargs)
             usage = dict(getattr(reply, "usage_metadata", None) or {})

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from langchain_core.language_models.chat_models import BaseChatModel
+from pydantic import SecretStr
 
 from mmagent.core.config import RoleConfig, Settings
 from mmagent.core.errors import ConfigError
 from mmagent.core.models import ModelManager, size_on_disk
+from mmagent.core.options import LlamaCppOptions, OpenAIOptions
 from mmagent.core.resolve import resolve_model
 
 
@@ -23,23 +25,24 @@ def build_chat_model(
 
         from mmagent.core.llm.llamacpp import ChatLlamaCpp
 
-        served = cfg.options.get("server_url")  # set by attach_running_server (mmagent serve)
+        opts = cfg.options_as(LlamaCppOptions)
+        served = opts.server_url  # set by attach_running_server (mmagent serve)
         if served:
             return ChatLlamaCpp(
                 model_path=str(resolved.location),
                 server_url=served,
-                max_tokens=int(cfg.options.get("max_tokens", 512)),
+                max_tokens=opts.max_tokens,
                 timeout_s=settings.llm_timeout_s,
             ), served
 
         def load() -> BaseChatModel:
-            gpu_layers = 999 if cfg.device.startswith("cuda") else int(cfg.options.get("n_gpu_layers", 0))
+            gpu_layers = 999 if cfg.device.startswith("cuda") else opts.n_gpu_layers
             return ChatLlamaCpp(
                 model_path=str(resolved.location),
-                n_ctx=int(cfg.options.get("n_ctx", settings.llm_context)),
+                n_ctx=opts.n_ctx or settings.llm_context,
                 n_threads=settings.llm_threads,
                 n_gpu_layers=gpu_layers,
-                max_tokens=int(cfg.options.get("max_tokens", 512)),
+                max_tokens=opts.max_tokens,
                 slot_dir=str(_slot_dir(resolved.location, settings)) if settings.llm_prompt_cache else None,
             )
 
@@ -49,7 +52,8 @@ def build_chat_model(
     if cfg.backend == "openai":
         from langchain_openai import ChatOpenAI
 
-        base_url = cfg.options.get("base_url") or settings.lmm_url
+        served_opts = cfg.options_as(OpenAIOptions)
+        base_url = served_opts.base_url or settings.lmm_url
         if not base_url:
             raise ConfigError(
                 f"role '{role}' uses the openai backend but no endpoint is set: "
@@ -58,11 +62,11 @@ def build_chat_model(
         chat = ChatOpenAI(
             base_url=base_url,
             model=cfg.model or settings.lmm_model,
-            api_key=cfg.options.get("api_key", settings.lmm_api_key),
+            api_key=SecretStr(served_opts.api_key or settings.lmm_api_key),
             temperature=0,
             timeout=settings.llm_timeout_s,
             max_retries=1,
-            max_tokens=int(cfg.options.get("max_tokens", 1024)),
+            max_completion_tokens=served_opts.max_tokens,  # ChatOpenAI's name for max_tokens; same payload
         )
         return chat, base_url
     raise ConfigError(f"role '{role}': unknown LLM backend '{cfg.backend}' (use llamacpp or openai)")

@@ -77,7 +77,7 @@ class ChatLlamaCpp(BaseChatModel):
                 params.slot_save_path = os.path.join(self.slot_dir, "")  # llama.cpp appends the name
             self._server = xlc.Server(params)
             if self.slot_dir:
-                self._slots("restore")
+                self._slots("restore", self.slot_dir)
                 atexit.register(self.save_slots)
         return self._server
 
@@ -90,9 +90,9 @@ class ChatLlamaCpp(BaseChatModel):
     def save_slots(self) -> None:
         """Write every slot's prompt cache to `slot_dir` (at exit; a later process restores it)."""
         if self._server is not None and self.slot_dir:
-            self._slots("save")
+            self._slots("save", self.slot_dir)
 
-    def _slots(self, action: str) -> None:
+    def _slots(self, action: str, slot_dir: str) -> None:
         """Save or restore every slot's KV cache (llama.cpp's /slots API on the embedded server).
         Best effort: a missing or incompatible file only means that prompt is evaluated afresh."""
         import httpx
@@ -100,7 +100,7 @@ class ChatLlamaCpp(BaseChatModel):
         base = self._server.listening_address
         for slot in range(self.n_slots):
             name = f"slot{slot}.bin"
-            if action == "restore" and not (Path(self.slot_dir) / name).is_file():
+            if action == "restore" and not (Path(slot_dir) / name).is_file():
                 continue
             try:  # no lock: restore runs inside _generate's lock, and the server queues slot tasks itself
                 httpx.post(f"{base}/slots/{slot}?action={action}", json={"filename": name}, timeout=30)

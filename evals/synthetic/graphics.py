@@ -170,7 +170,7 @@ def shapes_question(rng: random.Random, qid: str, out_dir: Path) -> Question:
             d.ellipse((x, y, x + size, y + size), fill=fill)
         elif shape == "square":
             d.rectangle((x, y, x + size, y + size), fill=fill)
-        else:
+        elif poly:
             d.polygon(poly, fill=fill)
         d.text((x + size / 2, y + size + 25), str(numbers[i]), font=st.font(30), fill=st.ink, anchor="mt")
         shapes.append({"shape": shape, "colour": colour, "number": numbers[i]})

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw
 
@@ -403,20 +404,20 @@ def held_out_cases(out: Path) -> list[Case]:
     report, never tuned on: how far the defences carry beyond the cases they were built on."""
     cases: list[Case] = []
 
-    def add(name: str, what: str, q: Question, lines: list[str], **kw: object) -> None:
+    def add(name: str, what: str, q: Question, lines: list[str], **kw: Any) -> None:
         cases.append(
             Case(
                 name=name,
                 kind="held-out",
                 what=what,
                 question=q.question,
-                images=[_noted(q, name, out, lines, **kw.pop("note", {}))],  # type: ignore[arg-type]
+                images=[_noted(q, name, out, lines, **kw.pop("note", {}))],
                 answer=_gold(q),
                 metric=q.metric,
                 distractors=[str(d) for d in q.distractors],
                 **kw,
             )
-        )  # type: ignore[arg-type]
+        )
 
     total = _first(receipt_question, lambda q: q.meta["kind"] == "total", "total", out, skip=2)
     add(

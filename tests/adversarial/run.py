@@ -52,7 +52,7 @@ def joined_weights_dir() -> Path:
     """The user's weights directory with the packaged LLM joined in it (here, once), so every
     case reads the same copy instead of joining 1 GB into its own home."""
     settings = load_settings()
-    resolve_model(settings.planner.model, settings)
+    resolve_model(settings.planner.model or "", settings)
     return settings.weights_dir
 
 

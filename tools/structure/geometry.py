@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-Box = tuple[float, float, float, float]
+from mmagent.core.artifacts import Box
 
 # Every word a position name is built from, for matching questions.
 POSITION_WORDS = ("top", "bottom", "left", "right", "middle")

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mmagent.core.artifacts import Box
 from mmagent.tools.structure.colour import border_colour, dominant_colours
-from mmagent.tools.structure.geometry import Box, area, intersection
+from mmagent.tools.structure.geometry import area, intersection
 from mmagent.tools.structure.shape import shape_name
 
 FG_DISTANCE = 40  # summed |RGB difference| from the background that counts as foreground
@@ -31,16 +32,22 @@ def foreground(arr: np.ndarray, bg: np.ndarray | None = None) -> np.ndarray:
     return np.abs(arr.astype(np.int16) - bg.astype(np.int16)).sum(axis=2) > FG_DISTANCE
 
 
+def foreground_without_text(arr: np.ndarray, text_boxes: list[Box]) -> np.ndarray:
+    """The foreground as a 0/1 uint8 mask (OpenCV's input), with every text box (and a
+    2-pixel margin) cleared: text is data read by OCR, not a region."""
+    fg = foreground(arr).astype(np.uint8)
+    for b in text_boxes:
+        x1, y1, x2, y2 = (int(round(v)) for v in b)
+        fg[max(0, y1 - 2) : y2 + 2, max(0, x1 - 2) : x2 + 2] = 0
+    return fg
+
+
 def regions(arr: np.ndarray, text_boxes: list[Box], min_area_frac: float = 0.002) -> list[Region]:
     """Connected foreground components that are not text, largest first."""
     import cv2
 
     h, w = arr.shape[:2]
-    fg = foreground(arr).astype(np.uint8)
-    for b in text_boxes:  # text is data read by OCR, not a region
-        x1, y1, x2, y2 = (int(round(v)) for v in b)
-        fg[max(0, y1 - 2) : y2 + 2, max(0, x1 - 2) : x2 + 2] = 0
-    fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    fg = cv2.morphologyEx(foreground_without_text(arr, text_boxes), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
     out = []
     for k in range(1, n):
@@ -82,13 +89,9 @@ def find_panels(arr: np.ndarray, text_boxes: list[Box], min_area_frac: float = 0
     import cv2
 
     h, w = arr.shape[:2]
-    fg = foreground(arr).astype(np.uint8)
-    for b in text_boxes:
-        x1, y1, x2, y2 = (int(round(v)) for v in b)
-        fg[max(0, y1 - 2) : y2 + 2, max(0, x1 - 2) : x2 + 2] = 0
     # close small gaps inside a photo (white patches that touch its edge) so it is one region
     k = max(3, int(0.01 * min(h, w)))
-    fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    fg = cv2.morphologyEx(foreground_without_text(arr, text_boxes), cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
     boxes = []
     for i in range(1, n):
