@@ -123,7 +123,7 @@ class Settings(BaseSettings):
     allow_online: bool = False  # hub downloads only when the user opts in
 
     # A served LMM (vLLM, llama.cpp server, Ollama, OpenAI): when set it becomes the reasoner.
-    lmm_url: str | None = None
+    lmm_url: str | None = None  # several replicas: URLs separated by commas
     lmm_model: str = "Qwen/Qwen2.5-VL-7B-Instruct"
     lmm_api_key: str = "EMPTY"
     # Use a running `mmagent serve` (found through its state file under cache_dir) for the LLM

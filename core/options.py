@@ -18,7 +18,9 @@ class BackendOptions(BaseModel):
 
 
 class LlamaCppOptions(BackendOptions):
-    server_url: str | None = None  # a running llama.cpp server for this GGUF (set by `mmagent serve`)
+    # A running llama.cpp server for this GGUF (set by `mmagent serve`); several (a list, or
+    # URLs separated by commas) are replicas, balanced by fewest requests in flight.
+    server_url: str | list[str] | None = None
     max_tokens: int = 512
     n_ctx: int | None = None  # default: the llm_context setting
     n_gpu_layers: int = 0
@@ -26,7 +28,7 @@ class LlamaCppOptions(BackendOptions):
 
 
 class OpenAIOptions(BackendOptions):
-    base_url: str | None = None  # default: lmm_url
+    base_url: str | list[str] | None = None  # default: lmm_url; several: replicas (see server_url)
     api_key: str | None = None  # default: lmm_api_key
     max_tokens: int = 1024
     structured: bool = True

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from mmagent.core.config import Settings
 from mmagent.core.errors import ModelNotFoundError
+from mmagent.core.llm.replicas import endpoint_list
 from mmagent.core.options import LlamaCppOptions, OpenAIOptions
 
 
@@ -209,10 +210,10 @@ def served_by(role: str, settings: Settings) -> str:
     cfg = settings.role(role)
     opts = cfg.typed_options
     if isinstance(opts, LlamaCppOptions) and opts.server_url:
-        return f"server at {opts.server_url} (mmagent serve)"
+        return _servers(endpoint_list(opts.server_url)) + " (mmagent serve)"
     if isinstance(opts, OpenAIOptions):
-        url = opts.base_url or settings.lmm_url
-        return f"server at {url}" if url else "unavailable: no endpoint (set MMAGENT_LMM_URL)"
+        urls = endpoint_list(opts.base_url or settings.lmm_url)
+        return _servers(urls) if urls else "unavailable: no endpoint (set MMAGENT_LMM_URL)"
     if not cfg.model:
         return f"embedded, weights packaged with the {cfg.backend} backend"
     try:
@@ -220,3 +221,7 @@ def served_by(role: str, settings: Settings) -> str:
     except ModelNotFoundError as exc:
         return f"unavailable: no weights for '{cfg.model}' ({exc.tried[-1]})"
     return f"embedded, weights from {found.source}: {found.location}"
+
+
+def _servers(urls: list[str]) -> str:
+    return f"server at {urls[0]}" if len(urls) == 1 else f"{len(urls)} replicas at {', '.join(urls)}"

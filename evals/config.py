@@ -40,6 +40,18 @@ class DataConfig(BaseModel):
     mode: Literal["mc", "da"] = "mc"  # A-OKVQA: multiple choice or direct answer
 
 
+class RayConfig(BaseModel):
+    """Questions spread over Ray actors, each holding a warm Agent (`mmagent eval --ray`)."""
+
+    model_config = {"extra": "forbid"}
+    address: str | None = None  # a running cluster ("auto", "ray://host:10001"); None: start a local one
+    actors: int = Field(default=2, ge=1)
+    num_cpus: float = Field(default=1.0, ge=0)  # reserved per actor
+    num_gpus: float = Field(default=0.0, ge=0)  # per actor: the tool models' GPU share (0 on CPU)
+    questions_per_actor: int = Field(default=1, ge=1)  # in flight at once in one actor (threads)
+    max_retries: int = Field(default=2, ge=0)  # a question whose actor died is retried this often
+
+
 class EvalConfig(BaseModel):
     name: str
     data: DataConfig = Field(default_factory=DataConfig)
@@ -49,6 +61,7 @@ class EvalConfig(BaseModel):
     workers: int = Field(default=1, ge=1)
     prompt_suffix: str = ""  # prompt style: appended to every question
     settings: dict[str, Any] = Field(default_factory=dict)  # agent settings overrides (tool_cache is on by default)
+    ray: RayConfig | None = None  # run on Ray (a [ray] table, or `--ray`); None: threads in this process
 
 
 def load_config(path: str | Path) -> EvalConfig:

@@ -37,65 +37,89 @@ def read_results(results: Path, drop_torn: bool = False) -> list[dict[str, Any]]
     return rows
 
 
-def run_questions(
-    questions: list[Question], answer: AnswerFn, results: Path, workers: int = 1, progress: bool = True
-) -> dict[str, Any]:
-    results.parent.mkdir(parents=True, exist_ok=True)
-    done = {row["id"] for row in read_results(results, drop_torn=True)}
-    todo = [q for q in questions if q.id not in done]
-    lock = threading.Lock()
-    totals = {"n": 0, "score": 0.0, "errors": 0, "missing_images": 0}
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(questions), initial=len(done), desc="eval", unit="q")
-
-    def one(q: Question) -> dict[str, Any]:
-        missing = [p for p in q.images if not Path(p).is_file()]
-        record: dict[str, Any] = {
-            "id": q.id,
-            "family": q.family,
-            "steps": q.steps,
-            "question": q.question,
-            "gold": q.answer,
-            "metric": q.metric,
-            "groups": q.groups,
-        }
-        t0 = time.perf_counter()
-        if missing:
-            record.update(prediction="", score=0.0, error=f"image missing: {missing}", missing_images=len(missing))
-            return record
-        try:
-            out = answer(q)
-            record.update(out)
-            record["score"] = score(q.metric, out.get("prediction", ""), q.answer, q.choices, q.distractors)
-            if not str(out.get("prediction", "")).strip():
-                record["error"] = "empty prediction"
-        except Exception as exc:  # recorded, never dropped; the batch continues
-            record.update(prediction="", score=0.0, error=f"{type(exc).__name__}: {exc}")
-        record["wall_s"] = time.perf_counter() - t0
+def answer_question(q: Question, answer: AnswerFn) -> dict[str, Any]:
+    """One question's results-file record: the answer function's fields, the score, the wall
+    time; an exception is recorded as the question's error, never raised (the batch goes on).
+    Every runner (threads, Ray actors) writes exactly these records."""
+    record: dict[str, Any] = {
+        "id": q.id,
+        "family": q.family,
+        "steps": q.steps,
+        "question": q.question,
+        "gold": q.answer,
+        "metric": q.metric,
+        "groups": q.groups,
+    }
+    missing = [p for p in q.images if not Path(p).is_file()]
+    t0 = time.perf_counter()
+    if missing:
+        record.update(prediction="", score=0.0, error=f"image missing: {missing}", missing_images=len(missing))
         return record
+    try:
+        out = answer(q)
+        record.update(out)
+        record["score"] = score(q.metric, out.get("prediction", ""), q.answer, q.choices, q.distractors)
+        if not str(out.get("prediction", "")).strip():
+            record["error"] = "empty prediction"
+    except Exception as exc:  # recorded, never dropped; the batch continues
+        record.update(prediction="", score=0.0, error=f"{type(exc).__name__}: {exc}")
+    record["wall_s"] = time.perf_counter() - t0
+    return record
 
-    def write(record: dict[str, Any]) -> None:
-        with lock:
-            with open(results, "a") as f:
+
+class ResultsWriter:
+    """Appends records to the one results file as questions finish (fsynced, so a killed run
+    loses at most the line being written), with the running totals on the progress bar.
+
+        writer = ResultsWriter(path, questions)   # drops a torn last line; knows what is done
+        for q in writer.todo: writer.write(answer_question(q, answer))
+        writer.close()
+    """
+
+    def __init__(self, results: Path, questions: list[Question], progress: bool = True) -> None:
+        results.parent.mkdir(parents=True, exist_ok=True)
+        self.path = results
+        done = {row["id"] for row in read_results(results, drop_torn=True)}
+        self.todo = [q for q in questions if q.id not in done]
+        self._lock = threading.Lock()
+        self.totals = {"n": 0, "score": 0.0, "errors": 0, "missing_images": 0}
+        self._bar = None
+        if progress:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=len(questions), initial=len(done), desc="eval", unit="q")
+
+    def write(self, record: dict[str, Any]) -> None:
+        with self._lock:
+            with open(self.path, "a") as f:
                 f.write(json.dumps(record, default=str) + "\n")
                 f.flush()
                 os.fsync(f.fileno())
+            totals = self.totals
             totals["n"] += 1
             totals["score"] += record["score"]
             totals["errors"] += bool(record.get("error"))
             totals["missing_images"] += record.get("missing_images", 0)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(acc=f"{totals['score'] / totals['n']:.3f}", errors=totals["errors"])
+            if self._bar is not None:
+                self._bar.update(1)
+                self._bar.set_postfix(acc=f"{totals['score'] / totals['n']:.3f}", errors=totals["errors"])
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for fut in as_completed([pool.submit(one, q) for q in todo]):
-            write(fut.result())
-    if bar is not None:
-        bar.close()
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def run_questions(
+    questions: list[Question], answer: AnswerFn, results: Path, workers: int = 1, progress: bool = True
+) -> dict[str, Any]:
+    """Answer the questions not yet in `results` on `workers` threads sharing one answer function."""
+    writer = ResultsWriter(results, questions, progress)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for fut in as_completed([pool.submit(answer_question, q, answer) for q in writer.todo]):
+                writer.write(fut.result())
+    finally:
+        writer.close()
     return summarize(results)
 
 

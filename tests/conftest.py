@@ -46,6 +46,45 @@ class ScriptedChat(BaseChatModel):
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
 
+class SchemaChat(BaseChatModel):
+    """Replies the same to the same request, in any process and any order: under a JSON schema
+    (structured output), the first allowed value of every required field; else `text`. For
+    runs whose LLM calls differ in number per question (a whole evaluation), where a script in
+    order cannot be written."""
+
+    text: str = "not sure"
+
+    @property
+    def _llm_type(self) -> str:
+        return "schema-first-choice"
+
+    def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
+        fmt = kwargs.get("response_format") or {}
+        schema = (fmt.get("json_schema") or {}).get("schema")
+        text = json.dumps(first_instance(schema, schema.get("$defs", {}))) if schema else self.text
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+
+def first_instance(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
+    """The simplest value a JSON schema allows: first enum value, first anyOf branch, required fields only."""
+    if "$ref" in schema:
+        return first_instance(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            return first_instance(schema[key][0], defs)
+    kind = schema.get("type", "object")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {k: first_instance(props[k], defs) for k in schema.get("required", [])}
+    if kind == "array":
+        return [first_instance(schema.get("items", {}), defs) for _ in range(schema.get("minItems", 0))]
+    return {"string": "x", "integer": 0, "number": 0, "boolean": False, "null": None}.get(kind, "x")
+
+
 @pytest.fixture
 def scripted():
     return lambda *replies: ScriptedChat(replies=list(replies))

@@ -242,6 +242,16 @@ def eval_cmd(
     out: Annotated[Path, typer.Option(help="where runs are written")] = Path("runs"),
     replay: Annotated[Path | None, typer.Option(help="re-score a recorded run (its dir) without models")] = None,
     model_dir: Annotated[Path | None, typer.Option(help="directory with model weights")] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            is_flag=False,
+            flag_value="local",
+            metavar="[ADDRESS]",
+            help="spread questions over Ray actors: a local cluster, or the one at ADDRESS (needs the ray extra)",
+        ),
+    ] = None,
 ) -> None:
     """Run an evaluation config (resumable; one JSON line per question), or `eval report RUN...`."""
 
@@ -286,9 +296,23 @@ def eval_cmd(
         if model_dir:
             overrides["model_dir"] = model_dir
         settings = load_settings(**overrides)
-        summary = run_questions(
-            questions, agent_answerer(Agent(settings), cfg.prompt_suffix), run_dir / "results.jsonl", cfg.workers
-        )
+        if ray is not None:
+            from mmagent.evals.config import RayConfig
+
+            address = None if ray == "local" else ray
+            cfg = cfg.model_copy(update={"ray": (cfg.ray or RayConfig()).model_copy(update={"address": address})})
+            (run_dir / "config.json").write_text(cfg.model_dump_json(indent=2))
+        if cfg.ray is not None:
+            import functools
+
+            from mmagent.evals.ray_runner import run_on_ray
+
+            make_agent = functools.partial(Agent, settings)  # built in each actor
+            summary = run_on_ray(questions, make_agent, cfg.prompt_suffix, run_dir / "results.jsonl", cfg.ray)
+        else:
+            summary = run_questions(
+                questions, agent_answerer(Agent(settings), cfg.prompt_suffix), run_dir / "results.jsonl", cfg.workers
+            )
         typer.echo(_json.dumps(summary, indent=2))
 
     _guarded(go)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from pydantic import SecretStr
 
 from mmagent.core.config import RoleConfig, Settings
 from mmagent.core.errors import ConfigError
+from mmagent.core.llm.replicas import endpoint_list, replica_clients
 from mmagent.core.models import ModelManager, size_on_disk
 from mmagent.core.options import LlamaCppOptions, OpenAIOptions
 from mmagent.core.resolve import resolve_model
@@ -26,14 +28,15 @@ def build_chat_model(
         from mmagent.core.llm.llamacpp import ChatLlamaCpp
 
         opts = cfg.options_as(LlamaCppOptions)
-        served = opts.server_url  # set by attach_running_server (mmagent serve)
+        served = endpoint_list(opts.server_url)  # set by attach_running_server (mmagent serve), or replicas
         if served:
             return ChatLlamaCpp(
                 model_path=str(resolved.location),
-                server_url=served,
+                server_url=served[0],
+                replicas=served,
                 max_tokens=opts.max_tokens,
                 timeout_s=settings.llm_timeout_s,
-            ), served
+            ), ",".join(served)
 
         def load() -> BaseChatModel:
             gpu_layers = 999 if cfg.device.startswith("cuda") else opts.n_gpu_layers
@@ -53,22 +56,26 @@ def build_chat_model(
         from langchain_openai import ChatOpenAI
 
         served_opts = cfg.options_as(OpenAIOptions)
-        base_url = served_opts.base_url or settings.lmm_url
-        if not base_url:
+        urls = endpoint_list(served_opts.base_url or settings.lmm_url)
+        if not urls:
             raise ConfigError(
                 f"role '{role}' uses the openai backend but no endpoint is set: "
                 "set MMAGENT_LMM_URL (e.g. http://localhost:8000/v1)"
             )
+        clients: dict[str, Any] = {}
+        if len(urls) > 1:  # replicas: requests go to the least busy one, a failing one is skipped
+            clients["http_client"], clients["http_async_client"] = replica_clients(urls, settings.llm_timeout_s)
         chat = ChatOpenAI(
-            base_url=base_url,
+            base_url=urls[0],
             model=cfg.model or settings.lmm_model,
             api_key=SecretStr(served_opts.api_key or settings.lmm_api_key),
             temperature=0,
             timeout=settings.llm_timeout_s,
             max_retries=1,
             max_completion_tokens=served_opts.max_tokens,  # ChatOpenAI's name for max_tokens; same payload
+            **clients,
         )
-        return chat, base_url
+        return chat, ",".join(urls)
     raise ConfigError(f"role '{role}': unknown LLM backend '{cfg.backend}' (use llamacpp or openai)")
 
 

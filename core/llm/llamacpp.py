@@ -18,7 +18,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatResult
-from pydantic import ConfigDict, PrivateAttr
+from pydantic import ConfigDict, Field, PrivateAttr
 
 from mmagent.core.llm.messages import to_openai_messages
 
@@ -54,6 +54,7 @@ class ChatLlamaCpp(BaseChatModel):
     seed: int = 0
     n_slots: int = 2  # embedded: the planner's two prompts (intent, choose) each keep a cached slot
     server_url: str | None = None  # a running llama.cpp server serving this GGUF (mmagent serve)
+    replicas: list[str] = Field(default_factory=list)  # server_url and its replicas, balanced (core.llm.replicas)
     timeout_s: float = 300.0
     # Embedded: where the slots' prompt caches are kept between processes. A fresh process
     # restores them, so a one-off `mmagent ask` does not evaluate the static system prompts again
@@ -62,6 +63,7 @@ class ChatLlamaCpp(BaseChatModel):
 
     _server: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _http: Any = PrivateAttr(default=None)
 
     @property
     def _llm_type(self) -> str:
@@ -153,7 +155,14 @@ class ChatLlamaCpp(BaseChatModel):
     def _post(self, request: dict[str, Any]) -> dict[str, Any]:
         import httpx
 
-        r = httpx.post(f"{self.server_url}/v1/chat/completions", json=request, timeout=self.timeout_s)
+        if self._http is None:
+            from mmagent.core.llm.replicas import replica_clients
+
+            several = len(self.replicas) > 1
+            self._http = (
+                replica_clients(self.replicas, self.timeout_s)[0] if several else httpx.Client(timeout=self.timeout_s)
+            )
+        r = self._http.post(f"{self.server_url}/v1/chat/completions", json=request)
         try:
             return r.json()
         except ValueError:

@@ -1,7 +1,7 @@
 """The process `mmagent serve` leaves running on CPU: llama.cpp's HTTP server (xllamacpp) for
 each packaged GGUF, with parallel slots (continuous batching) and prompt caching, until SIGTERM.
 
-    python -m agent.llm.serve_worker --host 127.0.0.1 --slots 4 --ctx 4096 --threads 2 \
+    python -m mmagent.core.llm.serve_worker --host 127.0.0.1 --slots 4 --ctx 4096 --threads 2 \
         --model /path/model.gguf=8765 [--model other.gguf=8766]
 """
 
