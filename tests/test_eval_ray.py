@@ -17,18 +17,12 @@ import pytest
 from mmagent.evals.config import RayConfig
 from mmagent.evals.runner import agent_answerer, run_questions
 from mmagent.evals.synthetic import generate
-from tests.conftest import REPO, SchemaChat
+from tests.conftest import REPO
+from tests.fake_agents import schema_agent
 
 ray = pytest.importorskip("ray")
 
 TIMING_KEYS = {"t", "wall_s", "timings", "duration_s"}
-
-
-def schema_agent(settings: Any) -> Any:
-    """Built inside each actor (pickled by reference: this module is importable there)."""
-    from mmagent.agent import Agent
-
-    return Agent(settings, chat_models={"planner": SchemaChat(), "reasoner": SchemaChat()})
 
 
 def _without_timings(value: Any) -> Any:
