@@ -58,6 +58,7 @@ def start_ray(cfg: RayConfig) -> float:
     if not ray.is_initialized():
         kwargs: dict[str, Any] = {"namespace": NAMESPACE, "log_to_driver": False, "include_dashboard": False}
         if cfg.address:
+            _check_reachable(cfg.address)
             kwargs["address"] = cfg.address
         else:  # a local cluster: enough CPUs for the actors' reservations, even on a small machine
             kwargs["num_cpus"] = max(os.cpu_count() or 1, int(cfg.actors * cfg.num_cpus + 0.999))
@@ -69,6 +70,23 @@ def start_ray(cfg: RayConfig) -> float:
                 "start one (`ray start --head`) or leave out the address"
             ) from None
     return time.perf_counter() - t0
+
+
+def _check_reachable(address: str) -> None:
+    """A cluster address with a port must accept a connection within seconds: `ray.init` itself
+    keeps retrying an address nobody serves for minutes."""
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return  # "auto" and the like: Ray finds the address, or fails at once
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise BackendUnavailableError(
+            f"no Ray cluster answers at {address} ({exc.strerror or exc}); "
+            "start one (`ray start --head`) or leave out the address"
+        ) from None
 
 
 def run_on_ray(
@@ -85,6 +103,8 @@ def run_on_ray(
     from ray.exceptions import RayActorError
 
     startup_s = start_ray(cfg)
+    t0 = time.perf_counter()
+    first_result_s: float | None = None
     writer = ResultsWriter(results, questions, progress)
     actor_class = ray.remote(EvalActor)
     started = 0
@@ -118,6 +138,8 @@ def run_on_ray(
             try:
                 writer.write(ray.get(ref))
                 slots.append(actor)
+                if first_result_s is None:  # the actors' start (agent, tool models) + one question
+                    first_result_s = time.perf_counter() - t0
             except RayActorError as exc:
                 deaths[q.id] += 1
                 if actor not in replaced:
@@ -141,6 +163,7 @@ def run_on_ray(
     summary = summarize(results)
     summary["ray"] = {
         "startup_s": round(startup_s, 2),
+        "first_result_s": round(first_result_s, 2) if first_result_s is not None else None,
         "actors_started": started,
         "questions_retried": sum(1 for n in deaths.values() if n),
     }

@@ -132,3 +132,25 @@ def test_num_gpus_per_actor_comes_from_the_config(tmp_path):
 
     with pytest.raises(UserInputError, match="num_gpu"):
         load_config(cfg)
+
+
+def test_eval_cli_takes_ray_with_or_without_an_address(tmp_path):
+    """`mmagent eval CONFIG --ray`: a local cluster, the usual results file (a question whose
+    image is missing is recorded, without any model); an address nobody serves is one clear error."""
+    questions = tmp_path / "q.jsonl"
+    rows = [
+        {"id": f"m{i}", "question": "what?", "images": [str(tmp_path / "gone.png")], "answer": "x"} for i in range(2)
+    ]
+    questions.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cfg = tmp_path / "missing.toml"
+    cfg.write_text(f'name = "missing"\n[data]\nsource = "jsonl"\npath = "{questions}"\n[ray]\nactors = 1\n')
+    cli = [sys.executable, "-m", "mmagent.ui.cli", "eval", str(cfg), "--out", str(tmp_path / "runs")]
+    out = subprocess.run(cli + ["--ray"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    summary = json.loads(out.stdout[out.stdout.index("{") :])
+    assert summary["n"] == 2 and summary["missing_images"] == 2 and summary["ray"]["actors_started"] == 1
+    recorded = _rows(tmp_path / "runs" / "missing-plan" / "results.jsonl")
+    assert sorted(recorded) == ["m0", "m1"] and all("image missing" in r["error"] for r in recorded.values())
+    bad = subprocess.run(cli + ["--ray", "127.0.0.1:9"], capture_output=True, text=True, timeout=300)
+    assert bad.returncode != 0 and "no Ray cluster answers at 127.0.0.1:9" in bad.stderr
+    assert "Traceback" not in bad.stderr

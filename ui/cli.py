@@ -246,8 +246,6 @@ def eval_cmd(
         str | None,
         typer.Option(
             "--ray",
-            is_flag=False,
-            flag_value="local",
             metavar="[ADDRESS]",
             help="spread questions over Ray actors: a local cluster, or the one at ADDRESS (needs the ray extra)",
         ),
@@ -318,8 +316,26 @@ def eval_cmd(
     _guarded(go)
 
 
+def with_optional_values(argv: list[str], options: dict[str, str]) -> list[str]:
+    """`--ray` alone means `--ray local`: typer has no option with an optional value, so the
+    value is filled in when the next word is not one (another option, a config file, nothing).
+
+    >>> with_optional_values(["eval", "c.toml", "--ray"], {"--ray": "local"})
+    ['eval', 'c.toml', '--ray', 'local']
+    """
+    out: list[str] = []
+    for i, word in enumerate(argv):
+        out.append(word)
+        following = argv[i + 1] if i + 1 < len(argv) else None
+        if word in options and (following is None or following.startswith("-") or following.endswith(".toml")):
+            out.append(options[word])
+    return out
+
+
 def main() -> None:
-    app()
+    import sys
+
+    app(args=with_optional_values(sys.argv[1:], {"--ray": "local"}))
 
 
 if __name__ == "__main__":
