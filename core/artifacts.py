@@ -82,10 +82,26 @@ class ImageArtifact(Artifact):
         if self.origin:
             what = f"{self.origin} image" + (f" from {self.parent}" if self.parent else "")
         elif self.parent:
-            what = f"crop of {self.parent} at {fmt_box(self.region)}"
+            zoomed = self.region is not None and w > 1.01 * (self.region[2] - self.region[0])
+            what = f"{'zoom' if zoomed else 'crop'} of {self.parent} at {fmt_box(self.region)}"
         else:
             what = "input image"
         return f"{self.id}: {what}, {w}x{h} px"
+
+    def to_parent(self, box: Box) -> Box:
+        """A box in this crop's (or zoom's) pixels, in its parent's pixels.
+
+        >>> from PIL import Image
+        >>> pixels = Image.new("RGB", (200, 100))
+        >>> zoom = ImageArtifact("img-2", Provenance("zoom"), image=pixels, parent="img-1", region=(50, 50, 150, 100))
+        >>> zoom.to_parent((20, 10, 40, 30))
+        (60.0, 55.0, 70.0, 65.0)
+        """
+        if self.region is None:
+            return box
+        rx1, ry1, rx2, ry2 = self.region
+        sx, sy = (rx2 - rx1) / self.image.width, (ry2 - ry1) / self.image.height
+        return (rx1 + box[0] * sx, ry1 + box[1] * sy, rx1 + box[2] * sx, ry1 + box[3] * sy)
 
 
 @dataclass(frozen=True)

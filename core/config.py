@@ -162,6 +162,9 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=40000, ge=1000)
     tool_workers: int = 4
     tool_cache: bool = False  # on-disk tool-call cache under cache_dir/tools (evaluations turn it on)
+    # Sliced perception: detection and OCR read an image in full-resolution tiles when its long
+    # side is over this many times what the model reads (640 px detector, 1280 px OCR); 0: never.
+    slice_factor: float = Field(default=2.0, ge=0)
 
     @field_validator("planner_kind")
     @classmethod

@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
@@ -57,21 +57,65 @@ def fit_side(img: Image.Image, max_side: int = MAX_SIDE) -> Image.Image:
 Box = tuple[int, int, int, int]
 
 
-def strip_tiles(size: tuple[int, int], limit: int, min_short: int = 64, overlap: int = 256) -> list[Box] | None:
-    """Overlapping tiles along the long side of an image a model would shrink to `limit` px a
-    side until its short side is under `min_short` px (a 4000x51 strip read at 1280 px is 16 px
-    tall: its text is gone); None when the image is read whole. Each tile is `limit` long, so
-    it is read at full resolution.
+def grid_tiles(size: tuple[int, int], tile_wh: tuple[int, int], overlap_wh: tuple[int, int]) -> list[Box]:
+    """Tiles of `tile_wh` covering the image, overlapping by `overlap_wh`, the last row and
+    column flush with the far edges; the same tiles supervision's InferenceSlicer cuts.
 
-    >>> strip_tiles((4000, 51), 1280)
+    >>> grid_tiles((3000, 1000), (1280, 1280), (256, 256))
+    [(0, 0, 1280, 1000), (1024, 0, 2304, 1000), (1720, 0, 3000, 1000)]
+    """
+
+    def starts(length: int, tile: int, overlap: int) -> list[int]:
+        if length <= tile:
+            return [0]
+        return list(range(0, length - tile, tile - overlap)) + [length - tile]
+
+    (w, h), (tw, th), (ow, oh) = size, tile_wh, overlap_wh
+    return [(x, y, min(x + tw, w), min(y + th, h)) for y in starts(h, th, oh) for x in starts(w, tw, ow)]
+
+
+@dataclass(frozen=True)
+class Tiling:
+    """Where a model that reads at most `limit` px a side looks at full resolution instead of
+    reading the image whole (`tiling` decides); `tiles` are in image pixels."""
+
+    kind: Literal["strip", "grid"]
+    tile_wh: tuple[int, int]
+    overlap_wh: tuple[int, int]
+    tiles: list[Box]
+
+
+def tile_params(tiles: Tiling | None) -> dict[str, Any]:
+    """Provenance of a tiled reading (which tiles, in image pixels); nothing for a whole one."""
+    if tiles is None:
+        return {}
+    return {"tiles": {"kind": tiles.kind, "n": len(tiles.tiles), "boxes": [list(b) for b in tiles.tiles]}}
+
+
+def tiling(size: tuple[int, int], limit: int, large_factor: float, sliced: bool | None = None) -> Tiling | None:
+    """A long strip the model would shrink until its short side is under 64 px (a 4000x51 strip
+    read at 1280 px is 16 px tall: its text is gone) is read in `limit`-long tiles along it; a
+    large image (its long side over `large_factor` x `limit`, or any image larger than `limit`
+    when `sliced` is True) in a grid of `limit`-sized tiles overlapping by a fifth. None: read
+    whole, where small text and objects survive the model's own downscaling (`large_factor` 0:
+    never by size; `sliced` False: never).
+
+    >>> tiling((4000, 51), 1280, 2.0).tiles
     [(0, 0, 1280, 51), (1024, 0, 2304, 51), (2048, 0, 3328, 51), (2720, 0, 4000, 51)]
+    >>> len(tiling((4000, 3000), 1280, 2.0).tiles), tiling((960, 640), 640, 2.0)
+    (12, None)
     """
     w, h = size
     long_side, short_side = max(w, h), min(w, h)
-    if long_side <= limit or short_side * limit / long_side >= min_short:
+    if long_side <= limit or sliced is False:
         return None
-    starts = list(range(0, long_side - limit, limit - overlap)) + [long_side - limit]
-    return [(a, 0, a + limit, h) if w >= h else (0, a, w, a + limit) for a in starts]
+    if short_side * limit / long_side < 64:
+        tile_wh, overlap_wh = ((limit, h), (256, 0)) if w >= h else ((w, limit), (0, 256))
+        return Tiling("strip", tile_wh, overlap_wh, grid_tiles(size, tile_wh, overlap_wh))
+    if sliced or (large_factor > 0 and long_side > large_factor * limit):
+        tile_wh, overlap_wh = (limit, limit), (limit // 5, limit // 5)
+        return Tiling("grid", tile_wh, overlap_wh, grid_tiles(size, tile_wh, overlap_wh))
+    return None
 
 
 def _pil_open(path: Path) -> Image.Image:

@@ -211,14 +211,15 @@ def test_a_20000_character_question_is_refused_in_one_line():
 
 
 def test_long_strips_are_read_in_tiles(settings):
+    from mmagent.core.images import tiling
     from mmagent.core.models import ModelManager
-    from mmagent.tools.ocr import load_ocr, read_words
+    from mmagent.tools.ocr import SIDE_LIMIT, load_ocr, read_words
 
     engine, _ = load_ocr(settings.ocr, ModelManager())
     for size, at, word in (((4000, 51), (1800, 8), "LANTERN"), ((51, 4000), (4, 1900), "OAK")):
         strip = Image.new("RGB", size, "white")
         ImageDraw.Draw(strip).text(at, word, font=font(30 if size[0] > size[1] else 16), fill="black")
-        assert [w[0] for w in read_words(engine, strip)] == [word]
+        assert [w[0] for w in read_words(engine, strip, tiling(strip.size, SIDE_LIMIT, 2.0))] == [word]
 
 
 def test_a_huge_image_is_kept_at_most_4096_a_side(tmp_path):

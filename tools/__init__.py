@@ -24,12 +24,14 @@ def all_tools() -> list[VisionTool]:
     from mmagent.tools.query import QueryTool
     from mmagent.tools.relate import RelateTool
     from mmagent.tools.segment import SegmentTool
+    from mmagent.tools.zoom import ZoomTool
 
     return [
         DetectTool(),
         OcrTool(),
         LayoutTool(),
         CropTool(),
+        ZoomTool(),
         ExtractTool(),
         QueryTool(),
         RelateTool(),

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from mmagent.core.artifacts import Artifact, DetectionsArtifact, ImageArtifact
 from mmagent.core.config import RoleConfig, Settings
 from mmagent.core.errors import ModelNotFoundError, ToolError
-from mmagent.core.images import strip_tiles
+from mmagent.core.images import Tiling, tile_params, tiling
 from mmagent.core.models import ModelManager, pick_device, size_on_disk
 from mmagent.core.options import unknown_backend
 from mmagent.core.resolve import resolve_model
@@ -98,6 +98,7 @@ class DetectArgs(BaseModel):
     image: ImageRef = Field(description="image artifact id, e.g. img-1")
     classes: list[str] | None = Field(default=None, description="keep only these COCO classes")
     min_confidence: float = Field(default=0.25, ge=0.0, le=1.0)
+    sliced: bool | None = Field(default=None, description="read in full-resolution tiles (default: large images)")
 
 
 class YoloDetector:
@@ -253,20 +254,53 @@ def load_detector(cfg: RoleConfig, settings: Settings, manager: ModelManager) ->
 DETECTOR_SIDE = 640  # YOLO and SSD read at most 640 px a side (YOLO letterboxes, SSD stretches)
 
 
-def detect_tiled(detector: Any, image: Image.Image, conf: float) -> sv.Detections:
-    """Detections in the image; a long strip (4000x51) is read in overlapping tiles by
-    supervision's InferenceSlicer (merged by NMS), since read whole it would be 8 px tall."""
-    tiles = strip_tiles(image.size, DETECTOR_SIDE)
+def detect_tiled(detector: Any, image: Image.Image, conf: float, tiles: Tiling | None) -> sv.Detections:
+    """Detections in the image, in its pixels. With `tiles`, supervision's InferenceSlicer runs
+    the detector on each tile at full resolution and merges across tiles (NMS over
+    intersection-over-smaller: a box cut at a tile edge lies inside its whole box); a grid also
+    reads the whole image, so an object larger than a tile is found whole."""
     if tiles is None:
         return detector(image, conf)
-    x0, y0, x1, y1 = tiles[0]
     slicer = sv.InferenceSlicer(
         lambda part: detector(Image.fromarray(part), conf),
-        slice_wh=(x1 - x0, y1 - y0),
-        overlap_wh=(128, 0) if image.width >= image.height else (0, 128),
+        slice_wh=tiles.tile_wh,
+        overlap_wh=tiles.overlap_wh,
         overlap_metric="IOS",
-    )  # a box cut at a tile edge lies inside its whole box
-    return slicer(np.asarray(image))
+    )
+    found = slicer(np.asarray(image))
+    if tiles.kind == "strip":  # read whole, a strip is a few pixels tall
+        return found
+    merged = sv.Detections.merge([detector(image, conf), found])
+    merged = merged.with_nms(threshold=0.5, class_agnostic=False, overlap_metric=sv.OverlapMetric.IOS)
+    return drop_fragments(merged, tiles, image.size)
+
+
+def drop_fragments(dets: sv.Detections, tiles: Tiling, size: tuple[int, int], cover: float = 0.8) -> sv.Detections:
+    """Drop pieces of an object cut at a tile edge and named as something else (half a cat read
+    as a person): a box with a side on an inner tile edge that lies mostly (`cover`) inside a
+    more confident box. A cup in a person's hand touches no tile edge and stays."""
+    if len(dets) < 2:
+        return dets
+    w, h = size
+    inner_x = {x for t in tiles.tiles for x in (t[0], t[2]) if 0 < x < w}
+    inner_y = {y for t in tiles.tiles for y in (t[1], t[3]) if 0 < y < h}
+    boxes, conf = dets.xyxy, dets.confidence
+    keep = np.ones(len(dets), dtype=bool)
+    for i, (x1, y1, x2, y2) in enumerate(boxes):
+        on_edge = any(abs(v - e) <= 2 for v in (x1, x2) for e in inner_x) or any(
+            abs(v - e) <= 2 for v in (y1, y2) for e in inner_y
+        )
+        if not on_edge:
+            continue
+        area = max((x2 - x1) * (y2 - y1), 1e-6)
+        for j, (a1, b1, a2, b2) in enumerate(boxes):
+            if j == i or conf is None or conf[j] <= conf[i]:
+                continue
+            inter = max(0.0, min(x2, a2) - max(x1, a1)) * max(0.0, min(y2, b2) - max(y1, b1))
+            if inter / area >= cover:
+                keep[i] = False
+                break
+    return subset(dets, keep)
 
 
 class DetectTool(VisionTool):
@@ -275,19 +309,20 @@ class DetectTool(VisionTool):
     description: str = "find COCO objects (person, car, cat, bus ...) with boxes; counts them"
     args_schema: type[BaseModel] = DetectArgs
     cache_roles: tuple[str, ...] = ("detector",)
-    cache_version: str = "2"  # 2: long strips read in tiles
+    cache_version: str = "3"  # 3: large images read in tiles; 2: long strips read in tiles
 
     def forward(self, args: DetectArgs, ctx: ToolContext) -> ToolOutput:
         img = ctx.store.get(args.image, ImageArtifact)
         detector, model_name = load_detector(ctx.settings.detector, ctx.settings, ctx.models)
-        dets = detect_tiled(detector, img.image, args.min_confidence)
+        tiles = tiling(img.image.size, DETECTOR_SIDE, ctx.settings.slice_factor, args.sliced)
+        dets = detect_tiled(detector, img.image, args.min_confidence, tiles)
         wanted = sorted({normalize_class(c) for c in args.classes or [] if c.strip()})
         if wanted:
             dets = keep_classes(dets, wanted)
         art = ctx.new(
             DetectionsArtifact,
             inputs=(img.id,),
-            params={"classes": wanted or None, "min_confidence": args.min_confidence},
+            params={"classes": wanted or None, "min_confidence": args.min_confidence} | tile_params(tiles),
             model=model_name,
             image_id=img.id,
             detections=dets,

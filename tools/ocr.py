@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from mmagent.core.artifacts import Artifact, Box, ImageArtifact, OcrArtifact, OcrLine, OcrWord
 from mmagent.core.config import RoleConfig
 from mmagent.core.errors import ToolError
-from mmagent.core.images import strip_tiles
+from mmagent.core.images import Tiling, tile_params, tiling
 from mmagent.core.models import ModelManager
 from mmagent.core.options import PaddleOcrOptions, unknown_backend
 from mmagent.core.untrusted import instruction_like
@@ -110,22 +110,33 @@ SIDE_LIMIT = 1280
 DEFAULT_PARAMS = {"Global.log_level": "error", "Det.limit_type": "max", "Det.limit_side_len": SIDE_LIMIT}
 
 
-def read_words(engine: Any, image: Image.Image) -> list[Word]:
-    """The engine's words; a long strip (4000x51) is read in full-resolution tiles, since read
-    whole it is shrunk until its text is a few pixels tall. A word read twice where tiles
-    overlap is kept once: the longer read (the other may be cut at a tile edge)."""
-    tiles = strip_tiles(image.size, SIDE_LIMIT)
+def read_words(engine: Any, image: Image.Image, tiles: Tiling | None = None) -> list[Word]:
+    """The engine's words, in image pixels. With `tiles` (a long strip, which read whole is
+    shrunk until its text is a few pixels tall; a large image, whose small text would vanish)
+    each tile is read at full resolution. A word read twice where tiles overlap is kept once:
+    the longer read (the other may be cut at a tile edge); `join_lines` then joins a line that
+    a tile edge split."""
     if tiles is None:
         return engine(image)
     words: list[Word] = []
-    for x0, y0, x1, y1 in tiles:
-        for text, (a, b, c, d), score in engine(image.crop((x0, y0, x1, y1))):
+    for x0, y0, x1, y1 in tiles.tiles:
+        tile = image.crop((x0, y0, x1, y1))
+        if blank(tile):  # a tile of empty page or sky: no text to find, ~1 s saved
+            continue
+        for text, (a, b, c, d), score in engine(tile):
             words.append((text, (a + x0, b + y0, c + x0, d + y0), score))
     kept: list[Word] = []
     for w in sorted(words, key=lambda w: (-area(w[1]), -w[2])):
         if not any(_same_read(w[1], k[1]) for k in kept):
             kept.append(w)
     return kept
+
+
+def blank(tile: Image.Image, min_range: int = 48) -> bool:
+    """No ink in the tile: its grey levels (box-filtered 4x, so texture and noise average out)
+    span less than `min_range`. Text, even light grey on white, spans more."""
+    low, high = tile.convert("L").reduce(4).getextrema()
+    return high - low < min_range
 
 
 def _same_read(a: Box, b: Box) -> bool:
@@ -194,6 +205,7 @@ def load_ocr(cfg: RoleConfig, manager: ModelManager) -> tuple[Any, str]:
 class OcrArgs(BaseModel):
     image: ImageRef = Field(description="image artifact id, e.g. img-1 or a crop")
     min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+    sliced: bool | None = Field(default=None, description="read in full-resolution tiles (default: large images)")
 
 
 class OcrTool(VisionTool):
@@ -202,16 +214,17 @@ class OcrTool(VisionTool):
     description: str = "read the text in an image as lines with boxes"
     args_schema: type[BaseModel] = OcrArgs
     cache_roles: tuple[str, ...] = ("ocr",)
-    cache_version: str = "4"  # 4: instruction-like lines marked; 3: strips in tiles; 2: word segments
+    cache_version: str = "5"  # 5: large images in tiles; 4: instruction-like lines marked; 3: strips in tiles
 
     def forward(self, args: OcrArgs, ctx: ToolContext) -> ToolOutput:
         img = ctx.store.get(args.image, ImageArtifact)
         engine, model_name = load_ocr(ctx.settings.ocr, ctx.models)
-        words = [w for w in read_words(engine, img.image) if w[2] >= args.min_score and w[0].strip()]
+        tiles = tiling(img.image.size, SIDE_LIMIT, ctx.settings.slice_factor, args.sliced)
+        words = [w for w in read_words(engine, img.image, tiles) if w[2] >= args.min_score and w[0].strip()]
         art = ctx.new(
             OcrArtifact,
             inputs=(img.id,),
-            params={"min_score": args.min_score},
+            params={"min_score": args.min_score} | tile_params(tiles),
             model=model_name,
             image_id=img.id,
             lines=tuple(join_lines(words, mark_instructions(words))),
