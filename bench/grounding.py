@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mmagent.evals.metrics import iou  # noqa: E402
+from mmagent.tools.structure.geometry import iou  # noqa: E402
 
 
 def score_grounding(n_scenes: int, settings=None) -> dict:

@@ -8,6 +8,7 @@ import re
 from itertools import combinations
 from typing import Any
 
+from mmagent.tools.structure.geometry import iou
 from mmagent.tools.structure.text import LOOSE_NUMBER
 
 # From the official VQA evaluation script (vqaEval.py).
@@ -188,14 +189,6 @@ def contains_answer(prediction: str, gold: str) -> float:
     p = f" {vqa_normalize(_QUOTE_OR_BAR.sub(' ', str(prediction)))} "
     g = f" {vqa_normalize(_QUOTE_OR_BAR.sub(' ', str(gold)))} "
     return float(g.strip() != "" and g in p)
-
-
-def iou(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def box_in(prediction: Any) -> list[float] | None:

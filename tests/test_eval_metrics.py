@@ -2,7 +2,8 @@
 
 import pytest
 
-from mmagent.evals.metrics import anls, contains_answer, iou, numeric_match, score, vqa_accuracy, vqa_normalize
+from mmagent.evals.metrics import anls, contains_answer, numeric_match, score, vqa_accuracy, vqa_normalize
+from mmagent.tools.structure.geometry import iou
 
 
 def test_vqa_normalisation():

@@ -3,9 +3,9 @@
 import pytest
 
 from bench.grounding import score_grounding
-from mmagent.evals.metrics import iou
 from mmagent.tools.coords import parse_boxes, parse_florence2, parse_kosmos2
 from mmagent.tools.ground import parse_phrase
+from mmagent.tools.structure.geometry import iou
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,17 @@ def intersection(a: Box, b: Box) -> float:
     return overlap_1d(a[0], a[2], b[0], b[2]) * overlap_1d(a[1], a[3], b[1], b[3])
 
 
+def iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two (x1, y1, x2, y2) boxes.
+
+    >>> iou((0, 0, 2, 2), (1, 0, 3, 2))
+    0.3333333333333333
+    """
+    inter = overlap_1d(a[0], a[2], b[0], b[2]) * overlap_1d(a[1], a[3], b[1], b[3])
+    total = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / total) if total > 0 else 0.0
+
+
 def contains_point(b: Box, x: float, y: float) -> bool:
     return b[0] <= x <= b[2] and b[1] <= y <= b[3]
 
