@@ -7,7 +7,7 @@ those, are the evidence regions. Artifacts without such refs fall back to every 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PIL import Image
 
@@ -32,6 +32,9 @@ class Region:
     image_id: str
     box: tuple[float, float, float, float]
     label: str
+    # The same region on the input image it was cut from, when `image_id` is a crop or a zoom.
+    input_image: str = ""
+    input_box: tuple[float, float, float, float] | None = None
 
     def to_json(self) -> dict:
         return {
@@ -39,6 +42,8 @@ class Region:
             "image": self.image_id,
             "box": [round(float(v), 1) for v in self.box],
             "label": self.label,
+            "input_image": self.input_image or self.image_id,
+            "input_box": [round(float(v), 1) for v in (self.input_box or self.box)],
         }
 
 
@@ -72,7 +77,11 @@ def evidence_regions(store: ArtifactStore, artifact_ids: list[str]) -> list[Regi
         art = store.get(aid) if aid in store else None
         if isinstance(art, ValueArtifact):
             out += [r for r in (resolve_ref(store, ref) for ref in art.evidence) if r is not None]
-    return out
+    located = []
+    for r in out:
+        input_image, input_box = store.in_input(r.image_id, r.box)
+        located.append(replace(r, input_image=input_image, input_box=input_box))
+    return located
 
 
 def boxed_sources(store: ArtifactStore, artifact_ids: list[str], depth: int = 3) -> list[Artifact]:

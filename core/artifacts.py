@@ -380,6 +380,14 @@ class ArtifactStore:
     def all(self) -> list[Artifact]:
         return list(self._items.values())
 
+    def in_input(self, image_id: str, box: Box) -> tuple[str, Box]:
+        """A box on a crop or zoom, as (the image it was cut from, the box in its pixels),
+        followed up to the input image; other images (inputs, edits) are their own."""
+        art = self.get(image_id, ImageArtifact)
+        while art.parent and art.region is not None and art.parent in self:
+            box, art = art.to_parent(box), self.get(art.parent, ImageArtifact)
+        return art.id, box
+
     def image_of(self, artifact_id: str) -> ImageArtifact:
         """The image an artifact refers to (itself for images)."""
         art = self.get(artifact_id)

@@ -191,6 +191,16 @@ def contains_answer(prediction: str, gold: str) -> float:
     return float(g.strip() != "" and g in p)
 
 
+def evidence_hit(cited: list[list[float]], targets: list[list[float]], threshold: float = 0.5) -> bool:
+    """Whether a cited evidence box (input-image pixels) overlaps a gold target box with IoU at
+    least `threshold` (V*-style evidence scoring).
+
+    >>> evidence_hit([[0, 0, 10, 10]], [[1, 1, 10, 10]]), evidence_hit([], [[0, 0, 1, 1]])
+    (True, False)
+    """
+    return any(iou(c, t) >= threshold for c in cited for t in targets)
+
+
 def box_in(prediction: Any) -> list[float] | None:
     """A box answer: a list of 4 numbers, or the first 4 numbers written in the text."""
     if isinstance(prediction, (list, tuple)) and len(prediction) == 4:

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from mmagent.evals.metrics import box_in, score
+from mmagent.evals.metrics import box_in, evidence_hit, score
 from mmagent.evals.schema import Question
 
 AnswerFn = Callable[[Question], dict[str, Any]]
@@ -59,6 +59,8 @@ def answer_question(q: Question, answer: AnswerFn) -> dict[str, Any]:
         out = answer(q)
         record.update(out)
         record["score"] = score(q.metric, out.get("prediction", ""), q.answer, q.choices, q.distractors)
+        if "target_boxes" in q.meta:  # gold evidence (visual search): did a cited region hit the target?
+            record["evidence_hit"] = evidence_hit(out.get("evidence_boxes", []), q.meta["target_boxes"])
         if not str(out.get("prediction", "")).strip():
             record["error"] = "empty prediction"
     except Exception as exc:  # recorded, never dropped; the batch continues
@@ -128,13 +130,17 @@ def summarize(results: Path) -> dict[str, Any]:
     by_family: dict[str, list[float]] = {}
     for r in rows:
         by_family.setdefault(r.get("family") or "all", []).append(r["score"])
-    return {
+    right_with_gold = [r for r in rows if "evidence_hit" in r and r["score"] >= 1.0]
+    summary: dict[str, Any] = {
         "n": len(rows),
         "accuracy": sum(r["score"] for r in rows) / len(rows) if rows else 0.0,
         "errors": sum(1 for r in rows if r.get("error")),
         "missing_images": sum(r.get("missing_images", 0) for r in rows),
         "by_family": {f: sum(v) / len(v) for f, v in sorted(by_family.items())},
     }
+    if right_with_gold:  # of the right answers, how many cite a region on the target
+        summary["evidence_hit_of_right"] = sum(bool(r["evidence_hit"]) for r in right_with_gold) / len(right_with_gold)
+    return summary
 
 
 def box_answer(result: Any) -> list[float] | None:
@@ -168,6 +174,7 @@ def agent_answerer(agent: Any, prompt_suffix: str = "") -> AnswerFn:
             "timings": result.timings.model_dump(),
             "plan_source": result.plan_source,
             "rounds": result.rounds,
+            "evidence_boxes": [r["input_box"] for r in result.evidence_regions],  # on the input image
             "trace": result.trace,  # the run's own record of its events
         }
 

@@ -59,7 +59,7 @@ class Program:
             return "count_above" if a.get("where") in ("gt", "ge") else "count_below"
         if self.tool == "relate":
             return "value"
-        return {"lookup": "value", "exists": "yes_no", "mean": "sum"}.get(op, op)
+        return {"lookup": "value", "side": "value", "exists": "yes_no", "mean": "sum"}.get(op, op)
 
 
 def _vocab_mentions(tab: TableArtifact, column: str, question: str) -> list[str]:
@@ -251,6 +251,26 @@ def table_programs(
     return out
 
 
+def side_programs(tab: TableArtifact, question: str, where: str = "") -> list[Program]:
+    """ "Is the cup left or right of the cat?": which side of one detected object another is,
+    the objects in the order the question names them."""
+    ws = words(question)
+    axis = "left-right" if {"left", "right"} & set(ws) else "above-below" if {"above", "below"} & set(ws) else ""
+    present = {str(r.get("object")) for r in tab.rows}
+    named = [v for v in _vocab_mentions(tab, "object", question) if v in present]
+    if not axis or len(named) < 2:
+        return []
+    text = question.lower()
+    a, b = sorted(named[:2], key=lambda v: text.find(v) if v in text else len(text))
+    way = "left or right" if axis == "left-right" else "above or below"
+    return [
+        Program(
+            f"whether the {a} is {way} of the {b}{where}",
+            {"table": tab.id, "op": "side", "key": a, "key2": b, "answer": axis},
+        )
+    ]
+
+
 def text_on_objects(tab: TableArtifact, question: str, where: str = "") -> list[Program]:
     """ "What is written on the bus?": the text inside a detected object's box (relate)."""
     det = next((i for i in tab.provenance.inputs if i.startswith("det-")), None)
@@ -324,6 +344,7 @@ def candidate_programs(question: str, tables_by_image: list[list[TableArtifact]]
             )
             if tab.kind == "objects" and not panels:  # in a collage, a panel's label is under it
                 found += text_on_objects(tab, question, where)
+                found += side_programs(tab, question, where)
     if several:
         found += compare_programs(tables_by_image)
     unique = list({p.gloss: p for p in found}.values())

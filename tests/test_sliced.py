@@ -119,3 +119,43 @@ def test_named_regions(name):
 
     x1, y1, x2, y2 = named_region(name, 400, 300)
     assert 0 <= x1 < x2 <= 400 and 0 <= y1 < y2 <= 300
+
+
+def test_a_box_on_a_zoom_maps_back_to_the_input_image_and_hits_the_target(settings):
+    from mmagent.evals.metrics import evidence_hit
+
+    env = ToolEnv(settings)
+    img = env.add_image(_large_page(2000, 1000))
+    first = env.runner.call("zoom", {"image": img, "region": "right half"}, step="s1").made
+    second = env.runner.call("zoom", {"image": first, "box": [100, 100, 300, 200], "padding": 0}, step="s2").made
+    root, box = env.store.in_input(second, (0, 0, 800, 400))  # the whole second zoom (4x)
+    assert root == img and box == pytest.approx((1000 + 100 / 1.024, 100 / 1.024, 1000 + 300 / 1.024, 200 / 1.024))
+    assert evidence_hit([list(box)], [[1098, 98, 1293, 195]]) and not evidence_hit([list(box)], [[0, 0, 50, 50]])
+
+
+def test_which_side_of_one_object_another_is(settings):
+    """The program for "Is the cup left or right of the cat?" and the query op it runs."""
+    from mmagent.core.artifacts import Provenance, TableArtifact, ValueArtifact
+    from mmagent.planners.programs import side_programs
+
+    env = ToolEnv(settings)
+    tab = env.store.add(
+        TableArtifact,
+        Provenance("layout"),
+        kind="objects",
+        columns=("object", "position"),
+        rows=({"object": "cat", "position": "left"}, {"object": "cup", "position": "right"}),
+        image_id="img-1",
+        label="object",
+        row_boxes=((100.0, 500.0, 300.0, 650.0), (2500.0, 100.0, 2600.0, 200.0)),
+        vocab={"object": ("cat", "cup", "dog")},
+    )
+    (program,) = side_programs(tab, "Is the cup to the left or to the right of the cat?")
+    assert program.args == {"table": tab.id, "op": "side", "key": "cup", "key2": "cat", "answer": "left-right"}
+    assert program.intent == "value"
+    r = env.runner.call("query", program.args, step="s1")
+    value = env.store.get(r.made, ValueArtifact)
+    assert value.value == "right" and value.evidence == (f"{tab.id}#1", f"{tab.id}#0")
+    r = env.runner.call("query", program.args | {"answer": "above-below"}, step="s2")
+    assert env.store.get(r.made, ValueArtifact).value == "above"
+    assert side_programs(tab, "How many cups are there?") == []

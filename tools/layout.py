@@ -180,7 +180,7 @@ class LayoutTool(VisionTool):
                 vocab={"panel": POSITION_NAMES, "objects": tuple(sorted(COCO_NAMES))},
             )
         shapes = find_shapes(arr, text_boxes) if chart is None and not any(t.kind == "panels" for t in made) else []
-        if len(shapes) >= 2:
+        if len(shapes) >= 2 or (shapes and not phrases):  # several shapes, or one alone on a page without text
             rows = []
             for s in shapes:
                 label_phrase = text_below(s.box, phrases, inside_first=True, others=[t.box for t in shapes])

@@ -18,10 +18,12 @@ from pydantic import BaseModel, Field
 from mmagent.core.artifacts import Artifact, TableArtifact, ValueArtifact, format_value
 from mmagent.core.errors import ToolError
 from mmagent.tools.base import TableRef, ToolContext, ToolOutput, VisionTool
-from mmagent.tools.structure.geometry import pick_position, position_matches
+from mmagent.tools.structure.geometry import center, pick_position, position_matches
 from mmagent.tools.structure.text import mention_score, norm
 
-Op = Literal["lookup", "max", "min", "sum", "mean", "count", "count_where", "exists", "sort", "difference", "compare"]
+Op = Literal[
+    "lookup", "max", "min", "sum", "mean", "count", "count_where", "exists", "sort", "difference", "compare", "side"
+]
 Cmp = Literal["gt", "ge", "lt", "le", "eq", "contains"]
 _CMP = {
     "gt": lambda a, b: a > b,
@@ -87,7 +89,8 @@ class QueryTool(VisionTool):
     description: str = (
         "compute on a table: op=lookup(key or filters)|max|min(column, answer)|count(filters)|"
         "count_where(where,value)|exists(filters)|sum|mean|sort|difference(key,key2)|"
-        "compare(tables, which); key may be a field such as total"
+        "compare(tables, which)|side(key, key2: is row key left/right of row key2; answer=above-below for "
+        "up/down); key may be a field such as total"
     )
     args_schema: type[BaseModel] = QueryArgs
 
@@ -180,6 +183,8 @@ class QueryTool(VisionTool):
             if a.op == "count":
                 return len(rows), f"{len(rows)} rows of {tab.id}{where}", [_ref(tab, i) for i in rows]
             return ("yes" if rows else "no"), f"rows of {tab.id}{where}: {len(rows)}", [_ref(tab, i) for i in rows]
+        if a.op == "side":
+            return self._side(tab, a)
         col = self._numeric(tab, a.column)
         rows = [i for i in self._filtered(tab, a.filters) if isinstance(tab.rows[i].get(col), (int, float))]
         if not rows and a.op != "difference":
@@ -236,6 +241,20 @@ class QueryTool(VisionTool):
         except (TypeError, ValueError):
             raise ToolError(f"difference needs numbers; got {x!r} and {y!r}") from None
         return v, f"{la} ({_fmt(x)}) and {lb} ({_fmt(y)}) differ by {_fmt(v)}", [ra, rb]
+
+    def _side(self, tab: TableArtifact, a: QueryArgs) -> tuple[Any, str, list[str]]:
+        """Which side of row key2 row key is on, by the centres of their boxes: left/right, or
+        above/below with answer="above-below"."""
+        (la, ia), (lb, ib) = self._find(tab, a.key), self._find(tab, a.key2)
+        ba, bb = (tab.row_box(ia) if ia is not None else None), (tab.row_box(ib) if ib is not None else None)
+        if ba is None or bb is None or ia == ib:
+            raise ToolError(f"side needs two rows of {tab.id} with boxes (key and key2)")
+        (ax, ay), (bx, by) = center(ba), center(bb)
+        if a.answer == "above-below":
+            v = "above" if ay < by else "below"
+        else:
+            v = "left" if ax < bx else "right"
+        return v, f"the {la} ({_ref(tab, ia)}) is {v} of the {lb} ({_ref(tab, ib)})", [_ref(tab, ia), _ref(tab, ib)]
 
     def _compare(self, a: QueryArgs, ctx: ToolContext) -> ToolOutput:
         ids = a.tables or [a.table]

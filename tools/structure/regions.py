@@ -17,6 +17,9 @@ from mmagent.tools.structure.geometry import area, intersection
 from mmagent.tools.structure.shape import shape_name
 
 FG_DISTANCE = 40  # summed |RGB difference| from the background that counts as foreground
+# A region is at least min_area_frac of the image or this many pixels, whichever is less: on a
+# large image (a 10 MP photo) a small shape is a far smaller share than on a page.
+MIN_REGION_PX = 2500
 
 
 @dataclass
@@ -52,7 +55,7 @@ def regions(arr: np.ndarray, text_boxes: list[Box], min_area_frac: float = 0.002
     out = []
     for k in range(1, n):
         x, y, bw, bh, a = stats[k]
-        if a < min_area_frac * h * w or bw < 8 or bh < 8:
+        if a < min(min_area_frac * h * w, MIN_REGION_PX) or bw < 8 or bh < 8:
             continue
         mask = labels[y : y + bh, x : x + bw] == k
         pixels = arr[y : y + bh, x : x + bw][mask]
