@@ -352,7 +352,7 @@ class DetectTool(VisionTool):
     description: str = "find COCO objects (person, car, cat, bus ...) with boxes; counts them"
     args_schema: type[BaseModel] = DetectArgs
     cache_roles: tuple[str, ...] = ("detector",)
-    cache_version: str = "3"  # 3: large images read in tiles; 2: long strips read in tiles
+    cache_version: str = "4"  # 4: small objects in tiles named from a zoom; 3: large images in tiles
 
     def forward(self, args: DetectArgs, ctx: ToolContext) -> ToolOutput:
         img = ctx.store.get(args.image, ImageArtifact)
