@@ -344,7 +344,12 @@ def candidate_programs(question: str, tables_by_image: list[list[TableArtifact]]
             )
             if tab.kind == "objects" and not panels:  # in a collage, a panel's label is under it
                 found += text_on_objects(tab, question, where)
-                found += side_programs(tab, question, where)
+                sides = side_programs(tab, question, where)
+                if sides:  # one object's side of another is asked, not either one's place in the image
+                    found = [
+                        p for p in found if not (p.args.get("table") == tab.id and p.args.get("answer") == "position")
+                    ]
+                found += sides
     if several:
         found += compare_programs(tables_by_image)
     unique = list({p.gloss: p for p in found}.values())

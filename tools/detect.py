@@ -284,7 +284,7 @@ def look_closer(detector: Any, image: Image.Image, dets: sv.Detections, conf: fl
     its size of surroundings, enlarged to what the detector reads): at 100 px in a 640 px tile
     of empty page a cup reads as a kite, zoomed it reads as a cup. The zoomed reading's box
     replaces the tile's when they overlap; an object the zoom does not confirm keeps its name.
-    `data["looked_closer"]` marks the ones named again."""
+    `data["looked_closer"]` marks the ones zoomed into."""
     if not len(dets):
         return dets
     from mmagent.tools.zoom import padded
@@ -299,6 +299,7 @@ def look_closer(detector: Any, image: Image.Image, dets: sv.Detections, conf: fl
         x1, y1, x2, y2 = (float(v) for v in xyxy[i])
         rx1, ry1, rx2, ry2 = padded((x1, y1, x2, y2), 0.5, image.size)
         found = detector(image.crop((rx1, ry1, rx2, ry2)), conf)
+        looked[i] = True
         target = (x1 - rx1, y1 - ry1, x2 - rx1, y2 - ry1)
         overlaps = [(float(found.confidence[k]), k) for k in range(len(found)) if iou(target, found.xyxy[k]) >= 0.3]
         if not overlaps:
@@ -308,7 +309,6 @@ def look_closer(detector: Any, image: Image.Image, dets: sv.Detections, conf: fl
         xyxy[i] = (bx1 + rx1, by1 + ry1, bx2 + rx1, by2 + ry1)
         conf_arr[i], ids[i] = float(found.confidence[k]), int(found.class_id[k])
         names[i] = found.data["class_name"][k]
-        looked[i] = True
     named = sv.Detections(
         xyxy=xyxy.astype(np.float32),
         confidence=conf_arr.astype(np.float32),
@@ -352,7 +352,7 @@ class DetectTool(VisionTool):
     description: str = "find COCO objects (person, car, cat, bus ...) with boxes; counts them"
     args_schema: type[BaseModel] = DetectArgs
     cache_roles: tuple[str, ...] = ("detector",)
-    cache_version: str = "4"  # 4: small objects in tiles named from a zoom; 3: large images in tiles
+    cache_version: str = "5"  # 5: zooms in provenance; 4: small objects named from a zoom; 3: tiles
 
     def forward(self, args: DetectArgs, ctx: ToolContext) -> ToolOutput:
         img = ctx.store.get(args.image, ImageArtifact)
@@ -365,7 +365,9 @@ class DetectTool(VisionTool):
         art = ctx.new(
             DetectionsArtifact,
             inputs=(img.id,),
-            params={"classes": wanted or None, "min_confidence": args.min_confidence} | tile_params(tiles),
+            params={"classes": wanted or None, "min_confidence": args.min_confidence}
+            | tile_params(tiles)
+            | ({"zooms": int(np.sum(dets.data["looked_closer"]))} if "looked_closer" in dets.data else {}),
             model=model_name,
             image_id=img.id,
             detections=dets,
