@@ -175,6 +175,9 @@ def agent_answerer(agent: Any, prompt_suffix: str = "") -> AnswerFn:
             "plan_source": result.plan_source,
             "rounds": result.rounds,
             "evidence_boxes": [r["input_box"] for r in result.evidence_regions],  # on the input image
+            # sliced perception: tiles read and zooms made (look-closer and the zoom tool)
+            "tiles": sum((a.get("params", {}).get("tiles") or {}).get("n", 0) for a in result.artifacts),
+            "zooms": sum(a.get("params", {}).get("zooms", 0) + (a.get("tool") == "zoom") for a in result.artifacts),
             "trace": result.trace,  # the run's own record of its events
         }
 
