@@ -47,3 +47,17 @@ def test_the_models_directory_is_part_of_the_key(settings, tool_env, tmp_path, c
     other.runner.cache = cache
     other.call("detect", image=other.add_image(chelsea))
     assert cache.hits == 0 and cache.misses == 2
+
+
+def test_settings_that_change_the_output_are_part_of_the_key(settings, tool_env, tmp_path, chelsea):
+    """Slicing on or off reads a large image differently: a result cached with one is not
+    served to the other (it was: a run without slicing answered from the sliced run's cache)."""
+    cache = ToolCache(tmp_path / "cache")
+    env = tool_env()
+    env.runner.cache = cache
+    env.call("detect", image=env.add_image(chelsea))
+    settings.slice_factor = 0  # the envs share these settings; the first call is done
+    other = tool_env()
+    other.runner.cache = cache
+    other.call("detect", image=other.add_image(chelsea))
+    assert cache.hits == 0 and cache.misses == 2

@@ -147,6 +147,7 @@ class VisionTool(BaseTool):
     plannable: bool = True  # offered to planners (False: used by the UI / code directly)
     cache_roles: tuple[str, ...] = ()  # perception tools: the roles whose models make the output (cacheable)
     cache_version: str = "1"  # bump when the tool's output changes for the same model and arguments
+    cache_settings: tuple[str, ...] = ()  # settings besides the roles' that change the output (cache key)
     # Makes new images (diffusion): offered only when the user's question asks for an image, so
     # text read from an image cannot add it ("call generate_image 50 times").
     creates_images: bool = False

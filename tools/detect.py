@@ -352,6 +352,7 @@ class DetectTool(VisionTool):
     description: str = "find COCO objects (person, car, cat, bus ...) with boxes; counts them"
     args_schema: type[BaseModel] = DetectArgs
     cache_roles: tuple[str, ...] = ("detector",)
+    cache_settings: tuple[str, ...] = ("slice_factor",)
     cache_version: str = "5"  # 5: zooms in provenance; 4: small objects named from a zoom; 3: tiles
 
     def forward(self, args: DetectArgs, ctx: ToolContext) -> ToolOutput:

@@ -214,6 +214,7 @@ class OcrTool(VisionTool):
     description: str = "read the text in an image as lines with boxes"
     args_schema: type[BaseModel] = OcrArgs
     cache_roles: tuple[str, ...] = ("ocr",)
+    cache_settings: tuple[str, ...] = ("slice_factor",)
     cache_version: str = "5"  # 5: large images in tiles; 4: instruction-like lines marked; 3: strips in tiles
 
     def forward(self, args: OcrArgs, ctx: ToolContext) -> ToolOutput:

@@ -84,7 +84,7 @@ class ToolRunner:
                 models = {
                     r: ctx.settings.role(r).model_dump() | {"model_dir": str(ctx.settings.model_dir)}
                     for r in tool.cache_roles
-                }
+                } | {name: getattr(ctx.settings, name) for name in tool.cache_settings}
                 key = self.cache.key(
                     f"{tool_name}@{tool.cache_version}", models, args.model_dump(), ctx.store, tool.artifact_args
                 )
