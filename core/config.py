@@ -165,6 +165,9 @@ class Settings(BaseSettings):
     # Sliced perception: detection and OCR read an image in full-resolution tiles when its long
     # side is over this many times what the model reads (640 px detector, 1280 px OCR); 0: never.
     slice_factor: float = Field(default=2.0, ge=0)
+    # Zoomed regions the ideal loop looks at when a sub-question's object or text is not found
+    # on a large image as a whole (most promising first); 0: no search.
+    zoom_budget: int = Field(default=4, ge=0)
 
     @field_validator("planner_kind")
     @classmethod

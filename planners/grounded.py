@@ -17,9 +17,12 @@ lines, crops) that support it:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+from PIL import Image
 from pydantic import BaseModel, Field
 
 from mmagent.core.artifacts import ARTIFACT_ID, DetectionsArtifact, ImageArtifact, OcrArtifact, TextArtifact
@@ -28,6 +31,8 @@ from mmagent.tools.runner import ToolCallResult
 from mmagent.tools.structure.text import LOOSE_NUMBER
 
 How = Literal["look", "read", "read_below", "count", "find", "calculate", "compute"]
+SEARCHABLE = ("look", "read", "read_below", "count", "find")  # ways that can miss a small thing
+SEARCH_SIDE = 1600  # images at least this long are searched by zooming when a sub-question misses
 _WORD = re.compile(r"[a-z0-9]+")
 # Characters of one finding the loop's prompts show: findings add up over rounds, and a whole
 # shapes table or OCR dump per finding overflowed the 4096-token context (measured: 4725).
@@ -48,6 +53,7 @@ class Finding:
     answer: str
     artifacts: list[str] = field(default_factory=list)
     tool_calls: int = 0
+    zooms: int = 0  # regions zoomed into while searching for what the sub-question is about
 
     def line(self) -> str:
         cites = f" [{', '.join(self.artifacts)}]" if self.artifacts else ""
@@ -75,12 +81,46 @@ class GroundedAnswerer:
             "calculate": self._calculate,
             "compute": self._compute,
         }[sub.how]
+        self._missed = False  # set by a program that did not find what the sub-question is about
         text, cited = program(sub)
-        return Finding(sub, text, cited, len(self._calls))
+        zooms = 0
+        if self._missed and sub.how in SEARCHABLE:
+            text, cited, zooms = self._search(sub, program, text, cited)
+        return Finding(sub, text, cited, len(self._calls), zooms)
+
+    def _search(
+        self, sub: SubQuestion, program: Callable[[SubQuestion], tuple[str, list[str]]], text: str, cited: list[str]
+    ) -> tuple[str, list[str], int]:
+        """Zoom into the image's most promising regions (cells the models read at full
+        resolution, those with the most ink first), answer the sub-question on each zoom, and
+        stop at the first that finds it; after `zoom_budget` zooms, the answer says the search
+        found nothing. Only large images are searched: one of ordinary size is seen whole."""
+        from mmagent.core.images import grid_tiles
+        from mmagent.tools.zoom import TARGET_SIDE
+
+        image = self.run.store.get(sub.image, ImageArtifact).image
+        budget = self.run.settings.zoom_budget
+        if budget <= 0 or max(image.size) < SEARCH_SIDE:
+            return text, cited, 0
+        cells = grid_tiles(image.size, (TARGET_SIDE, TARGET_SIDE), (TARGET_SIDE // 8, TARGET_SIDE // 8))
+        cells.sort(key=lambda box: -_ink(image, box))
+        for n, box in enumerate(cells[:budget], 1):
+            zoom = self._call("zoom", image=sub.image, box=list(box), padding=0)
+            if not zoom.ok:
+                continue
+            self._missed = False
+            found_text, found_cited = program(sub.model_copy(update={"image": zoom.made}))
+            if not self._missed:
+                where = f"in the zoom {zoom.made} of {sub.image} at {list(box)}"
+                return f"{where}: {found_text}", [zoom.made] + found_cited, n
+        searched = min(budget, len(cells))
+        missing = sub.about or "it"
+        return f"{text}; searched {searched} zoomed regions of {sub.image}, {missing} is in none", cited, searched
 
     # -- programs: each returns (answer text, artifact ids that support it) -------------
     def _look(self, sub: SubQuestion) -> tuple[str, list[str]]:
         image, cited = self._crop_of(sub.about, sub.image)
+        self._missed = bool(sub.about.strip()) and not cited
         if self.vlm:
             r = self._call("ask_image", image=image, question=sub.question)
         else:
@@ -96,9 +136,11 @@ class GroundedAnswerer:
         hits = [ln.text for ln in art.lines if words & set(_WORD.findall(ln.text.lower()))]
         if hits or not words:
             lines = hits or [ln.text for ln in art.lines]
+            self._missed = not lines
             return "text: " + " | ".join(lines[:12]) if lines else "no text found", [art.id]
         image, cited = self._crop_of(sub.about, sub.image)
         if image == sub.image:
+            self._missed = True  # neither the words nor the thing they are on
             return "text: " + " | ".join(ln.text for ln in art.lines[:12]), [art.id]
         crop_ocr = self._call("ocr", image=image)
         return (self._text(crop_ocr), cited + self._ids(crop_ocr)) if crop_ocr.ok else (crop_ocr.observation, cited)
@@ -109,6 +151,7 @@ class GroundedAnswerer:
         boxes = self._locate(sub.about, sub.image)
         if boxes is None:  # still useful: everything the image says
             text, cited = self._read(sub.model_copy(update={"about": ""}))
+            self._missed = True
             return f"no {sub.about} found in {sub.image}; all its {text}", cited
         det = self.run.store.get(boxes.made, DetectionsArtifact)
         x1, y1, x2, y2 = (float(v) for v in det.detections.xyxy[0])
@@ -136,10 +179,12 @@ class GroundedAnswerer:
         if not r.ok:
             return r.observation, []
         n = len(self.run.store.get(r.made, DetectionsArtifact).class_names)
+        self._missed = n == 0
         return f"{n} {sub.about}", self._ids(r)
 
     def _find(self, sub: SubQuestion) -> tuple[str, list[str]]:
         r = self._call("ground", image=sub.image, phrase=sub.about or sub.question)
+        self._missed = not r.ok or not self.run.store.get(r.made, DetectionsArtifact).class_names
         return (r.observation, self._ids(r)) if r.ok else (r.observation, [])
 
     def _compute(self, sub: SubQuestion) -> tuple[str, list[str]]:
@@ -205,6 +250,13 @@ class GroundedAnswerer:
 
 
 _ID = re.compile(ARTIFACT_ID.pattern + r"(?:#\d+)?")  # an id, or one box of it (det-2#1)
+
+
+def _ink(image: Image.Image, box: tuple[int, int, int, int]) -> float:
+    """How much is drawn in a region: the spread of its grey levels (box-filtered 4x, so a
+    plain or faintly textured page scores low and text, objects and shapes high)."""
+    grey = np.asarray(image.crop(box).convert("L").reduce(4), dtype=np.float32)
+    return float(grey.max() - grey.min()) + float(grey.std())
 
 
 def numbers_note(findings: list[Finding], image_names: dict[str, str] | None = None) -> str | None:

@@ -116,3 +116,43 @@ def test_real_offline_stack_reads_under_an_object_then_compares(settings, tmp_pa
         result = agent.run(q.question, q.images, choices=q.choices)
         assert score(q.metric, result.answer, q.answer, q.choices, q.distractors) == 1.0, (q.question, result.answer)
         assert result.evidence, "the answer cites the artifacts behind it"
+
+
+def _large_page_with(text: str | None):
+    from PIL import Image, ImageDraw
+
+    from mmagent.core.samples import font
+
+    page = Image.new("RGB", (3600, 2700), (250, 248, 240))
+    if text:
+        ImageDraw.Draw(page).text((2600, 2000), text, font=font(24), fill=(0, 0, 0))  # bottom-right quarter
+    return page
+
+
+def test_a_missed_sub_question_is_searched_by_zooming_and_stops_at_the_first_find(settings, scripted):
+    """Read whole (no slicing), 24 px text on a 3600x2700 page is lost; the loop zooms into the
+    quarter with the most ink first, reads it there, and zooms no further."""
+    chat = scripted(
+        {"sub_questions": [sub("What does the gate sign say?", "read", "gate")]},
+        {"analysis": "read in a zoom", "answer": "GATE 14", "confident": False, "evidence": []},
+    )
+    agent = make_agent(settings, chat, slice_factor=0, max_rounds=1, zoom_budget=4)
+    result = agent.run("What does the gate sign say?", [_large_page_with("GATE 14 NORTH")])
+    tools = [s.tool for s in result.steps]
+    assert tools.count("zoom") == 1, tools
+    zoom = next(s for s in result.steps if s.tool == "zoom")
+    x1, y1, x2, y2 = zoom.args["box"]
+    assert x1 <= 2600 < x2 and y1 <= 2000 < y2, "the cell with the text is zoomed first"
+    finding = result.details["findings"][0]["answer"]
+    assert finding.startswith("in the zoom img-") and "GATE 14 NORTH" in finding
+
+
+def test_the_zoom_budget_stops_a_search_that_finds_nothing_and_the_answer_says_so(settings, scripted):
+    chat = scripted(
+        {"sub_questions": [sub("What does the gate sign say?", "read", "gate")]},
+        {"analysis": "nothing found", "answer": "not sure", "confident": False, "evidence": []},
+    )
+    agent = make_agent(settings, chat, slice_factor=0, max_rounds=1, zoom_budget=2)
+    result = agent.run("What does the gate sign say?", [_large_page_with(None)])
+    assert [s.tool for s in result.steps].count("zoom") == 2
+    assert "searched 2 zoomed regions of img-1, gate is in none" in result.details["findings"][0]["answer"]

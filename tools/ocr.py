@@ -135,8 +135,8 @@ def read_words(engine: Any, image: Image.Image, tiles: Tiling | None = None) -> 
 def blank(tile: Image.Image, min_range: int = 48) -> bool:
     """No ink in the tile: its grey levels (box-filtered 4x, so texture and noise average out)
     span less than `min_range`. Text, even light grey on white, spans more."""
-    low, high = tile.convert("L").reduce(4).getextrema()
-    return high - low < min_range
+    grey = np.asarray(tile.convert("L").reduce(4))
+    return int(grey.max()) - int(grey.min()) < min_range
 
 
 def _same_read(a: Box, b: Box) -> bool:

@@ -246,9 +246,11 @@ class QueryTool(VisionTool):
         """Which side of row key2 row key is on, by the centres of their boxes: left/right, or
         above/below with answer="above-below"."""
         (la, ia), (lb, ib) = self._find(tab, a.key), self._find(tab, a.key2)
-        ba, bb = (tab.row_box(ia) if ia is not None else None), (tab.row_box(ib) if ib is not None else None)
-        if ba is None or bb is None or ia == ib:
-            raise ToolError(f"side needs two rows of {tab.id} with boxes (key and key2)")
+        if ia is None or ib is None or ia == ib:
+            raise ToolError(f"side needs two rows of {tab.id} (key and key2), not fields")
+        ba, bb = tab.row_box(ia), tab.row_box(ib)
+        if ba is None or bb is None:
+            raise ToolError(f"side needs the rows' boxes; {tab.id} has none for {la} or {lb}")
         (ax, ay), (bx, by) = center(ba), center(bb)
         if a.answer == "above-below":
             v = "above" if ay < by else "below"
