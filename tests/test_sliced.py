@@ -159,3 +159,17 @@ def test_which_side_of_one_object_another_is(settings):
     r = env.runner.call("query", program.args | {"answer": "above-below"}, step="s2")
     assert env.store.get(r.made, ValueArtifact).value == "above"
     assert side_programs(tab, "How many cups are there?") == []
+
+
+def test_a_filled_circle_read_as_o_is_a_shape_not_text():
+    from mmagent.tools.structure.regions import solid_glyph
+
+    page = Image.new("RGB", (600, 200), "white")
+    d = ImageDraw.Draw(page)
+    d.ellipse((20, 40, 130, 150), fill=(245, 140, 30))
+    for i, ch in enumerate("O1I8B"):
+        d.text((170 + i * 80, 50), ch, font=font(60), fill="black")
+    arr = np.asarray(page)
+    assert solid_glyph(arr, "O", (5, 25, 150, 170))  # OCR's box is larger than the circle
+    assert not any(solid_glyph(arr, ch, (165 + i * 80, 45, 225 + i * 80, 125)) for i, ch in enumerate("O1I8B"))
+    assert not solid_glyph(arr, "OK", (5, 25, 150, 170))

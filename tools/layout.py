@@ -31,7 +31,7 @@ from mmagent.tools.structure.fields import parse_fields
 from mmagent.tools.structure.geometry import POSITION_NAMES, Box, center, contains_point, overlap_1d, position_name
 from mmagent.tools.structure.phrases import Phrase, phrases_of
 from mmagent.tools.structure.receipt import parse_receipt
-from mmagent.tools.structure.regions import find_panels, find_shapes
+from mmagent.tools.structure.regions import find_panels, find_shapes, solid_glyph
 from mmagent.tools.structure.shape import SHAPE_NAMES
 from mmagent.tools.structure.table import parse_table
 
@@ -88,10 +88,13 @@ class LayoutTool(VisionTool):
         dets = ctx.store.get(args.detections, DetectionsArtifact) if args.detections else None
         arr = np.asarray(img.image.convert("RGB"))
         h, w = arr.shape[:2]
+        # A filled circle read at full resolution is an "O": a one-character line whose box is
+        # mostly solid foreground is a shape, not text (a glyph's strokes cover far less of it).
+        lines = tuple(ln for ln in ocr.lines if not solid_glyph(arr, ln.text, ln.box))
         # Structure is read from data lines only; instruction-like lines appear in the text view, flagged.
-        data_lines = tuple(ln for ln in ocr.lines if not ln.instruction)
+        data_lines = tuple(ln for ln in lines if not ln.instruction)
         phrases = phrases_of(data_lines, image_height=h)
-        all_phrases = phrases_of(ocr.lines, image_height=h)
+        all_phrases = phrases_of(lines, image_height=h)
         inputs = tuple(i for i in (img.id, ocr.id, dets.id if dets else None) if i)
         made: list[TableArtifact] = []
 
@@ -209,7 +212,7 @@ class LayoutTool(VisionTool):
                 [p.box for p in all_phrases],
                 "text",
                 vocab={"position": POSITION_NAMES},
-                flagged=tuple(i for i, p in enumerate(all_phrases) if ocr.lines[p.line].instruction),
+                flagged=tuple(i for i, p in enumerate(all_phrases) if lines[p.line].instruction),
             )
         if not all_phrases and not made:  # a picture with no text and no structure: its colour
             small = img.image.convert("RGB")

@@ -35,6 +35,23 @@ def foreground(arr: np.ndarray, bg: np.ndarray | None = None) -> np.ndarray:
     return np.abs(arr.astype(np.int16) - bg.astype(np.int16)).sum(axis=2) > FG_DISTANCE
 
 
+def solid_glyph(arr: np.ndarray, text: str, box: Box, solid: float = 0.6) -> bool:
+    """One character that is a filled shape OCR took for a letter ("O" for a circle): the ink
+    in its box, cut to its own extent, is mostly solid and about as wide as tall. A glyph's
+    strokes cover well under half of that (an "O" ring about a third); a thin "I" or "1" is
+    not about as wide as tall."""
+    if len(text.strip()) != 1:
+        return False
+    x1, y1, x2, y2 = (int(round(v)) for v in box)
+    ink = foreground(arr[max(0, y1) : y2, max(0, x1) : x2], border_colour(arr))
+    ys, xs = np.nonzero(ink)
+    if not len(xs):
+        return False
+    w, h = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
+    filled = float(ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].mean())
+    return filled >= solid and 0.5 <= w / h <= 2.0
+
+
 def foreground_without_text(arr: np.ndarray, text_boxes: list[Box]) -> np.ndarray:
     """The foreground as a 0/1 uint8 mask (OpenCV's input), with every text box (and a
     2-pixel margin) cleared: text is data read by OCR, not a region."""
