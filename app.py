@@ -124,9 +124,9 @@ def respond(
     except RunCancelled:
         history.append({"role": "assistant", "content": "⏹️ Stopped. Ask again when ready."})
     except MMAgentError as exc:  # bad input, unavailable model or server: a message, the chat goes on
-        history.append({"role": "assistant", "content": f"⚠️ {exc}"})
+        history.append({"role": "assistant", "content": f"Error: {exc}"})
     except Exception as exc:  # never a stack trace in the chat
-        history.append({"role": "assistant", "content": f"⚠️ internal error: {type(exc).__name__}: {exc}"})
+        history.append({"role": "assistant", "content": f"Error (internal): {type(exc).__name__}: {exc}"})
     yield history, None, session
 
 
@@ -157,6 +157,7 @@ def build_app(settings: Settings | None = None, root: Path | None = None) -> Any
             file_types=["image"],
             file_count="multiple",
             elem_id="input",
+            label="Question and images",
             placeholder="Ask about the image(s); attach up to 4 images",
         )
         with gr.Row():

@@ -125,7 +125,7 @@ def main() -> None:
                 "answer": answer,
                 "latency_s": round(latency, 1),
                 "correct": own,
-                "error": answer.startswith("⚠️") or not answer,
+                "error": answer.startswith("Error") or not answer,
                 "other_sessions_totals": others,
             }
         )

@@ -117,7 +117,8 @@ def test_ui_stays_usable_after_the_server_stops(served, receipt, tmp_path):
     server.cut = True
     turn = dict(planner="plan", max_rounds=2, max_steps=4, settings=settings, root=tmp_path)
     *_, (history, _, session) = respond({"text": Q, "files": [str(image)]}, [], None, **turn)
-    assert history[-1]["content"].startswith("⚠️ the planner model server at") and server.url in history[-1]["content"]
+    said = history[-1]["content"]
+    assert said.startswith("Error: the planner model server at") and server.url in said
     back = ScriptedServer(server.port)
     back.replies = [INTENT]
     try:

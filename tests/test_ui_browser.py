@@ -81,6 +81,11 @@ def test_ask_about_an_uploaded_receipt(app_url, tmp_path):
         expect(answer).to_be_visible(timeout=240_000)
         assert f"{receipt.total:.2f}" in answer.inner_text()  # the correct answer, in the answer message
         expect(chat.locator('img[src*="evidence-img-1"]')).to_be_visible(timeout=20_000)  # drawn evidence
+        # step titles are text (no emoji, which render as empty boxes without an emoji font)
+        expect(chat).to_contain_text("Tool: ocr (t1)")
+        shown = chat.inner_text()
+        assert not [c for c in shown if 0x2600 <= ord(c) <= 0x27BF or ord(c) >= 0x1F000], shown[:500]
+        expect(page.get_by_text("Question and images")).to_be_visible()  # the input box's label
         page.screenshot(path=str(tmp_path / "mmagent.ui.png"), full_page=True)
         if os.environ.get("SCREENSHOT_TO"):  # how the README screenshot is made
             page.screenshot(path=os.environ["SCREENSHOT_TO"], full_page=True)

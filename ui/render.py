@@ -42,24 +42,24 @@ class ChatRenderer:
     def apply(self, ev: Any) -> None:
         if isinstance(ev, PlanMade):
             lines = [f"{t['id']}: {t['tool']} {json.dumps(t['args'])}" for t in ev.tasks]
-            self._thought(f"📋 Plan ({ev.source})", "\n".join(lines) + (f"\n\n{ev.note}" if ev.note else ""))
+            self._thought(f"Plan ({ev.source})", "\n".join(lines) + (f"\n\n{ev.note}" if ev.note else ""))
         elif isinstance(ev, Thought):
-            self._thought(f"💭 {ev.role}, round {ev.round}", ev.text)
+            self._thought(f"Reasoning: {ev.role}, round {ev.round}", ev.text)
         elif isinstance(ev, ToolCalled):
-            msg = self._thought(f"🛠️ {ev.tool} ({ev.step})", f"args: `{json.dumps(ev.args)}`", status="pending")
+            msg = self._thought(f"Tool: {ev.tool} ({ev.step})", f"args: `{json.dumps(ev.args)}`", status="pending")
             self._step_msg[ev.step] = msg
         elif isinstance(ev, ToolProgress):
             pending = [
                 m
                 for m in self._step_msg.values()
-                if m["metadata"]["status"] == "pending" and m["metadata"]["title"].startswith(f"🛠️ {ev.tool} ")
+                if m["metadata"]["status"] == "pending" and m["metadata"]["title"].startswith(f"Tool: {ev.tool} ")
             ]
             if pending:
                 pending[-1]["metadata"]["log"] = f"step {ev.done}/{ev.total}"
         elif isinstance(ev, ToolResult):
             self._tool_result(ev)
         elif isinstance(ev, ErrorRaised):
-            self.history.append({"role": "assistant", "content": f"⚠️ {ev.message}"})
+            self.history.append({"role": "assistant", "content": f"Error: {ev.message}"})
         elif isinstance(ev, AnswerGiven):
             self._answer(ev)
         elif isinstance(ev, RunFinished):
@@ -73,11 +73,11 @@ class ChatRenderer:
 
     def _tool_result(self, ev: ToolResult) -> None:
         obs = ev.observation if len(ev.observation) <= MAX_OBSERVATION else ev.observation[:MAX_OBSERVATION] + " …"
-        msg = self._step_msg.get(ev.step) or self._thought(f"🛠️ {ev.tool} ({ev.step})", "")
+        msg = self._step_msg.get(ev.step) or self._thought(f"Tool: {ev.tool} ({ev.step})", "")
         msg["content"] += f"\n\n→ {obs}"
         msg["metadata"].update(status="done", duration=round(ev.duration_s, 2))
         if not ev.ok:
-            msg["metadata"]["title"] = f"❌ {ev.tool} ({ev.step}) failed"
+            msg["metadata"]["title"] = f"Failed: {ev.tool} ({ev.step})"
         for aid in ev.artifact_ids:
             art = self.store.get(aid) if aid in self.store else None
             if isinstance(art, ImageArtifact):  # an image a tool made: crop, drawing, generated, edited
