@@ -6,7 +6,15 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field, model_validator
 
-from mmagent.core.artifacts import Artifact, DetectionsArtifact, ImageArtifact, OcrArtifact, as_box
+from mmagent.core.artifacts import (
+    Artifact,
+    ArtifactStore,
+    Box,
+    DetectionsArtifact,
+    ImageArtifact,
+    OcrArtifact,
+    as_box,
+)
 from mmagent.core.errors import ToolError
 from mmagent.tools.base import BoxesRef, ImageRef, ToolContext, ToolOutput, VisionTool
 
@@ -37,28 +45,10 @@ class CropTool(VisionTool):
 
     def forward(self, args: CropArgs, ctx: ToolContext) -> ToolOutput:
         if args.source is not None:
-            src = ctx.store.get(args.source)
-            if isinstance(src, DetectionsArtifact):
-                boxes = src.boxes
-            elif isinstance(src, OcrArtifact):
-                boxes = [ln.box for ln in src.lines]
-            else:
-                raise ToolError(f"{args.source} has no boxes; use a det- or ocr- artifact")
-            if args.index >= len(boxes):
-                raise ToolError(f"{args.source} has {len(boxes)} boxes; index {args.index} does not exist")
-            parent = ctx.store.image_of(args.source)
-            box = boxes[args.index]
+            parent, box = source_box(ctx.store, args.source, args.index)
         else:
-            parent = ctx.store.get(args.image or "", ImageArtifact)
-            box = as_box(args.box or ())
-        w, h = parent.image.size
-        x1, y1, x2, y2 = box
-        if x2 <= x1 or y2 <= y1:
-            raise ToolError(f"box {list(box)} is empty (needs x2 > x1 and y2 > y1)")
-        if x2 <= 0 or y2 <= 0 or x1 >= w or y1 >= h:
-            raise ToolError(f"box {list(box)} lies outside {parent.id} ({w}x{h} px)")
-        p = args.padding
-        region = (max(0, int(x1) - p), max(0, int(y1) - p), min(w, int(round(x2)) + p), min(h, int(round(y2)) + p))
+            parent, box = ctx.store.get(args.image or "", ImageArtifact), as_box(args.box or ())
+        region = padded_region(box, parent.image.size, args.padding, args.padding, parent.id)
         art = ctx.new(
             ImageArtifact,
             inputs=(parent.id,) + ((args.source,) if args.source else ()),
@@ -68,3 +58,31 @@ class CropTool(VisionTool):
             region=region,
         )
         return ToolOutput(art.summary(), [art])
+
+
+def source_box(store: ArtifactStore, source: str, index: int) -> tuple[ImageArtifact, Box]:
+    """Box #index of a det-/ocr- artifact and the image it is on (crop's and zoom's `source`)."""
+    src = store.get(source)
+    if isinstance(src, DetectionsArtifact):
+        boxes = src.boxes
+    elif isinstance(src, OcrArtifact):
+        boxes = [ln.box for ln in src.lines]
+    else:
+        raise ToolError(f"{source} has no boxes; use a det- or ocr- artifact")
+    if index >= len(boxes):
+        raise ToolError(f"{source} has {len(boxes)} boxes; index {index} does not exist")
+    return store.image_of(source), boxes[index]
+
+
+def padded_region(
+    box: Box, size: tuple[int, int], pad_x: float, pad_y: float, image: str = "the image"
+) -> tuple[int, int, int, int]:
+    """The box grown by (pad_x, pad_y) px on each side, in whole pixels inside an image of
+    `size`; a box that is empty or lies outside the image is an error naming it."""
+    x1, y1, x2, y2 = box
+    w, h = size
+    if x2 <= x1 or y2 <= y1:
+        raise ToolError(f"box {list(box)} is empty (needs x2 > x1 and y2 > y1)")
+    if x2 <= 0 or y2 <= 0 or x1 >= w or y1 >= h:
+        raise ToolError(f"box {list(box)} lies outside {image} ({w}x{h} px)")
+    return (max(0, int(x1 - pad_x)), max(0, int(y1 - pad_y)), min(w, round(x2 + pad_x)), min(h, round(y2 + pad_y)))

@@ -287,7 +287,7 @@ def look_closer(detector: Any, image: Image.Image, dets: sv.Detections, conf: fl
     `data["looked_closer"]` marks the ones zoomed into."""
     if not len(dets):
         return dets
-    from mmagent.tools.zoom import padded
+    from mmagent.tools.crop import padded_region
 
     xyxy, conf_arr = dets.xyxy.copy(), np.asarray(dets.confidence).copy()
     ids = np.asarray(dets.class_id).copy()
@@ -297,7 +297,7 @@ def look_closer(detector: Any, image: Image.Image, dets: sv.Detections, conf: fl
     small = [i for i in np.argsort(-conf_arr) if sides[i] < DETECTOR_SIDE / 2]
     for i in small[:MAX_LOOKS]:
         x1, y1, x2, y2 = (float(v) for v in xyxy[i])
-        rx1, ry1, rx2, ry2 = padded((x1, y1, x2, y2), 0.5, image.size)
+        rx1, ry1, rx2, ry2 = padded_region((x1, y1, x2, y2), image.size, 0.5 * (x2 - x1), 0.5 * (y2 - y1))
         found = detector(image.crop((rx1, ry1, rx2, ry2)), conf)
         looked[i] = True
         target = (x1 - rx1, y1 - ry1, x2 - rx1, y2 - ry1)

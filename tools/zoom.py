@@ -10,9 +10,10 @@ from typing import ClassVar
 from PIL import Image
 from pydantic import BaseModel, Field, model_validator
 
-from mmagent.core.artifacts import Artifact, Box, DetectionsArtifact, ImageArtifact, OcrArtifact, as_box
+from mmagent.core.artifacts import Artifact, Box, ImageArtifact, as_box
 from mmagent.core.errors import ToolError
 from mmagent.tools.base import BoxesRef, ImageRef, ToolContext, ToolOutput, VisionTool
+from mmagent.tools.crop import padded_region, source_box
 
 # Named regions as fractions of the image (x1, y1, x2, y2).
 REGIONS: dict[str, tuple[float, float, float, float]] = {
@@ -75,18 +76,13 @@ class ZoomTool(VisionTool):
 
     def forward(self, args: ZoomArgs, ctx: ToolContext) -> ToolOutput:
         if args.source is not None:
-            src = ctx.store.get(args.source)
-            if not isinstance(src, DetectionsArtifact | OcrArtifact):
-                raise ToolError(f"{args.source} has no boxes; use a det- or ocr- artifact")
-            boxes = src.boxes if isinstance(src, DetectionsArtifact) else [ln.box for ln in src.lines]
-            if args.index >= len(boxes):
-                raise ToolError(f"{args.source} has {len(boxes)} boxes; index {args.index} does not exist")
-            parent, box = ctx.store.image_of(args.source), boxes[args.index]
+            parent, box = source_box(ctx.store, args.source, args.index)
         else:
             parent = ctx.store.get(args.image or "", ImageArtifact)
             w, h = parent.image.size
             box = named_region(args.region, w, h) if args.region else as_box(args.box or ())
-        region = padded(box, 0.0 if args.region else args.padding, parent.image.size)  # a named part: as named
+        pad = 0.0 if args.region else args.padding  # a named part: as named
+        region = padded_region(box, parent.image.size, pad * (box[2] - box[0]), pad * (box[3] - box[1]), parent.id)
         rw, rh = region[2] - region[0], region[3] - region[1]
         scale = max(1.0, min(args.max_scale, TARGET_SIDE / max(rw, rh)))
         size = (max(1, round(rw * scale)), max(1, round(rh * scale)))
@@ -99,15 +95,3 @@ class ZoomTool(VisionTool):
             region=region,
         )
         return ToolOutput(art.summary() + f", {scale:.1f}x", [art])
-
-
-def padded(box: Box, padding: float, size: tuple[int, int]) -> tuple[int, int, int, int]:
-    """The box grown by `padding` x its size on each side, in whole pixels inside the image."""
-    x1, y1, x2, y2 = box
-    w, h = size
-    if x2 <= x1 or y2 <= y1:
-        raise ToolError(f"box {list(box)} is empty (needs x2 > x1 and y2 > y1)")
-    if x2 <= 0 or y2 <= 0 or x1 >= w or y1 >= h:
-        raise ToolError(f"box {list(box)} lies outside the image ({w}x{h} px)")
-    px, py = padding * (x2 - x1), padding * (y2 - y1)
-    return (max(0, int(x1 - px)), max(0, int(y1 - py)), min(w, round(x2 + px)), min(h, round(y2 + py)))
