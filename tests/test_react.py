@@ -90,3 +90,28 @@ def test_native_tool_calls(settings, chelsea):
     assert "detect" in chat.calls[0]["bound"] and "FinalArgs" in chat.calls[0]["bound"]
     tool_msg = chat.calls[-1]["messages"][-1]
     assert tool_msg.type == "tool" and tool_msg.tool_call_id == "call2" and "det-2" in tool_msg.content
+
+
+def test_react_zooms_into_a_region_reads_it_and_cites_it_on_the_input_image(settings, scripted):
+    """The model's own search on a large image: zoom into a named region, read the zoom, answer
+    citing what it read; the zoomed image goes back to a model that sees images, and the
+    evidence box lands on the input image where the text was drawn."""
+    from PIL import Image, ImageDraw
+
+    from mmagent.core.samples import font
+
+    page = Image.new("RGB", (3200, 2400), (250, 248, 240))
+    ImageDraw.Draw(page).text((2300, 300), "GATE 14 NORTH", font=font(28), fill=(0, 0, 0))
+    chat = scripted(
+        {"thought": "look closer", "tool": "zoom", "args": {"image": "img-1", "region": "top-right quarter"}},
+        {"thought": "read the zoom", "tool": "ocr", "args": {"image": "img-2"}},
+        {"thought": "found", "tool": "final_answer", "answer": "GATE 14 NORTH", "evidence": ["ocr-3"]},
+    )
+    result = make_agent(settings, chat).run("What does the small sign say?", [page])
+    assert result.ok and [s.tool for s in result.steps] == ["zoom", "ocr"] and result.answer == "GATE 14 NORTH"
+    zoom_obs = chat.calls[1]["messages"][-1].content
+    assert "img-2" in zoom_obs[0]["text"] and zoom_obs[1]["image_url"]["url"].startswith("data:image/png")
+    (region,) = result.evidence_regions
+    x1, y1, x2, y2 = region["input_box"]
+    assert region["input_image"] == "img-1"
+    assert 2280 <= x1 <= 2320 and 290 <= y1 <= 320 and 2450 < x2 < 2600 and y2 < 360

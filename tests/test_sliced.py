@@ -84,6 +84,43 @@ def test_detection_over_tiles_finds_small_objects_once_across_tile_borders(setti
     assert abs(boxes["cat"][0] - 1100) < 15 and abs(boxes["cat"][1] - 100) < 15
 
 
+def test_blank_tiles_are_not_read_and_one_object_read_under_two_names_is_zoomed_once():
+    """On a page with one small object the detector reads only the tiles with ink and the whole
+    image; a tile that names the object twice (a cup and a kite) costs one zoom, which names both."""
+    from mmagent.tools.detect import detect_tiled
+
+    page = _large_page(3000, 2000)
+    page.paste(Image.new("RGB", (120, 120), (40, 40, 40)), (1400, 900))
+    reads: list[tuple[int, int]] = []
+
+    def detector(image, conf):  # a cup and a kite at the dark square, in the pixels it was given
+        arr = np.asarray(image)
+        reads.append(arr.shape[:2])
+        ys, xs = np.nonzero(arr.max(axis=2) < 100)
+        if not len(xs):
+            return sv.Detections.empty()
+        box = [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
+        name = "cup" if arr.shape[0] < 640 else None  # the zoom names it a cup, a tile two ways
+        names = [name] if name else ["cup", "kite"]
+        return sv.Detections(
+            xyxy=np.array([box] * len(names), dtype=np.float32),
+            confidence=np.array([0.9, 0.6][: len(names)], dtype=np.float32),
+            class_id=np.array([47, 38][: len(names)]),
+            data={"class_name": np.array(names, dtype=object)},
+        )
+
+    t = tiling(page.size, 640, 2.0)
+    assert t is not None
+    found = detect_tiled(detector, page, 0.25, t)
+    inked = [b for b in t.tiles if b[0] < 1520 and b[2] > 1400 and b[1] < 1020 and b[3] > 900]
+    tiles_read = [r for r in reads if r[0] == 640 and r[1] == 640]
+    assert len(tiles_read) == len(inked) < len(t.tiles), (len(tiles_read), len(inked), len(t.tiles))
+    zooms = [r for r in reads if r[0] < 640]
+    assert len(zooms) == 1, reads
+    assert list(found.data["class_name"]) == ["cup"]
+    assert found.xyxy[0].tolist() == [1400, 900, 1520, 1020]
+
+
 def test_no_tiles_on_a_small_image_and_a_setting_turns_slicing_off(settings):
     env = ToolEnv(settings)
     small = env.add_image(_large_page(960, 640))

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from mmagent.core.artifacts import Artifact, DetectionsArtifact, ImageArtifact
 from mmagent.core.config import RoleConfig, Settings
 from mmagent.core.errors import ModelNotFoundError, ToolError
-from mmagent.core.images import Tiling, tile_params, tiling
+from mmagent.core.images import Tiling, blank, tile_params, tiling
 from mmagent.core.models import ModelManager, pick_device, size_on_disk
 from mmagent.core.options import unknown_backend
 from mmagent.core.resolve import resolve_model
@@ -102,6 +102,18 @@ class DetectArgs(BaseModel):
     sliced: bool | None = Field(default=None, description="read in full-resolution tiles (default: large images)")
 
 
+Pixels = Image.Image | np.ndarray  # a PIL image, or its pixels as an HxWx3 RGB uint8 array
+
+
+def rgb_pixels(image: Pixels) -> np.ndarray:
+    """The image as an HxWx3 RGB array, without a copy when it already is one. Detection over
+    tiles hands the detector array slices: converting each tile, and a 4000x3000 image for the
+    whole-image pass, to PIL and back cost more than reading it (57 ms for that image)."""
+    if isinstance(image, np.ndarray):
+        return image
+    return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+
+
 class YoloDetector:
     def __init__(self, location: str, device: str) -> None:
         from ultralytics import YOLO  # quiet and offline: see agent/__init__.py
@@ -110,8 +122,10 @@ class YoloDetector:
         self.model = YOLO(location, task="detect")
         self._lock = threading.Lock()  # ultralytics predictors are not thread-safe
 
-    def __call__(self, image: Image.Image, conf: float) -> sv.Detections:
-        with self._lock:  # a PIL image: ultralytics converts it (RGB -> BGR) itself
+    def __call__(self, image: Pixels, conf: float) -> sv.Detections:
+        if isinstance(image, np.ndarray):  # ultralytics reads arrays as BGR, PIL images as RGB
+            image = Image.fromarray(image)
+        with self._lock:
             (result,) = self.model.predict(image, conf=conf, device=self.device, verbose=False)
         return sv.Detections.from_ultralytics(result)
 
@@ -150,8 +164,8 @@ class OpenVinoYoloDetector:
         padded = cv2.copyMakeBorder(rgb, top, bottom, left, right, cv2.BORDER_CONSTANT, value=(114, 114, 114))
         return padded.transpose(2, 0, 1)[None].astype(np.float32) / 255.0, gain, (left, top)
 
-    def __call__(self, image: Image.Image, conf: float) -> sv.Detections:
-        rgb = np.asarray(image.convert("RGB"))
+    def __call__(self, image: Pixels, conf: float) -> sv.Detections:
+        rgb = rgb_pixels(image)
         tensor, gain, (left, top) = self.letterbox(rgb)
         with self._lock:
             out = self.model(tensor)[0][0]  # 4 + classes rows (cx, cy, w, h, scores) x anchors
@@ -193,10 +207,10 @@ class SsdDetector:
         self.labels = {int(i): n for i, n in (ln.split(" ", 1) for ln in labels.read_text().splitlines())}
         self._lock = threading.Lock()
 
-    def __call__(self, image: Image.Image, conf: float) -> sv.Detections:
+    def __call__(self, image: Pixels, conf: float) -> sv.Detections:
         import cv2
 
-        rgb = np.asarray(image)
+        rgb = rgb_pixels(image)
         h, w = rgb.shape[:2]
         blob = cv2.dnn.blobFromImage(rgb, size=(300, 300), swapRB=False)  # already RGB
         with self._lock:
@@ -258,25 +272,27 @@ DETECTOR_SIDE = 640  # YOLO and SSD read at most 640 px a side (YOLO letterboxes
 def detect_tiled(detector: Any, image: Image.Image, conf: float, tiles: Tiling | None) -> sv.Detections:
     """Detections in the image, in its pixels. With `tiles`, supervision's InferenceSlicer runs
     the detector on each tile at full resolution and merges across tiles (NMS over
-    intersection-over-smaller: a box cut at a tile edge lies inside its whole box); a grid also
-    reads the whole image, so an object larger than a tile is found whole."""
+    intersection-over-smaller: a box cut at a tile edge lies inside its whole box); a blank tile
+    (empty page, clear sky) is not read; a grid also reads the whole image, so an object larger
+    than a tile is found whole."""
     if tiles is None:
         return detector(image, conf)
+    pixels = rgb_pixels(image)  # once: the tiles are slices of it, the whole-image pass reads it
     slicer = sv.InferenceSlicer(
-        lambda part: detector(Image.fromarray(part), conf),
+        lambda part: sv.Detections.empty() if blank(part) else detector(part, conf),
         slice_wh=tiles.tile_wh,
         overlap_wh=tiles.overlap_wh,
         overlap_metric="IOS",
     )
-    found = slicer(np.asarray(image))
+    found = slicer(pixels)
     if tiles.kind == "strip":  # read whole, a strip is a few pixels tall
         return found
-    merged = sv.Detections.merge([detector(image, conf), found])
+    merged = sv.Detections.merge([detector(pixels, conf), found])
     merged = merged.with_nms(threshold=0.5, class_agnostic=False, overlap_metric=sv.OverlapMetric.IOS)
     return look_closer(detector, image, drop_fragments(merged, tiles, image.size), conf)
 
 
-MAX_LOOKS = 24  # zooms one detection call may spend on naming small objects again
+MAX_LOOKS = 24  # zooms one detection call may spend on naming small objects again (one a place)
 
 
 def look_closer(detector: Any, image: Image.Image, dets: sv.Detections, conf: float) -> sv.Detections:
@@ -295,10 +311,20 @@ def look_closer(detector: Any, image: Image.Image, dets: sv.Detections, conf: fl
     looked = np.zeros(len(dets), dtype=bool)
     sides = np.maximum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1])
     small = [i for i in np.argsort(-conf_arr) if sides[i] < DETECTOR_SIDE / 2]
-    for i in small[:MAX_LOOKS]:
+    zooms: list[tuple[tuple[float, float, float, float], tuple[float, float, float, float], sv.Detections]] = []
+    for i in small:
         x1, y1, x2, y2 = (float(v) for v in xyxy[i])
-        rx1, ry1, rx2, ry2 = padded_region((x1, y1, x2, y2), image.size, 0.5 * (x2 - x1), 0.5 * (y2 - y1))
-        found = detector(image.crop((rx1, ry1, rx2, ry2)), conf)
+        # One zoom per place: a tile often reads one object under two names (a cup as a cup and
+        # as a kite, NMS keeps both as they differ in class); the zoom names both.
+        same_place = [z for z in zooms if iou(z[0], (x1, y1, x2, y2)) >= 0.5]
+        if same_place:
+            _, (rx1, ry1, rx2, ry2), found = same_place[0]
+        elif len(zooms) < MAX_LOOKS:
+            rx1, ry1, rx2, ry2 = padded_region((x1, y1, x2, y2), image.size, 0.5 * (x2 - x1), 0.5 * (y2 - y1))
+            found = detector(image.crop((rx1, ry1, rx2, ry2)), conf)
+            zooms.append(((x1, y1, x2, y2), (rx1, ry1, rx2, ry2), found))
+        else:
+            continue
         looked[i] = True
         target = (x1 - rx1, y1 - ry1, x2 - rx1, y2 - ry1)
         overlaps = [(float(found.confidence[k]), k) for k in range(len(found)) if iou(target, found.xyxy[k]) >= 0.3]
@@ -353,7 +379,9 @@ class DetectTool(VisionTool):
     args_schema: type[BaseModel] = DetectArgs
     cache_roles: tuple[str, ...] = ("detector",)
     cache_settings: tuple[str, ...] = ("slice_factor",)
-    cache_version: str = "5"  # 5: zooms in provenance; 4: small objects named from a zoom; 3: tiles
+    # 6: blank tiles skipped, one zoom a place; 5: zooms in provenance; 4: small objects named
+    # from a zoom; 3: tiles
+    cache_version: str = "6"
 
     def forward(self, args: DetectArgs, ctx: ToolContext) -> ToolOutput:
         img = ctx.store.get(args.image, ImageArtifact)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from mmagent.core.artifacts import Artifact, Box, ImageArtifact, OcrArtifact, OcrLine, OcrWord
 from mmagent.core.config import RoleConfig
 from mmagent.core.errors import ToolError
-from mmagent.core.images import Tiling, tile_params, tiling
+from mmagent.core.images import Tiling, blank, tile_params, tiling
 from mmagent.core.models import ModelManager
 from mmagent.core.options import PaddleOcrOptions, unknown_backend
 from mmagent.core.untrusted import instruction_like
@@ -132,13 +132,6 @@ def read_words(engine: Any, image: Image.Image, tiles: Tiling | None = None) -> 
     return kept
 
 
-def blank(tile: Image.Image, min_range: int = 48) -> bool:
-    """No ink in the tile: its grey levels (box-filtered 4x, so texture and noise average out)
-    span less than `min_range`. Text, even light grey on white, spans more."""
-    grey = np.asarray(tile.convert("L").reduce(4))
-    return int(grey.max()) - int(grey.min()) < min_range
-
-
 def _same_read(a: Box, b: Box) -> bool:
     """Half the smaller box lies in the other: a word cut at a tile edge lies inside its whole read."""
     smaller = min(area(a), area(b))
@@ -215,7 +208,9 @@ class OcrTool(VisionTool):
     args_schema: type[BaseModel] = OcrArgs
     cache_roles: tuple[str, ...] = ("ocr",)
     cache_settings: tuple[str, ...] = ("slice_factor",)
-    cache_version: str = "5"  # 5: large images in tiles; 4: instruction-like lines marked; 3: strips in tiles
+    # 6: blank test through cv2; 5: large images in tiles; 4: instruction-like lines marked;
+    # 3: strips in tiles
+    cache_version: str = "6"
 
     def forward(self, args: OcrArgs, ctx: ToolContext) -> ToolOutput:
         img = ctx.store.get(args.image, ImageArtifact)
