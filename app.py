@@ -20,13 +20,15 @@ from PIL import Image
 
 from mmagent.core.config import ROLES, Settings, load_settings
 from mmagent.core.errors import MMAgentError, RunCancelled, UserInputError
+from mmagent.core.events import Heartbeat
 from mmagent.core.images import LoadedImage, load_images
 from mmagent.planners import planner_names
 from mmagent.session import ChatSession
-from mmagent.ui.render import ChatRenderer
+from mmagent.ui.render import ChatRenderer, pending_message
 
 MAX_IMAGES = 4  # per message
 MAX_UPLOAD_MB = 10.0
+HEARTBEAT_S = 1.0  # how often the status message's elapsed time moves while nothing else happens
 
 
 @dataclass
@@ -88,15 +90,18 @@ def respond(
     planner: str,
     max_rounds: int,
     max_steps: int,
+    all_evidence: bool = False,
     *,
     settings: Settings,
     root: Path,
 ) -> Iterator[Any]:
-    """One chat turn, streamed: (chat history, cleared input box, session)."""
-    from mmagent.agent import Agent
-
+    """One chat turn, streamed: (chat history, cleared input box, session). From the moment the
+    question shows, a status message below it says what the turn is doing and for how long
+    (updated every HEARTBEAT_S while a model works), and that it waits when another session
+    has the model."""
     session = session or UiSession(root)
     history = list(history or [])
+    renderer: ChatRenderer | None = None
     text = (message or {}).get("text", "").strip()
     files = (message or {}).get("files", []) or []
     try:
@@ -113,20 +118,31 @@ def respond(
             history.append({"role": "user", "content": text})
         if not text:
             raise UserInputError("type a question about the image(s)")
+        renderer = ChatRenderer(
+            history, session.chat.store, session.save_image, pending=pending_message(), all_evidence=all_evidence
+        )
+        renderer.apply(Heartbeat())  # the status message, before anything loads
         yield history, None, session
+        from mmagent.agent import Agent
+
         run_settings = settings.model_copy(
             update={"planner_kind": planner, "max_rounds": int(max_rounds), "max_steps": int(max_steps)}
         )
-        renderer = ChatRenderer(history, session.chat.store, session.save_image)
-        for event in Agent(run_settings).stream(text, stored, session=session.chat):
+        for event in Agent(run_settings).stream(text, stored, session=session.chat, heartbeat_s=HEARTBEAT_S):
             renderer.apply(event)
             yield history, None, session
+    except GeneratorExit:  # Stop (the UI cancels this turn): the run stops at its next step
+        session.chat.cancel.set()
+        raise
     except RunCancelled:
-        history.append({"role": "assistant", "content": "⏹️ Stopped. Ask again when ready."})
+        history.append({"role": "assistant", "content": "Stopped. Ask again when ready."})
     except MMAgentError as exc:  # bad input, unavailable model or server: a message, the chat goes on
         history.append({"role": "assistant", "content": f"Error: {exc}"})
     except Exception as exc:  # never a stack trace in the chat
         history.append({"role": "assistant", "content": f"Error (internal): {type(exc).__name__}: {exc}"})
+    finally:
+        if renderer is not None:
+            renderer.end()
     yield history, None, session
 
 
@@ -136,12 +152,19 @@ def build_app(settings: Settings | None = None, root: Path | None = None) -> Any
     settings = settings or load_settings()
     root = root or Path(tempfile.mkdtemp(prefix="mmagent-ui-"))
 
-    def on_submit(message, history, session, planner, rounds, steps):
-        yield from respond(message, history, session, planner, rounds, steps, settings=settings, root=root)
+    def on_submit(message, history, session, planner, rounds, steps, all_evidence):
+        yield from respond(
+            message, history, session, planner, rounds, steps, all_evidence, settings=settings, root=root
+        )
 
-    def on_stop(session: UiSession | None) -> None:
+    def on_stop(session: UiSession | None, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Stop the turn (running, or queued for the model) and say so in place of its status."""
         if session is not None:
             session.chat.cancel.set()
+        kept = [m for m in history or [] if (m.get("metadata") or {}).get("id") != "pending"]
+        if len(kept) < len(history or []):
+            kept.append({"role": "assistant", "content": "Stopped. Ask again when ready."})
+        return kept
 
     def on_clear(session: UiSession | None):
         if session is not None:
@@ -167,11 +190,17 @@ def build_app(settings: Settings | None = None, root: Path | None = None) -> Any
             planner = gr.Dropdown(planner_names(), value=settings.planner_kind, label="planner")
             rounds = gr.Slider(1, 8, value=settings.max_rounds, step=1, label="max rounds (ideal, ideal-paper)")
             steps = gr.Slider(1, 16, value=settings.max_steps, step=1, label="max steps (react)")
+            all_evidence = gr.Checkbox(
+                False,
+                label="evidence: every box of the cited artifacts (default: only what the answer came from)",
+            )
         with gr.Accordion("Models", open=False):
             status = gr.Markdown(lambda: model_status(settings))
             gr.Button("Refresh").click(lambda: model_status(settings), None, status)
-        run = box.submit(on_submit, [box, chatbot, session, planner, rounds, steps], [chatbot, box, session])
-        stop.click(on_stop, [session], None, cancels=[run])
+        run = box.submit(
+            on_submit, [box, chatbot, session, planner, rounds, steps, all_evidence], [chatbot, box, session]
+        )
+        stop.click(on_stop, [session, chatbot], [chatbot], cancels=[run])
         clear.click(on_clear, [session], [chatbot, session])
     app.mmagent_root = root
     return app

@@ -19,6 +19,7 @@ from mmagent.core.events import (
     ErrorRaised,
     EventStream,
     LLMCalled,
+    LLMStarted,
     PlanMade,
     RunFinished,
     RunStarted,
@@ -98,14 +99,25 @@ class Agent:
         except Exception:  # noqa: BLE001 - the planner's first call reports any real problem
             pass
 
-    def _client_factory(self, emit: Callable[[Any], None], step: str = "") -> Callable[[str], LLMClient]:
+    def _client_factory(
+        self, emit: Callable[[Any], None], step: str = "", stop_requested: Callable[[], bool] = lambda: False
+    ) -> Callable[[str], LLMClient]:
         def make(role: str) -> LLMClient:
             chat, endpoint = self.chat_model(role)
             options = self.settings.role(role).typed_options
             constrained = not isinstance(options, LlamaCppOptions | OpenAIOptions) or options.structured
             declared = self.settings.role(role).vision  # the role's capability, else its model class's
             vision = declared if declared is not None else getattr(chat, "sees_images", True)
-            return LLMClient(role, chat, emit, endpoint=endpoint, constrained=constrained, step=step, vision=vision)
+            return LLMClient(
+                role,
+                chat,
+                emit,
+                endpoint=endpoint,
+                constrained=constrained,
+                step=step,
+                vision=vision,
+                stop_requested=stop_requested,
+            )
 
         return make
 
@@ -140,10 +152,13 @@ class Agent:
         choices: Sequence[str] | None = None,
         mode: Mode = "question",
         session: ChatSession | None = None,
+        heartbeat_s: float | None = None,
     ) -> Iterator[Any]:
-        """Yield events as they happen; the last one is RunFinished carrying the result."""
+        """Yield events as they happen; the last one is RunFinished carrying the result. With
+        `heartbeat_s`, also a `Heartbeat` whenever nothing happened for that long."""
         events = EventStream()
-        yield from events.iterate_live(lambda: self._run(question, images, events, choices, mode, session))
+        work = lambda: self._run(question, images, events, choices, mode, session)  # noqa: E731
+        yield from events.iterate_live(work, heartbeat_s)
 
     def _load_inputs(self, images: Sequence[ImageInput], store: ArtifactStore) -> list[str]:
         ids = []
@@ -196,11 +211,17 @@ class Agent:
             else:
                 unavailable[tool.name] = reason
         emit = self._cancellable(events, session)
-        llm = self._client_factory(emit)
+        stopped = session.cancel.is_set if session else (lambda: False)
+        llm = self._client_factory(emit, stop_requested=stopped)
         runner = ToolRunner(
             tools,
             lambda name: ToolContext(
-                store, self.settings, self.models, self._client_factory(emit, step=name), tool=name, emit=emit
+                store,
+                self.settings,
+                self.models,
+                self._client_factory(emit, step=name, stop_requested=stopped),
+                tool=name,
+                emit=emit,
             ),
             emit,
             unavailable,
@@ -259,7 +280,7 @@ class Agent:
 
         def emit(event: Any) -> None:
             events.emit(event)
-            if session.cancel.is_set() and isinstance(event, (ToolCalled, LLMCalled)):
+            if session.cancel.is_set() and isinstance(event, (ToolCalled, LLMStarted, LLMCalled)):
                 raise RunCancelled("the run was stopped")
 
         return emit

@@ -71,12 +71,19 @@ def resolve_ref(store: ArtifactStore, ref: str) -> Region | None:
 
 
 def evidence_regions(store: ArtifactStore, artifact_ids: list[str]) -> list[Region]:
-    """The exact regions cited values came from (empty when no cited value names any)."""
-    out = []
+    """The exact regions cited values came from, and the one line or box of a cited OCR or
+    detection artifact that holds only one (a model that read a zoom cites what it read); empty
+    when nothing cited names a single region."""
+    refs: list[str] = []
     for aid in artifact_ids:
         art = store.get(aid) if aid in store else None
         if isinstance(art, ValueArtifact):
-            out += [r for r in (resolve_ref(store, ref) for ref in art.evidence) if r is not None]
+            refs += art.evidence
+        elif isinstance(art, OcrArtifact) and len(art.lines) == 1:
+            refs.append(f"{aid}#0")
+        elif isinstance(art, DetectionsArtifact) and len(art.detections) == 1:
+            refs.append(f"{aid}#0")
+    out = [r for r in (resolve_ref(store, ref) for ref in refs) if r is not None]
     located = []
     for r in out:
         input_image, input_box = store.in_input(r.image_id, r.box)
@@ -101,37 +108,42 @@ def boxed_sources(store: ArtifactStore, artifact_ids: list[str], depth: int = 3)
     return list(found.values())
 
 
-def evidence_views(store: ArtifactStore, artifact_ids: list[str]) -> list[tuple[str, Image.Image]]:
-    """(image id, annotated image) for every image the evidence has boxes on: the exact regions
-    when the cited values name them, else every box of the artifacts behind the evidence."""
+def evidence_views(
+    store: ArtifactStore, artifact_ids: list[str], everything: bool = False
+) -> list[tuple[str, Image.Image]]:
+    """(image id, annotated image) for every image the evidence has boxes on: only the exact
+    regions when the cited values name them (the TOTAL line, not the whole receipt), else every
+    box of the artifacts behind the evidence. `everything`: the exact regions drawn over every
+    box of those artifacts (the rest of the receipt in other colours)."""
     import numpy as np
     import supervision as sv
 
     from mmagent.tools.draw import annotate, as_detections
 
-    regions = evidence_regions(store, artifact_ids)
-    if regions:
-        grouped: dict[str, list[Region]] = {}
-        for r in regions:
-            grouped.setdefault(r.image_id, []).append(r)
-        views = []
-        for image_id, rs in grouped.items():
-            dets = sv.Detections(
-                xyxy=np.array([r.box for r in rs], dtype=np.float32).reshape(-1, 4),
-                class_id=np.zeros(len(rs), dtype=int),
-                data={"class_name": np.array([r.label for r in rs], dtype=object)},
-            )
-            views.append((image_id, annotate(store.get(image_id, ImageArtifact).image, [dets])))
-        return views
     by_image: dict[str, list[Artifact]] = {}
     for art in boxed_sources(store, artifact_ids):
         image_id = getattr(art, "image_id", "")
         if image_id in store and isinstance(store.get(image_id), ImageArtifact):
             by_image.setdefault(image_id, []).append(art)
-    return [
-        (image_id, annotate(store.get(image_id, ImageArtifact).image, [as_detections(a) for a in arts]))
-        for image_id, arts in by_image.items()
-    ]
+    regions = evidence_regions(store, artifact_ids)
+    if not regions:
+        return [
+            (image_id, annotate(store.get(image_id, ImageArtifact).image, [as_detections(a) for a in arts]))
+            for image_id, arts in by_image.items()
+        ]
+    grouped: dict[str, list[Region]] = {}
+    for r in regions:
+        grouped.setdefault(r.image_id, []).append(r)
+    views = []
+    for image_id, rs in grouped.items():
+        cited = sv.Detections(
+            xyxy=np.array([r.box for r in rs], dtype=np.float32).reshape(-1, 4),
+            class_id=np.zeros(len(rs), dtype=int),
+            data={"class_name": np.array([r.label for r in rs], dtype=object)},
+        )
+        rest = [as_detections(a) for a in by_image.get(image_id, [])] if everything else []
+        views.append((image_id, annotate(store.get(image_id, ImageArtifact).image, [*rest, cited])))
+    return views
 
 
 def cited_value(store: ArtifactStore, artifact_ids: list[str]) -> ValueArtifact | None:

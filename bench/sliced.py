@@ -110,8 +110,8 @@ def measure(page: Any, kind: str, settings: Any, detector: Any, reps: int) -> di
         "bare_inference_slicer_s": round(bare_s, 3),
         "mmagent_s": round(ours_s, 3),
         "speed_vs_bare": round(bare_s / ours_s, 2),
-        "bare_found": bare(np.asarray(page)).data.get("class_name", []).tolist(),
-        "mmagent_found": found.data.get("class_name", []).tolist(),
+        "bare_found": [str(n) for n in bare(np.asarray(page)).data.get("class_name", [])],
+        "mmagent_found": [str(n) for n in found.data.get("class_name", [])],
     }
     print(kind, json.dumps(res["detection_over_tiles"]), flush=True)
     return res

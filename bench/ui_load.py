@@ -25,13 +25,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def start_app(env: dict, serve: bool) -> tuple[subprocess.Popen, str]:
+def start_app(env: dict, serve: bool, app_dir: Path = ROOT) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "--port", str(port)] + (["--serve"] if serve else []),
-        cwd=ROOT,
+        [sys.executable, str(app_dir / "app.py"), "--port", str(port)] + (["--serve"] if serve else []),
+        cwd=app_dir,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -52,7 +52,7 @@ def ask(url: str, image: Path, question: str) -> tuple[float, str]:
     client = Client(url, verbose=False)  # its own session, like a separate browser
     t0 = time.perf_counter()
     history = client.predict(
-        {"text": question, "files": [handle_file(str(image))]}, [], "plan", 4, 8, api_name="/on_submit"
+        {"text": question, "files": [handle_file(str(image))]}, [], "plan", 4, 8, False, api_name="/on_submit"
     )[0]
     return time.perf_counter() - t0, last_answer(history)
 

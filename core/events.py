@@ -70,6 +70,30 @@ class ToolProgress(_Event):
     total: int
 
 
+class LLMStarted(_Event):
+    """A model call begins (it may wait its turn first): the UI shows the model at work."""
+
+    type: Literal["llm_start"] = "llm_start"
+    role: str
+    purpose: str
+    step: str = ""
+
+
+class LLMQueued(_Event):
+    """A model call waits while the model answers other requests (other chat sessions)."""
+
+    type: Literal["llm_queued"] = "llm_queued"
+    role: str
+    ahead: int  # requests before this one, the one being answered included
+
+
+class Heartbeat(_Event):
+    """Nothing new for a while, the run still working (a stream's reader updates elapsed time);
+    not part of a run's record."""
+
+    type: Literal["heartbeat"] = "heartbeat"
+
+
 class LLMCalled(_Event):
     type: Literal["llm_call"] = "llm_call"
     role: str
@@ -109,6 +133,8 @@ Event = Annotated[
     | ToolCalled
     | ToolResult
     | ToolProgress
+    | LLMStarted
+    | LLMQueued
     | LLMCalled
     | AnswerGiven
     | ErrorRaised
@@ -147,8 +173,9 @@ class EventStream:
         for fn in subscribers:
             fn(event)
 
-    def iterate_live(self, work: Callable[[], Any]) -> Iterator[Any]:
-        """Run `work` in a thread and yield its events while it runs; re-raise its error."""
+    def iterate_live(self, work: Callable[[], Any], heartbeat_s: float | None = None) -> Iterator[Any]:
+        """Run `work` in a thread and yield its events while it runs; re-raise its error. With
+        `heartbeat_s`, a `Heartbeat` when no event came for that long (a long model call)."""
         q: queue.Queue[Any] = queue.Queue()
         done = object()
         self.subscribe(q.put)
@@ -164,7 +191,14 @@ class EventStream:
 
         thread = threading.Thread(target=target, name="mmagent-run", daemon=True)
         thread.start()
-        while (item := q.get()) is not done:
+        while True:
+            try:
+                item = q.get(timeout=heartbeat_s)
+            except queue.Empty:
+                yield Heartbeat()
+                continue
+            if item is done:
+                break
             yield item
         thread.join()
         if "error" in outcome:

@@ -111,7 +111,7 @@ def test_stop_cancels_at_the_next_call(settings, scripted, chelsea):
         Agent(s, chat_models={"planner": chat, "reasoner": chat}).run(
             "What?", [chelsea], on_event=stop_after_first_result, session=session
         )
-    assert len(chat.replies) == 1  # the loop stopped: the third action was never asked for
+    assert len(chat.replies) == 2  # stopped before the model was asked for the second action
 
 
 def test_upload_checks(tmp_path, receipt):

@@ -327,13 +327,14 @@ def look_closer(detector: Any, image: Image.Image, dets: sv.Detections, conf: fl
             continue
         looked[i] = True
         target = (x1 - rx1, y1 - ry1, x2 - rx1, y2 - ry1)
-        overlaps = [(float(found.confidence[k]), k) for k in range(len(found)) if iou(target, found.xyxy[k]) >= 0.3]
+        found_conf, found_ids = np.asarray(found.confidence), np.asarray(found.class_id)
+        overlaps = [(float(found_conf[k]), k) for k in range(len(found)) if iou(target, found.xyxy[k]) >= 0.3]
         if not overlaps:
             continue
         _, k = max(overlaps)
         bx1, by1, bx2, by2 = (float(v) for v in found.xyxy[k])
         xyxy[i] = (bx1 + rx1, by1 + ry1, bx2 + rx1, by2 + ry1)
-        conf_arr[i], ids[i] = float(found.confidence[k]), int(found.class_id[k])
+        conf_arr[i], ids[i] = float(found_conf[k]), int(found_ids[k])
         names[i] = found.data["class_name"][k]
     named = sv.Detections(
         xyxy=xyxy.astype(np.float32),

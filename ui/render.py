@@ -1,6 +1,8 @@
 """The agent's event stream as chat messages (Gradio's messages format): collapsible "thought"
 messages for the plan, loop thoughts and each tool call with its result, then the answer with
-the evidence drawn on the images, and images that tools made shown inline.
+the evidence drawn on the images, and images that tools made shown inline. While the turn runs,
+its last message says what it is doing and for how long ("Working: planning (model) - 4 s",
+"Working: queued, 1 request ahead - 9 s"), from the first moment to the answer.
 
 Pure data in, dicts out (no Gradio import), so it is unit-tested without a browser.
 """
@@ -8,6 +10,7 @@ Pure data in, dicts out (no Gradio import), so it is unit-tested without a brows
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,8 @@ from mmagent.core.artifacts import ArtifactStore, ImageArtifact
 from mmagent.core.events import (
     AnswerGiven,
     ErrorRaised,
+    LLMQueued,
+    LLMStarted,
     PlanMade,
     RunFinished,
     Thought,
@@ -30,16 +35,48 @@ Message = dict[str, Any]
 MAX_OBSERVATION = 1500
 
 
-class ChatRenderer:
-    """Applies one run's events to the chat history, in place."""
+# What a model call is doing, by the role that makes it (a tool's own call names the tool).
+ROLE_PHASES = {
+    "planner": "planning",
+    "questioner": "asking sub-questions",
+    "reasoner": "reasoning",
+    "answerer": "answering",
+    "react": "choosing the next step",
+}
 
-    def __init__(self, history: list[Message], store: ArtifactStore, save_image: Callable[[Image.Image, str], Path]):
+
+def pending_message() -> Message:
+    """The turn's status line, shown from the moment a question is sent."""
+    return {
+        "role": "assistant",
+        "content": "",
+        "metadata": {"title": "Working: starting - 0 s", "status": "pending", "id": "pending"},
+    }
+
+
+class ChatRenderer:
+    """Applies one run's events to the chat history, in place; `pending` (when given) is the
+    turn's status message, kept last and updated until the run ends, then removed."""
+
+    def __init__(
+        self,
+        history: list[Message],
+        store: ArtifactStore,
+        save_image: Callable[[Image.Image, str], Path],
+        pending: Message | None = None,
+        all_evidence: bool = False,
+    ):
         self.history = history
         self.store = store
         self.save_image = save_image
+        self.all_evidence = all_evidence  # draw every box of the cited artifacts, not only the cited ones
         self._step_msg: dict[str, Message] = {}
+        self.pending = pending
+        self.started = time.perf_counter()
+        self.phase = "starting"
 
     def apply(self, ev: Any) -> None:
+        self._track(ev)
         if isinstance(ev, PlanMade):
             lines = [f"{t['id']}: {t['tool']} {json.dumps(t['args'])}" for t in ev.tasks]
             self._thought(f"Plan ({ev.source})", "\n".join(lines) + (f"\n\n{ev.note}" if ev.note else ""))
@@ -65,6 +102,38 @@ class ChatRenderer:
         elif isinstance(ev, RunFinished):
             for msg in self._step_msg.values():
                 msg["metadata"]["status"] = "done"
+        self._show_pending()
+
+    def _track(self, ev: Any) -> None:
+        """The phase the run is in, from the event that starts it."""
+        if isinstance(ev, LLMStarted):
+            self.phase = f"{ev.step}: model working" if ev.step else f"{ROLE_PHASES.get(ev.role, ev.role)} (model)"
+        elif isinstance(ev, LLMQueued):
+            plural = "s" if ev.ahead != 1 else ""
+            self.phase = f"queued, {ev.ahead} request{plural} ahead for the {ev.role} model"
+        elif isinstance(ev, ToolCalled):
+            self.phase = f"running {ev.tool}"
+        elif isinstance(ev, ToolResult | PlanMade | Thought):
+            self.phase = "thinking"
+        elif isinstance(ev, AnswerGiven | ErrorRaised | RunFinished):
+            self.end()
+
+    def _show_pending(self) -> None:
+        """The status message last in the chat, with the phase and the time since sending."""
+        if self.pending is None:
+            return
+        elapsed = time.perf_counter() - self.started
+        self.pending["metadata"]["title"] = f"Working: {self.phase} - {elapsed:.0f} s"
+        if not self.history or self.history[-1] is not self.pending:
+            if any(m is self.pending for m in self.history):
+                self.history[:] = [m for m in self.history if m is not self.pending]
+            self.history.append(self.pending)
+
+    def end(self) -> None:
+        """The turn is over (answered, failed or stopped): the status message goes."""
+        if self.pending is not None:
+            self.history[:] = [m for m in self.history if m is not self.pending]
+            self.pending = None
 
     def _thought(self, title: str, text: str, status: str = "done") -> Message:
         msg = {"role": "assistant", "content": text, "metadata": {"title": title, "status": status}}
@@ -88,7 +157,7 @@ class ChatRenderer:
 
         cites = f"\n\n*evidence: {', '.join(ev.evidence)}*" if ev.evidence else ""
         self.history.append({"role": "assistant", "content": ev.answer + cites})
-        for image_id, view in evidence_views(self.store, ev.evidence):
+        for image_id, view in evidence_views(self.store, ev.evidence, everything=self.all_evidence):
             self._image(view, f"evidence-{image_id}-{len(self.history)}.png", f"evidence on {image_id}")
 
     def _image(self, image: Image.Image, name: str, alt: str) -> None:

@@ -18,8 +18,15 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ValidationError
 
-from mmagent.core.errors import BackendUnavailableError, MMAgentError, StructuredOutputError, validation_problems
-from mmagent.core.events import LLMCalled
+from mmagent.core.errors import (
+    BackendUnavailableError,
+    MMAgentError,
+    RunCancelled,
+    StructuredOutputError,
+    validation_problems,
+)
+from mmagent.core.events import LLMCalled, LLMQueued, LLMStarted
+from mmagent.core.llm.turns import watching
 
 M = TypeVar("M", bound=BaseModel)
 _FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$", re.S)
@@ -47,8 +54,10 @@ class LLMClient:
         constrained: bool = True,
         step: str = "",
         vision: bool = False,
+        stop_requested: Callable[[], bool] = lambda: False,
     ) -> None:
         self.role = role
+        self.stop_requested = stop_requested  # a stopped run leaves the model's queue at once
         self.step = step
         self.chat = chat
         self.emit = emit
@@ -57,11 +66,22 @@ class LLMClient:
         self.vision = vision  # the model accepts images in messages
 
     def _invoke(self, messages: list[BaseMessage], purpose: str, runnable: Any = None, **kwargs: Any) -> AIMessage:
+        self.emit(LLMStarted(role=self.role, purpose=purpose, step=self.step))
         t0 = time.perf_counter()
         ok = False
         usage: dict[str, Any] = {}
+        heard: list[int] = []
+
+        def waiting(ahead: int) -> None:  # the model answers other requests first (core.llm.turns)
+            if self.stop_requested():
+                raise RunCancelled("the run was stopped while waiting for the model")
+            if not heard or heard[-1] != ahead:
+                heard.append(ahead)
+                self.emit(LLMQueued(role=self.role, ahead=ahead))
+
         try:
-            reply = (runnable or self.chat).invoke(messages, **kwargs)
+            with watching(waiting):
+                reply = (runnable or self.chat).invoke(messages, **kwargs)
             usage = dict(getattr(reply, "usage_metadata", None) or {})
             ok = True
             return reply

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,6 +20,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from mmagent.core.llm.messages import to_openai_messages
+from mmagent.core.llm.turns import ModelTurns
 
 
 def server_params(model_path: str, slots: int, ctx_per_slot: int, threads: int, gpu_layers: int = 0) -> Any:
@@ -62,7 +62,8 @@ class ChatLlamaCpp(BaseChatModel):
     slot_dir: str | None = None
 
     _server: Any = PrivateAttr(default=None)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    # in-process: one request at a time, in order of arrival; a waiting caller hears its place
+    _turns: ModelTurns = PrivateAttr(default_factory=ModelTurns)
     _http: Any = PrivateAttr(default=None)
 
     @property
@@ -86,7 +87,7 @@ class ChatLlamaCpp(BaseChatModel):
     def warm(self) -> None:
         """Load the model (and restore its slots) now, e.g. while tools run, not in the first call."""
         if not self.server_url:
-            with self._lock:
+            with self._turns.turn():
                 self._ensure_server()
 
     def save_slots(self) -> None:
@@ -104,7 +105,7 @@ class ChatLlamaCpp(BaseChatModel):
             name = f"slot{slot}.bin"
             if action == "restore" and not (Path(slot_dir) / name).is_file():
                 continue
-            try:  # no lock: restore runs inside _generate's lock, and the server queues slot tasks itself
+            try:  # no lock: restore runs inside _generate's turn, and the server queues slot tasks itself
                 httpx.post(f"{base}/slots/{slot}?action={action}", json={"filename": name}, timeout=30)
             except Exception:  # noqa: BLE001 - a cache, never a reason to fail
                 pass
@@ -134,7 +135,7 @@ class ChatLlamaCpp(BaseChatModel):
         if self.server_url:  # the server batches parallel requests over its slots
             response = self._post(request)
         else:
-            with self._lock:  # in-process: one request at a time
+            with self._turns.turn():
                 response = self._ensure_server().handle_chat_completions(request)
         if "error" in response:
             raise RuntimeError(f"llama.cpp error: {response['error']}")

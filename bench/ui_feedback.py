@@ -1,0 +1,105 @@
+"""Time to first visible feedback and to the answer in the chat UI, for 1 and 4 sessions asking
+at once (gradio_client, one session each, each about its own receipt, embedded offline model).
+"First feedback": the first streamed update that shows anything from the assistant below the
+question (the status line, or, before it existed, the first step).
+
+    .venv/bin/python bench/ui_feedback.py [--app-dir DIR] [--label after] [--sessions 1 4]
+
+`--app-dir` runs another checkout's app.py (the code before a change); results are added to
+bench/results/ui_feedback.json under `--label`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.ui_load import last_answer, start_app  # noqa: E402
+
+QUESTION = "What is the total on the receipt?"
+
+
+def ask_streamed(url: str, image: Path, question: str, with_toggle: bool) -> dict[str, Any]:
+    from gradio_client import Client, handle_file
+
+    client = Client(url, verbose=False)  # its own session, like a separate browser
+    inputs: list[Any] = [{"text": question, "files": [handle_file(str(image))]}, [], "plan", 4, 8]
+    t0 = time.perf_counter()
+    job = client.submit(*inputs, *([False] if with_toggle else []), api_name="/on_submit")
+    first = None
+    history: list[dict] = []
+    while not job.done() or first is None:
+        outputs = job.outputs()
+        if outputs and first is None:
+            history = outputs[-1][0]
+            if any(m["role"] == "assistant" for m in history):
+                first = time.perf_counter() - t0
+        if job.done():
+            break
+        time.sleep(0.05)
+    history = job.result()[0]
+    return {
+        "first_feedback_s": round(first if first is not None else time.perf_counter() - t0, 2),
+        "answer_s": round(time.perf_counter() - t0, 2),
+        "answer": last_answer(history),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--app-dir", type=Path, default=ROOT)
+    ap.add_argument("--label", default="after")
+    ap.add_argument("--sessions", type=int, nargs="+", default=[1, 4])
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ui_feedback.json")
+    args = ap.parse_args()
+    from mmagent.core.samples import render_receipt
+    from mmagent.evals.metrics import numeric_match
+
+    work = Path(tempfile.mkdtemp(prefix="mmagent-ui-feedback-"))
+    receipts = [render_receipt(seed=s) for s in range(max(args.sessions))]
+    paths = []
+    for i, r in enumerate(receipts):
+        paths.append(work / f"receipt-{i}.png")
+        r.image.save(paths[-1])
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", MMAGENT_CACHE_DIR=str(work / "cache"))
+    env["MMAGENT_SERVER"] = "off"
+    with_toggle = "all_evidence" in (args.app_dir / "app.py").read_text()
+    proc, url = start_app(env, False, args.app_dir)
+    results: dict[str, Any] = {}
+    try:
+        ask_streamed(url, paths[0], QUESTION, with_toggle)  # models load once
+        for k in args.sessions:
+            with ThreadPoolExecutor(k) as pool:
+                rows = list(pool.map(lambda p: ask_streamed(url, p, QUESTION, with_toggle), paths[:k]))
+            for r, row in zip(receipts, rows):
+                row["correct"] = bool(numeric_match(row["answer"], r.total))
+            results[f"{k}_sessions"] = {
+                "first_feedback_median_s": statistics.median(r["first_feedback_s"] for r in rows),
+                "first_feedback_max_s": max(r["first_feedback_s"] for r in rows),
+                "answer_median_s": statistics.median(r["answer_s"] for r in rows),
+                "answer_max_s": max(r["answer_s"] for r in rows),
+                "correct": sum(r["correct"] for r in rows),
+                "rows": rows,
+            }
+            print(args.label, k, json.dumps({x: y for x, y in results[f"{k}_sessions"].items() if x != "rows"}))
+    finally:
+        proc.terminate()
+    old = json.loads(args.out.read_text()) if args.out.is_file() else {}
+    old[args.label] = results | {"machine": f"{os.cpu_count()} cores"}
+    args.out.write_text(json.dumps(old, indent=2) + "\n")
+    print(f"written {args.out}")
+
+
+if __name__ == "__main__":
+    main()
