@@ -4,10 +4,12 @@ at once (gradio_client, one session each, each about its own receipt, embedded o
 question (the status line); "first step": the first step message (plan, tool), which is all the
 chat showed before the status line existed, so it is also the "before" time to first feedback.
 
-    .venv/bin/python bench/ui_feedback.py [--app-dir DIR] [--label after] [--sessions 1 4]
+    .venv/bin/python bench/ui_feedback.py [--app-dir DIR --python DIR/.venv/bin/python]
+        [--label after] [--sessions 1 4] [--busy 2]
 
-`--app-dir` runs another checkout's app.py (the code before a change); results are added to
-bench/results/ui_feedback.json under `--label`.
+`--app-dir` runs another checkout's app.py (the code before a change) with its own interpreter;
+`--busy N` keeps N other processes busy meanwhile (the app sharing the CPU with another job);
+results are added to bench/results/ui_feedback.json under `--label`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -61,6 +64,8 @@ def ask_streamed(url: str, image: Path, question: str, with_toggle: bool) -> dic
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--app-dir", type=Path, default=ROOT)
+    ap.add_argument("--python", default=sys.executable, help="the interpreter that runs app.py (the checkout's venv)")
+    ap.add_argument("--busy", type=int, default=0, help="this many busy processes share the CPU meanwhile")
     ap.add_argument("--label", default="after")
     ap.add_argument("--sessions", type=int, nargs="+", default=[1, 4])
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ui_feedback.json")
@@ -77,8 +82,9 @@ def main() -> None:
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", MMAGENT_CACHE_DIR=str(work / "cache"))
     env["MMAGENT_SERVER"] = "off"
     with_toggle = "all_evidence" in (args.app_dir / "app.py").read_text()
-    proc, url = start_app(env, False, args.app_dir)
-    results: dict[str, Any] = {}
+    proc, url = start_app(env, False, args.app_dir, args.python)
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
+    results: dict[str, Any] = {"busy_processes": args.busy}
     try:
         cold = ask_streamed(url, paths[0], QUESTION, with_toggle)  # the app's first question: models load
         results["cold_first_question"] = cold
@@ -101,6 +107,8 @@ def main() -> None:
             print(args.label, k, json.dumps({x: y for x, y in results[f"{k}_sessions"].items() if x != "rows"}))
     finally:
         proc.terminate()
+        for b in busy:
+            b.kill()
     old = json.loads(args.out.read_text()) if args.out.is_file() else {}
     old[args.label] = results | {"machine": f"{os.cpu_count()} cores"}
     args.out.write_text(json.dumps(old, indent=2) + "\n")

@@ -25,12 +25,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def start_app(env: dict, serve: bool, app_dir: Path = ROOT) -> tuple[subprocess.Popen, str]:
+def start_app(
+    env: dict, serve: bool, app_dir: Path = ROOT, python: str = sys.executable
+) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, str(app_dir / "app.py"), "--port", str(port)] + (["--serve"] if serve else []),
+        [python, str(app_dir / "app.py"), "--port", str(port)] + (["--serve"] if serve else []),
         cwd=app_dir,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -25,7 +25,14 @@ import numpy as np
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from mmagent.core.artifacts import ARTIFACT_ID, DetectionsArtifact, ImageArtifact, OcrArtifact, TextArtifact
+from mmagent.core.artifacts import (
+    ARTIFACT_ID,
+    ArtifactStore,
+    DetectionsArtifact,
+    ImageArtifact,
+    OcrArtifact,
+    TextArtifact,
+)
 from mmagent.planners.base import RunContext
 from mmagent.tools.runner import ToolCallResult
 from mmagent.tools.structure.text import LOOSE_NUMBER
@@ -123,9 +130,14 @@ class GroundedAnswerer:
         self._missed = bool(sub.about.strip()) and not cited
         if self.vlm:
             r = self._call("ask_image", image=image, question=sub.question)
-        else:
-            r = self._call("caption", image=image)
-        return (self._text(r), cited + self._ids(r)) if r.ok else (r.observation, cited)
+            return (self._text(r), cited + self._ids(r)) if r.ok else (r.observation, cited)
+        r = self._call("caption", image=image)
+        text, ids = (self._text(r), cited + self._ids(r)) if r.ok else (r.observation, cited)
+        if cited:  # no model sees the crop: its colour and shape from the pixels (tools/attributes)
+            a = self._call("attributes", image=sub.image, detections=cited[0], index=0)
+            if a.ok:
+                text, ids = f"{self._text(a)}; {text}", ids + self._ids(a)
+        return text, ids
 
     def _read(self, sub: SubQuestion) -> tuple[str, list[str]]:
         ocr = self._call("ocr", image=sub.image)
@@ -143,7 +155,10 @@ class GroundedAnswerer:
             self._missed = True  # neither the words nor the thing they are on
             return "text: " + " | ".join(ln.text for ln in art.lines[:12]), [art.id]
         crop_ocr = self._call("ocr", image=image)
-        return (self._text(crop_ocr), cited + self._ids(crop_ocr)) if crop_ocr.ok else (crop_ocr.observation, cited)
+        found = next(self._text(r) for r in self._calls if r.ok and r.made == cited[0])  # what was read on
+        if not crop_ocr.ok:
+            return f"{found}; {crop_ocr.observation}", cited
+        return f"{found}; {self._text(crop_ocr)}", cited + self._ids(crop_ocr)
 
     def _read_below(self, sub: SubQuestion) -> tuple[str, list[str]]:
         """OCR of the band under the object's box, as wide as the box. OCR joins words of one
@@ -280,3 +295,33 @@ def numbers_note(findings: list[Finding], image_names: dict[str, str] | None = N
     if len(values) == 2:
         note += f"; difference {raw_top} - {raw_low} = {round(top - low, 6):g}"
     return note + "."
+
+
+def positions_note(findings: list[Finding], store: ArtifactStore) -> str | None:
+    """Where the things the findings located lie relative to each other, from their boxes on
+    the input image (through any crop or zoom), so the reasoner copies a comparison instead of
+    making one: measured, from the crops' captions alone the 1.5B model said "right" of a cup
+    lying left of the cat."""
+    located: dict[str, tuple[str, str, tuple[float, float]]] = {}  # name -> (det id, image, centre)
+    for f in findings:
+        for aid in f.artifacts:
+            art = store.get(aid) if aid in store else None
+            if not isinstance(art, DetectionsArtifact) or not art.class_names:
+                continue
+            name = art.class_names[0]  # the box the finding cropped (index 0)
+            image, (x1, y1, x2, y2) = store.in_input(art.image_id, art.boxes[0])
+            located.setdefault(name, (aid, image, ((x1 + x2) / 2, (y1 + y2) / 2)))
+    names = list(located)
+    facts = []
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            (id_a, img_a, (xa, ya)), (id_b, img_b, (xb, yb)) = located[a], located[b]
+            if img_a != img_b:
+                continue
+            side = "left of" if xa < xb else "right of"
+            above = "above" if ya < yb else "below"
+            facts.append(
+                f"the {a} ({id_a}, centre x {xa:.0f}, y {ya:.0f}) is {side} and {above} "
+                f"the {b} ({id_b}, centre x {xb:.0f}, y {yb:.0f}) on {img_a}"
+            )
+    return f"Computed from the boxes: {'; '.join(facts)}." if facts else None

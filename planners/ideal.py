@@ -28,7 +28,7 @@ from mmagent.core.events import Thought, llm_tokens
 from mmagent.core.llm.client import LLMClient
 from mmagent.core.untrusted import data_block
 from mmagent.planners.base import FinalAnswer, RunContext, as_sentence, normalized, system_prompt
-from mmagent.planners.grounded import Finding, GroundedAnswerer, SubQuestion, numbers_note
+from mmagent.planners.grounded import Finding, GroundedAnswerer, SubQuestion, numbers_note, positions_note
 from mmagent.planners.loop import Budget, caption_images, forced_note
 
 MAX_SUB_QUESTIONS = 4
@@ -160,7 +160,8 @@ def loop_context(run: RunContext, state: IdealState) -> str:
             if len(run.image_ids) > 1
             else None,
         )
-        lines += ["Findings so far:", data_block("\n".join(found + ([note] if note else [])))]
+        notes = [n for n in (note, positions_note(state["findings"], run.store)) if n]
+        lines += ["Findings so far:", data_block("\n".join(found + notes))]
     if state["answers"]:
         lines.append(f"Latest analysis: {state['answers'][-1].analysis}")
     return "\n".join(lines)

@@ -11,14 +11,27 @@ from mmagent.tools.structure.geometry import iou
 @pytest.mark.parametrize(
     "phrase,expected",
     [
-        ("the red car on the left", {"classes": ["car"], "colour": "red", "position": "left", "text": None}),
-        ("the largest person", {"classes": ["person"], "colour": None, "position": "largest", "text": None}),
+        (
+            "the red car on the left",
+            {"classes": ["car"], "colour": "red", "position": "left", "text": None, "shape": None},
+        ),
+        (
+            "the largest person",
+            {"classes": ["person"], "colour": None, "position": "largest", "text": None, "shape": None},
+        ),
         (
             "the traffic light at the top",
-            {"classes": ["traffic light"], "colour": None, "position": "top", "text": None},
+            {"classes": ["traffic light"], "colour": None, "position": "top", "text": None, "shape": None},
         ),
-        ("the bus saying 'EMT'", {"classes": ["bus"], "colour": None, "position": None, "text": "EMT"}),
-        ("two dogs and a cat", {"classes": ["dog", "cat"], "colour": None, "position": None, "text": None}),
+        ("the bus saying 'EMT'", {"classes": ["bus"], "colour": None, "position": None, "text": "EMT", "shape": None}),
+        (
+            "the small purple circles",
+            {"classes": [], "colour": "purple", "position": None, "text": None, "shape": "circle"},
+        ),
+        (
+            "two dogs and a cat",
+            {"classes": ["dog", "cat"], "colour": None, "position": None, "text": None, "shape": None},
+        ),
     ],
 )
 def test_parse_phrase(phrase, expected):
@@ -62,3 +75,28 @@ def test_parse_grounding_lmm_tokens():
     # Florence-2: four location bins of 1000
     f = "a cat<loc_0><loc_499><loc_999><loc_999>"
     assert parse_florence2(f, 1000, 200) == [(0.5, 99.9, 999.5, 199.9)]
+
+
+def test_drawn_shapes_are_grounded_on_a_textured_page(settings):
+    """No detector class names a circle: the compositional grounder finds drawn shapes by pixels
+    and geometry, a filled circle OCR reads as a letter included, on a faintly textured page."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from mmagent.core.samples import font
+    from tests.conftest import ToolEnv
+
+    rng = np.random.default_rng(0)
+    page = np.clip(np.full((900, 1200, 3), 245.0) + rng.normal(0, 6, (900, 1200, 1)), 0, 255).astype(np.uint8)
+    image = Image.fromarray(page)
+    d = ImageDraw.Draw(image)
+    d.ellipse((200, 300, 360, 460), fill=(135, 60, 175))  # purple circle
+    d.rectangle((800, 150, 920, 270), fill=(240, 200, 20))  # yellow square
+    d.text((600, 700), "OPEN", font=font(40), fill=(20, 20, 20))
+    env = ToolEnv(settings)
+    img = env.add_image(image)
+    for phrase, where in (("the circle", (200, 300, 360, 460)), ("yellow square", (800, 150, 920, 270))):
+        r = env.runner.call("ground", {"image": img, "phrase": phrase}, step="g")
+        boxes = env.store.get(r.made).boxes
+        assert len(boxes) == 1 and iou(boxes[0], where) > 0.8, (phrase, r.observation)
+    assert "purple" in env.runner.call("ground", {"image": img, "phrase": "circle"}, step="h").observation

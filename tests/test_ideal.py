@@ -24,7 +24,8 @@ def test_grounded_look_crops_the_thing_and_stops_on_cited_evidence(settings, scr
     assert result.ok and result.answer == "It is a cat." and result.rounds == 1 and result.evidence == ["det-3"]
     assert result.details["stop"] == "confident, citing tool evidence"
     tools = [s.tool for s in result.steps]
-    assert tools == ["caption", "detect", "crop", "caption"]  # caption, ground the cat, crop it, look at the crop
+    # caption, ground the cat, crop it, look at the crop; no model sees it: its colour and shape from pixels
+    assert tools == ["caption", "detect", "crop", "caption", "attributes"]
     det = next(a for a in result.artifacts if a["id"] == "det-3")
     crop = result.steps[2]
     assert crop.args["source"] == "det-3" and det["labels"] == ["cat"]
@@ -36,7 +37,7 @@ def test_grounded_look_crops_the_thing_and_stops_on_cited_evidence(settings, scr
     )
     # the reasoner could only cite artifacts the findings made
     schema = chat.calls[-1]["kwargs"]["response_format"]["json_schema"]["schema"]
-    assert set(schema["properties"]["evidence"]["items"]["enum"]) == {"det-3", "img-4", "txt-5"}
+    assert set(schema["properties"]["evidence"]["items"]["enum"]) == {"det-3", "img-4", "txt-5", "tab-6"}
 
 
 def test_read_below_reads_the_band_under_the_object(settings, scripted, tmp_path):
@@ -156,3 +157,25 @@ def test_the_zoom_budget_stops_a_search_that_finds_nothing_and_the_answer_says_s
     result = agent.run("What does the gate sign say?", [_large_page_with(None)])
     assert [s.tool for s in result.steps].count("zoom") == 2
     assert "searched 2 zoomed regions of img-1, gate is in none" in result.details["findings"][0]["answer"]
+
+
+def test_the_reasoner_gets_where_located_things_lie_relative_to_each_other(settings, scripted):
+    """Two looks find a cup and a cat; the findings come with the comparison computed from their
+    boxes on the input image, and a colour and shape from the crop's pixels."""
+    from PIL import Image
+
+    from mmagent.core.samples import OBJECT_SOURCES, skimage_photo
+
+    page = Image.new("RGB", (1400, 700), (250, 248, 240))
+    for cls, x in (("cup", 150), ("cat", 900)):
+        src, box = OBJECT_SOURCES[cls]
+        page.paste(skimage_photo(src).crop(box).resize((220, 200)), (x, 300))
+    chat = scripted(
+        {"sub_questions": [sub("Where is the cup?", "look", "cup"), sub("Where is the cat?", "look", "cat")]},
+        {"analysis": "computed", "answer": "left", "confident": True, "evidence": ["det-3"]},
+    )
+    result = make_agent(settings, chat, max_rounds=1).run("Is the cup left or right of the cat?", [page])
+    prompt = chat.calls[-1]["messages"][-1].content
+    assert "Computed from the boxes: the cup (det-3, centre x " in prompt, prompt
+    assert "is left of and above the cat (det-" in prompt or "is left of and below the cat (det-" in prompt
+    assert "attributes of img-1: det-3#0 cup:" in result.details["findings"][0]["answer"]

@@ -29,6 +29,8 @@ from mmagent.tools.coords import parse_boxes, parse_florence2, parse_kosmos2
 from mmagent.tools.detect import COCO_NAMES, keep_classes, load_detector, normalize_class, subset
 from mmagent.tools.hf import hf_pipeline, load_hf
 from mmagent.tools.ocr import load_ocr
+from mmagent.tools.structure.regions import find_shapes, solid_glyph
+from mmagent.tools.structure.shape import SHAPE_NAMES
 from mmagent.tools.vlm import ask_served, load_hf_image_text
 
 # Hue ranges (degrees) and saturation/value limits for colour words.
@@ -76,8 +78,10 @@ def parse_phrase(phrase: str) -> dict:
                 classes.append(c)
                 break
     cue = _TEXT_CUE.search(phrase)
+    shapes = [w.rstrip("s") if w.rstrip("s") in SHAPE_NAMES else w for w in words]
     return {
         "classes": classes,
+        "shape": next((w for w in shapes if w in SHAPE_NAMES), None),
         "colour": next((w for w in words if w in COLOURS or w in ACHROMATIC), None),
         "position": next((POSITIONS[w] for w in words if w in POSITIONS), None),
         "text": (cue.group(1) or cue.group(2)).strip() if cue else None,
@@ -135,15 +139,19 @@ def compositional_ground(
     image: Image.Image, phrase: str, settings: Settings, manager: ModelManager, min_confidence: float
 ) -> tuple[sv.Detections, str, list[str]]:
     spec = parse_phrase(phrase)
-    if not spec["classes"]:
+    if not spec["classes"] and spec["shape"]:
+        dets, steps = drawn_shapes(image, spec["shape"], settings, manager)
+        model = "compositional:shapes"
+    elif not spec["classes"]:
         raise ToolError(
-            f"no COCO class in '{phrase}': the compositional grounder maps nouns such as "
-            "person, car, cat, bus, cup to detector classes; use detect/ocr for other things"
+            f"no COCO class or shape in '{phrase}': the compositional grounder maps nouns such as "
+            "person, car, cat, bus, cup to detector classes and circle, square, star ... to drawn "
+            "shapes; use detect/ocr for other things"
         )
-    detector, model = load_detector(settings.detector, settings, manager)
-    dets = detector(image, min_confidence)
-    dets = keep_classes(dets, spec["classes"])
-    steps = [f"{len(dets)} {'/'.join(spec['classes'])} detected"]
+    else:
+        detector, name = load_detector(settings.detector, settings, manager)
+        dets = keep_classes(detector(image, min_confidence), spec["classes"])
+        steps, model = [f"{len(dets)} {'/'.join(spec['classes'])} detected"], f"compositional:{name}"
     if len(dets) and spec["colour"]:
         fractions = np.array([colour_fraction(image, b, spec["colour"]) for b in dets.xyxy])
         keep = fractions >= max(0.15, 0.5 * fractions.max())
@@ -159,7 +167,28 @@ def compositional_ground(
     if len(dets) > 1 and spec["position"]:
         dets = subset(dets, np.array([extreme_index(dets, spec["position"], *image.size)]))
         steps.append(f"picked the {spec['position']}")
-    return dets, f"compositional:{model}", steps
+    return dets, model, steps
+
+
+def drawn_shapes(
+    image: Image.Image, shape: str, settings: Settings, manager: ModelManager
+) -> tuple[sv.Detections, list[str]]:
+    """Flat-coloured drawn shapes of this kind (pixels and geometry, tools/structure): text is
+    not a shape, but a filled circle OCR reads as "O" is."""
+    ocr, _ = load_ocr(settings.ocr, manager)
+    arr = np.asarray(image.convert("RGB"))
+    text_boxes = [w[1] for w in ocr(image) if not solid_glyph(arr, w[0], w[1])]
+    found = [s for s in find_shapes(arr, text_boxes) if s.shape == shape]
+    dets = sv.Detections(
+        xyxy=np.array([s.box for s in found], dtype=np.float32).reshape(-1, 4),
+        confidence=np.ones(len(found), dtype=np.float32),
+        class_id=np.zeros(len(found), dtype=int),
+        data={"class_name": np.array([f"{s.colour} {s.shape}" for s in found], dtype=object)},
+    )
+    colours = ", ".join(s.colour for s in found)
+    return dets, [
+        f"{len(found)} drawn {shape}{'s' if len(found) != 1 else ''} found" + (f": {colours}" if found else "")
+    ]
 
 
 class GroundArgs(BaseModel):
@@ -174,6 +203,7 @@ class GroundTool(VisionTool):
     description: str = "find the thing a phrase describes ('the red car on the left') and return its box"
     args_schema: type[BaseModel] = GroundArgs
     cache_roles: tuple[str, ...] = ("grounder", "detector", "ocr")  # compositional grounding uses all three
+    cache_version: str = "2"  # 2: drawn shapes (circle, square ...) found by pixels and geometry
 
     def forward(self, args: GroundArgs, ctx: ToolContext) -> ToolOutput:
         phrase = args.phrase.strip()

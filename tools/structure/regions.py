@@ -42,8 +42,13 @@ def solid_glyph(arr: np.ndarray, text: str, box: Box, solid: float = 0.6) -> boo
     not about as wide as tall."""
     if len(text.strip()) != 1:
         return False
+    import cv2
+
     x1, y1, x2, y2 = (int(round(v)) for v in box)
-    ink = foreground(arr[max(0, y1) : y2, max(0, x1) : x2], border_colour(arr))
+    ink = foreground(arr[max(0, y1) : y2, max(0, x1) : x2], border_colour(arr)).astype(np.uint8)
+    # opened: specks of a textured page in the box are not ink (they stretched the extent to
+    # the whole box, and a filled circle on such a page stayed a letter)
+    ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     ys, xs = np.nonzero(ink)
     if not len(xs):
         return False
