@@ -82,12 +82,16 @@ class ToolCache:
             return None
         self.hits += 1
         old = entry["image_id"]
-        fields = {k: (v.replace(old, image_id) if isinstance(v, str) else v) for k, v in entry["fields"].items()}
+
+        def renamed(text: str) -> str:  # the cached image's id, where it has one, becomes this image's
+            return text.replace(old, image_id) if old else text  # ("".replace would go between every letter)
+
+        fields = {k: (renamed(v) if isinstance(v, str) else v) for k, v in entry["fields"].items()}
         if "image_id" in fields:
             fields["image_id"] = image_id
         prov = Provenance(entry["tool"], (image_id,), entry["params"] | {"cached": True}, entry["model"], 0.0)
         art = store.add(entry["cls"], prov, **fields)
-        return art, entry["suffix"].replace(old, image_id)
+        return art, renamed(entry["suffix"])
 
     def save(self, key: str, art: Artifact, observation: str) -> None:
         fields = {f.name: getattr(art, f.name) for f in dataclasses.fields(art) if f.name not in ("id", "provenance")}

@@ -61,3 +61,18 @@ def test_settings_that_change_the_output_are_part_of_the_key(settings, tool_env,
     other.runner.cache = cache
     other.call("detect", image=other.add_image(chelsea))
     assert cache.hits == 0 and cache.misses == 2
+
+
+def test_a_cached_text_reads_as_it_was_made(tool_env, tmp_path, chelsea):
+    """A caption (a text artifact, tied to no image id) comes back from the cache word for word:
+    it once came back with the image id between every letter."""
+    cache = ToolCache(tmp_path / "cache")
+    first = tool_env()
+    first.runner.cache = cache
+    made = first.call("caption", image=first.add_image(chelsea))
+    second = tool_env()
+    second.runner.cache = cache
+    again = second.call("caption", image=second.add_image(chelsea.copy()))
+    assert cache.hits == 1
+    assert second.store.get(again.primary).text == first.store.get(made.primary).text
+    assert again.observation == made.observation
