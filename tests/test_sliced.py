@@ -210,3 +210,18 @@ def test_a_filled_circle_read_as_o_is_a_shape_not_text():
     assert solid_glyph(arr, "O", (5, 25, 150, 170))  # OCR's box is larger than the circle
     assert not any(solid_glyph(arr, ch, (165 + i * 80, 45, 225 + i * 80, 125)) for i, ch in enumerate("O1I8B"))
     assert not solid_glyph(arr, "OK", (5, 25, 150, 170))
+
+
+def test_grounding_reads_a_large_image_in_tiles_like_detection(settings):
+    """'the cup' on a 3600x2700 page: the detector whole sees a 120 px cup at 21 px and misses
+    it; grounding reads the image as `detect` does, in tiles, and finds it where it was pasted."""
+    page = _large_page(3600, 2700)
+    src, box = OBJECT_SOURCES["cup"]
+    page.paste(skimage_photo(src).crop(box).resize((120, 120)), (2500, 700))
+    env = ToolEnv(settings)
+    img = env.add_image(page)
+    r = env.runner.call("ground", {"image": img, "phrase": "the cup"}, step="g")
+    boxes = env.store.get(r.made, DetectionsArtifact).boxes
+    assert len(boxes) == 1, r.observation
+    x1, y1, x2, y2 = boxes[0]
+    assert abs(x1 - 2500) < 20 and abs(y1 - 700) < 20 and x2 < 2640 and y2 < 840

@@ -21,12 +21,21 @@ from pydantic import BaseModel, Field
 from mmagent.core.artifacts import Artifact, DetectionsArtifact, ImageArtifact
 from mmagent.core.config import Settings
 from mmagent.core.errors import ToolError
+from mmagent.core.images import tiling
 from mmagent.core.llm.messages import sent_size
 from mmagent.core.models import ModelManager
 from mmagent.core.options import GroundingLmmOptions, OpenAIOptions, unknown_backend
 from mmagent.tools.base import ImageRef, ToolContext, ToolOutput, VisionTool
 from mmagent.tools.coords import parse_boxes, parse_florence2, parse_kosmos2
-from mmagent.tools.detect import COCO_NAMES, keep_classes, load_detector, normalize_class, subset
+from mmagent.tools.detect import (
+    COCO_NAMES,
+    DETECTOR_SIDE,
+    detect_tiled,
+    keep_classes,
+    load_detector,
+    normalize_class,
+    subset,
+)
 from mmagent.tools.hf import hf_pipeline, load_hf
 from mmagent.tools.ocr import load_ocr
 from mmagent.tools.structure.regions import find_shapes, solid_glyph
@@ -150,7 +159,8 @@ def compositional_ground(
         )
     else:
         detector, name = load_detector(settings.detector, settings, manager)
-        dets = keep_classes(detector(image, min_confidence), spec["classes"])
+        tiles = tiling(image.size, DETECTOR_SIDE, settings.slice_factor)  # a large image: as `detect` reads it
+        dets = keep_classes(detect_tiled(detector, image, min_confidence, tiles), spec["classes"])
         steps, model = [f"{len(dets)} {'/'.join(spec['classes'])} detected"], f"compositional:{name}"
     if len(dets) and spec["colour"]:
         fractions = np.array([colour_fraction(image, b, spec["colour"]) for b in dets.xyxy])
@@ -203,7 +213,8 @@ class GroundTool(VisionTool):
     description: str = "find the thing a phrase describes ('the red car on the left') and return its box"
     args_schema: type[BaseModel] = GroundArgs
     cache_roles: tuple[str, ...] = ("grounder", "detector", "ocr")  # compositional grounding uses all three
-    cache_version: str = "2"  # 2: drawn shapes (circle, square ...) found by pixels and geometry
+    cache_settings: tuple[str, ...] = ("slice_factor",)
+    cache_version: str = "2"  # 2: drawn shapes (circle, square ...) by pixels and geometry; large images in tiles
 
     def forward(self, args: GroundArgs, ctx: ToolContext) -> ToolOutput:
         phrase = args.phrase.strip()
