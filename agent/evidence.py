@@ -47,6 +47,9 @@ class Region:
         }
 
 
+MAX_CITED_BOXES = 5  # a detection cited with more boxes points at no region in particular
+
+
 def resolve_ref(store: ArtifactStore, ref: str) -> Region | None:
     """The image region a row / field / line / box reference points at, if it has one."""
     aid, sep, key = ref.partition("#") if "#" in ref else ref.partition(":")
@@ -71,9 +74,9 @@ def resolve_ref(store: ArtifactStore, ref: str) -> Region | None:
 
 
 def evidence_regions(store: ArtifactStore, artifact_ids: list[str]) -> list[Region]:
-    """The exact regions cited values came from, and the one line or box of a cited OCR or
-    detection artifact that holds only one (a model that read a zoom cites what it read); empty
-    when nothing cited names a single region."""
+    """The exact regions cited values came from; for an artifact cited itself, its one OCR line
+    or table row, or the boxes of a detection that holds a few (a model that read a zoom cites
+    what it read, a count cites the things counted); empty when nothing cited names a region."""
     refs: list[str] = []
     for aid in artifact_ids:
         art = store.get(aid) if aid in store else None
@@ -81,8 +84,10 @@ def evidence_regions(store: ArtifactStore, artifact_ids: list[str]) -> list[Regi
             refs += art.evidence
         elif isinstance(art, OcrArtifact) and len(art.lines) == 1:
             refs.append(f"{aid}#0")
-        elif isinstance(art, DetectionsArtifact) and len(art.detections) == 1:
+        elif isinstance(art, TableArtifact) and len(art.rows) == 1:
             refs.append(f"{aid}#0")
+        elif isinstance(art, DetectionsArtifact) and 0 < len(art.detections) <= MAX_CITED_BOXES:
+            refs += [f"{aid}#{i}" for i in range(len(art.detections))]
     out = [r for r in (resolve_ref(store, ref) for ref in refs) if r is not None]
     located = []
     for r in out:
