@@ -4,7 +4,8 @@ how many questions of the other families were read in tiles (should be none).
 
     .venv/bin/python bench/search.py RUNS_DIR [--families-run DIR]   # writes bench/results/search.{md,png}
 
-RUNS_DIR holds search-report-plan/ and search-report-noslice-plan/ (`mmagent eval ... --out RUNS_DIR`).
+RUNS_DIR holds search-report-plan/, search-report-noslice-plan/ and (optionally) search-report-ideal/
+(`mmagent eval ... --out RUNS_DIR`, the last with `--planner ideal`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = ("1%", "0.3%", "0.1%")
 KINDS = ("read", "count", "relation", "colour")
+RUNS = {  # column -> the run's folder under RUNS_DIR (columns whose run is missing are left out)
+    "sliced": "search-report-plan",
+    "whole": "search-report-noslice-plan",
+    "ideal, sliced": "search-report-ideal",
+}
 
 
 def rows_of(run: Path) -> list[dict[str, Any]]:
@@ -40,9 +46,11 @@ def main() -> None:
     ap.add_argument("--families-run", type=Path, help="a run of the other families (synthetic-report)")
     args = ap.parse_args()
     runs = {
-        "sliced": rows_of(args.runs / "search-report-plan"),
-        "whole": rows_of(args.runs / "search-report-noslice-plan"),
+        name: rows_of(args.runs / folder)
+        for name, folder in RUNS.items()
+        if (args.runs / folder / "results.jsonl").is_file()
     }
+    header, rule = "| | " + " | ".join(runs) + " |", "|---|" + "---|" * len(runs)
 
     lines = [
         "# Visual search on large images (the `search` family)",
@@ -50,11 +58,12 @@ def main() -> None:
         "Reported seed 3033 (`evals/configs/search-report.toml`, 36 questions: 3 of each kind at each",
         "target size, 3600x2700 canvases); developed on seed 99 (`search-dev.toml`). Multiple choice,",
         "scored exactly; evidence: a cited region on the input image with IoU >= 0.5 with the target.",
-        "Offline default stack, 2-core CPU, `plan` planner; `whole` is the same agent with",
-        "`slice_factor = 0` (every model reads the image whole).",
+        "Offline default stack, 2-core CPU. `sliced`: the default `plan` planner; `whole`: the same",
+        "agent with `slice_factor = 0` (every model reads the image whole); `ideal, sliced`: the",
+        "`ideal` loop (sub-questions, zoom search), slicing on.",
         "",
-        "| | sliced | whole |",
-        "|---|---|---|",
+        header,
+        rule,
     ]
     summary: dict[str, dict[str, Any]] = {}
     for name, rows in runs.items():
@@ -81,7 +90,7 @@ def main() -> None:
             by[name]["size"][r["groups"]["target_size"]].append(r)
             by[name]["kind"][r["groups"]["kind"]].append(r)
     for axis, values in (("size", SIZES), ("kind", KINDS)):
-        lines += ["", f"## Accuracy by target {axis}", "", f"| {axis} | sliced | whole |", "|---|---|---|"]
+        lines += ["", f"## Accuracy by target {axis}", "", header.replace("| |", f"| {axis} |", 1), rule]
         for v in values:
             lines.append(
                 f"| {v} | " + " | ".join(f"{acc(by[n][axis][v]):.2f} (n={len(by[n][axis][v])})" for n in runs) + " |"
@@ -104,17 +113,21 @@ def main() -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 3.2))
+    width = 0.8 / len(runs)
     for i, name in enumerate(runs):
-        ax.bar([j + i * 0.4 for j in range(len(SIZES))], [acc(by[name]["size"][s]) for s in SIZES], 0.4, label=name)
-    ax.set_xticks([j + 0.2 for j in range(len(SIZES))], [f"target {s} of the image" for s in SIZES])
+        ax.bar([j + i * width for j in range(len(SIZES))], [acc(by[name]["size"][s]) for s in SIZES], width, label=name)
+    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(SIZES))], [f"target {s} of the image" for s in SIZES])
     ax.set_ylim(0, 1)
     ax.set_ylabel("accuracy")
-    ax.set_title("search family, seed 3033: sliced perception vs reading whole", fontsize=9)
+    ax.set_title("search family, seed 3033: sliced perception and zoom search vs reading whole", fontsize=9)
     ax.legend()
     fig.tight_layout()
     out = ROOT / "bench" / "results"
     fig.savefig(out / "search.png", dpi=120)
-    (out / "search.md").write_text("\n".join(lines))
+    report = out / "search.md"
+    # "## Runs" (which runs of the reported set came before which fixes) is written by hand: kept
+    history = report.read_text().partition("\n## Runs")[2] if report.is_file() else ""
+    report.write_text("\n".join(lines) + ("\n## Runs" + history if history else ""))
     (out / "search.json").write_text(json.dumps(summary, indent=2) + "\n")
     print("\n".join(lines))
 
