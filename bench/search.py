@@ -112,15 +112,18 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fig, ax = plt.subplots(figsize=(7, 3.6))
     width = 0.8 / len(runs)
     for i, name in enumerate(runs):
         ax.bar([j + i * width for j in range(len(SIZES))], [acc(by[name]["size"][s]) for s in SIZES], width, label=name)
-    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(SIZES))], [f"target {s} of the image" for s in SIZES])
-    ax.set_ylim(0, 1)
+    ax.set_xticks(
+        [j + 0.4 - width / 2 for j in range(len(SIZES))], [f"target: {s} of the image" for s in SIZES], fontsize=8
+    )
+    ax.set_ylim(0, 1.25)  # room for the legend above the bars
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.set_ylabel("accuracy")
     ax.set_title("search family, seed 3033: sliced perception and zoom search vs reading whole", fontsize=9)
-    ax.legend()
+    ax.legend(loc="upper center", ncol=len(runs), fontsize=8)
     fig.tight_layout()
     out = ROOT / "bench" / "results"
     fig.savefig(out / "search.png", dpi=120)
