@@ -42,8 +42,12 @@ def ask_streamed(url: str, image: Path, question: str, with_toggle: bool) -> dic
     t0 = time.perf_counter()
     job = client.submit(*inputs, *([False] if with_toggle else []), api_name="/on_submit")
     first: dict[str, float] = {}
+    seen, updates = 0, [0.0]  # when each new streamed update arrived
     while not job.done():
         outputs = job.outputs()
+        if len(outputs) > seen:
+            seen = len(outputs)
+            updates.append(time.perf_counter() - t0)
         history = outputs[-1][0] if outputs else []
         said = [m for m in history if m["role"] == "assistant"]
         if said and "feedback" not in first:
@@ -53,7 +57,10 @@ def ask_streamed(url: str, image: Path, question: str, with_toggle: bool) -> dic
         time.sleep(0.05)
     history = job.result()[0]
     done = time.perf_counter() - t0
+    updates.append(done)
     return {
+        # the longest the chat showed nothing new while the turn ran (a model call without a status line)
+        "longest_silence_s": round(max(b - a for a, b in zip(updates, updates[1:])), 2),
         "first_feedback_s": round(first.get("feedback", done), 2),  # the status line (or a step, before it)
         "first_step_s": round(first.get("step", done), 2),  # all the chat showed first before the status line
         "answer_s": round(done, 2),
@@ -99,6 +106,7 @@ def main() -> None:
                 "first_feedback_max_s": max(r["first_feedback_s"] for r in rows),
                 "first_step_median_s": statistics.median(r["first_step_s"] for r in rows),
                 "first_step_max_s": max(r["first_step_s"] for r in rows),
+                "longest_silence_max_s": max(r["longest_silence_s"] for r in rows),
                 "answer_median_s": statistics.median(r["answer_s"] for r in rows),
                 "answer_max_s": max(r["answer_s"] for r in rows),
                 "correct": sum(r["correct"] for r in rows),
