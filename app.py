@@ -24,7 +24,7 @@ from mmagent.core.events import Heartbeat
 from mmagent.core.images import LoadedImage, load_images
 from mmagent.planners import planner_names
 from mmagent.session import ChatSession
-from mmagent.ui.render import ChatRenderer, pending_message
+from mmagent.ui.render import ChatRenderer, is_pending, pending_message
 
 MAX_IMAGES = 4  # per message
 MAX_UPLOAD_MB = 10.0
@@ -161,7 +161,7 @@ def build_app(settings: Settings | None = None, root: Path | None = None) -> Any
         """Stop the turn (running, or queued for the model) and say so in place of its status."""
         if session is not None:
             session.chat.cancel.set()
-        kept = [m for m in history or [] if (m.get("metadata") or {}).get("id") != "pending"]
+        kept = [m for m in history or [] if not is_pending(m)]
         if len(kept) < len(history or []):
             kept.append({"role": "assistant", "content": "Stopped. Ask again when ready."})
         return kept

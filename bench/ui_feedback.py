@@ -37,6 +37,8 @@ QUESTION = "What is the total on the receipt?"
 def ask_streamed(url: str, image: Path, question: str, with_toggle: bool) -> dict[str, Any]:
     from gradio_client import Client, handle_file
 
+    from mmagent.ui.render import is_pending
+
     client = Client(url, verbose=False)  # its own session, like a separate browser
     inputs: list[Any] = [{"text": question, "files": [handle_file(str(image))]}, [], "plan", 4, 8]
     t0 = time.perf_counter()
@@ -52,7 +54,7 @@ def ask_streamed(url: str, image: Path, question: str, with_toggle: bool) -> dic
         said = [m for m in history if m["role"] == "assistant"]
         if said and "feedback" not in first:
             first["feedback"] = time.perf_counter() - t0
-        if any((m.get("metadata") or {}).get("id") != "pending" for m in said) and "step" not in first:
+        if any(not is_pending(m) for m in said) and "step" not in first:
             first["step"] = time.perf_counter() - t0
         time.sleep(0.05)
     history = job.result()[0]

@@ -45,13 +45,21 @@ ROLE_PHASES = {
 }
 
 
+PENDING_ID = "pending"  # the status message's metadata id
+
+
 def pending_message() -> Message:
     """The turn's status line, shown from the moment a question is sent."""
     return {
         "role": "assistant",
         "content": "",
-        "metadata": {"title": "Working: starting - 0 s", "status": "pending", "id": "pending"},
+        "metadata": {"title": "Working: starting - 0 s", "status": "pending", "id": PENDING_ID},
     }
+
+
+def is_pending(msg: Message) -> bool:
+    """Whether a chat message is a turn's status line (in Gradio's copy of the history too)."""
+    return (msg.get("metadata") or {}).get("id") == PENDING_ID
 
 
 class ChatRenderer:
