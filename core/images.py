@@ -74,7 +74,34 @@ def grid_tiles(size: tuple[int, int], tile_wh: tuple[int, int], overlap_wh: tupl
     return [(x, y, min(x + tw, w), min(y + th, h)) for y in starts(h, th, oh) for x in starts(w, tw, ow)]
 
 
-def blank(pixels: Any, min_range: int = 48) -> bool:
+Pixels = Image.Image | Any  # a PIL image, or its pixels as an HxWx3 RGB uint8 numpy array
+
+
+def rgb_pixels(image: Pixels) -> Any:
+    """The image as an HxWx3 RGB array, without a copy when it already is one. Detection over
+    tiles hands the detector array slices: converting each tile, and a 4000x3000 image for the
+    whole-image pass, to PIL and back cost more than reading it (57 ms for that image)."""
+    import numpy as np
+
+    if not isinstance(image, Image.Image):
+        return image
+    return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+
+
+def grey_4x(pixels: Pixels) -> Any:
+    """The image's grey levels box-filtered 4x (uint8 array), so a page's texture and noise
+    average out while text, objects and shapes keep their contrast."""
+    import cv2
+
+    rgb = rgb_pixels(pixels)
+    h, w = rgb.shape[:2]
+    # cv2 reads an array slice in place (a tile of a large image): ~0.15 ms a 640 px tile, a
+    # third of going through PIL, which copies it first
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    return cv2.resize(grey, (max(w // 4, 1), max(h // 4, 1)), interpolation=cv2.INTER_AREA)
+
+
+def blank(pixels: Pixels, min_range: int = 48) -> bool:
     """No ink and no object in a tile (a PIL image or an RGB array): its grey levels, box-filtered
     4x so texture and noise average out, span less than `min_range`. Text, even light grey on
     white, and any object on a page or against the sky span more.
@@ -82,15 +109,7 @@ def blank(pixels: Any, min_range: int = 48) -> bool:
     >>> blank(Image.new("RGB", (64, 64), (250, 250, 250)))
     True
     """
-    import cv2
-    import numpy as np
-
-    rgb = np.asarray(pixels.convert("RGB") if isinstance(pixels, Image.Image) else pixels)
-    h, w = rgb.shape[:2]
-    # cv2 reads an array slice in place (a tile of a large image): ~0.15 ms a 640 px tile, a
-    # third of going through PIL, which copies it first
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    grey = cv2.resize(grey, (max(w // 4, 1), max(h // 4, 1)), interpolation=cv2.INTER_AREA)
+    grey = grey_4x(pixels)
     return int(grey.max()) - int(grey.min()) < min_range
 
 

@@ -33,8 +33,10 @@ from mmagent.core.artifacts import (
     OcrArtifact,
     TextArtifact,
 )
+from mmagent.core.images import grey_4x, grid_tiles
 from mmagent.planners.base import RunContext
 from mmagent.tools.runner import ToolCallResult
+from mmagent.tools.structure.geometry import Box, center, sides
 from mmagent.tools.structure.text import LOOSE_NUMBER
 
 How = Literal["look", "read", "read_below", "count", "find", "calculate", "compute"]
@@ -102,7 +104,6 @@ class GroundedAnswerer:
         resolution, those with the most ink first), answer the sub-question on each zoom, and
         stop at the first that finds it; after `zoom_budget` zooms, the answer says the search
         found nothing. Only large images are searched: one of ordinary size is seen whole."""
-        from mmagent.core.images import grid_tiles
         from mmagent.tools.zoom import TARGET_SIDE
 
         image = self.run.store.get(sub.image, ImageArtifact).image
@@ -126,15 +127,15 @@ class GroundedAnswerer:
 
     # -- programs: each returns (answer text, artifact ids that support it) -------------
     def _look(self, sub: SubQuestion) -> tuple[str, list[str]]:
-        image, cited = self._crop_of(sub.about, sub.image)
+        image, found, cited = self._crop_of(sub.about, sub.image)
         self._missed = bool(sub.about.strip()) and not cited
         if self.vlm:
             r = self._call("ask_image", image=image, question=sub.question)
             return (self._text(r), cited + self._ids(r)) if r.ok else (r.observation, cited)
         r = self._call("caption", image=image)
         text, ids = (self._text(r), cited + self._ids(r)) if r.ok else (r.observation, cited)
-        if cited:  # no model sees the crop: its colour and shape from the pixels (tools/attributes)
-            a = self._call("attributes", image=sub.image, detections=cited[0], index=0)
+        if found is not None:  # no model sees the crop: its colour and shape from the pixels (tools/attributes)
+            a = self._call("attributes", image=sub.image, detections=found.made, index=0)
             if a.ok:
                 text, ids = f"{self._text(a)}; {text}", ids + self._ids(a)
         return text, ids
@@ -150,15 +151,15 @@ class GroundedAnswerer:
             lines = hits or [ln.text for ln in art.lines]
             self._missed = not lines
             return "text: " + " | ".join(lines[:12]) if lines else "no text found", [art.id]
-        image, cited = self._crop_of(sub.about, sub.image)
-        if image == sub.image:
+        image, found, cited = self._crop_of(sub.about, sub.image)
+        if found is None or image == sub.image:
             self._missed = True  # neither the words nor the thing they are on
             return "text: " + " | ".join(ln.text for ln in art.lines[:12]), [art.id]
         crop_ocr = self._call("ocr", image=image)
-        found = next(self._text(r) for r in self._calls if r.ok and r.made == cited[0])  # what was read on
+        read_on = self._text(found)  # what the text was read on (a drawn circle's colour, say)
         if not crop_ocr.ok:
-            return f"{found}; {crop_ocr.observation}", cited
-        return f"{found}; {self._text(crop_ocr)}", cited + self._ids(crop_ocr)
+            return f"{read_on}; {crop_ocr.observation}", cited
+        return f"{read_on}; {self._text(crop_ocr)}", cited + self._ids(crop_ocr)
 
     def _read_below(self, sub: SubQuestion) -> tuple[str, list[str]]:
         """OCR of the band under the object's box, as wide as the box. OCR joins words of one
@@ -240,13 +241,14 @@ class GroundedAnswerer:
             return r
         return None
 
-    def _crop_of(self, about: str, image: str) -> tuple[str, list[str]]:
-        """A crop around `about` when it can be found; otherwise the whole image."""
+    def _crop_of(self, about: str, image: str) -> tuple[str, ToolCallResult | None, list[str]]:
+        """(a crop around `about`, the call that located it, the artifacts cited) when it can be
+        found; otherwise the whole image, None and nothing."""
         found = self._locate(about, image)
         if found is None:
-            return image, []
+            return image, None, []
         crop = self._call("crop", source=found.made, index=0, padding=8)
-        return (crop.made, [found.made, crop.made]) if crop.ok else (image, [found.made])
+        return (crop.made, found, [found.made, crop.made]) if crop.ok else (image, found, [found.made])
 
     def _call(self, tool: str, **args: object) -> ToolCallResult:
         r = self.run.runner.call(tool, args, step=f"{self._step}{chr(ord('a') + len(self._calls))}")
@@ -270,7 +272,7 @@ _ID = re.compile(ARTIFACT_ID.pattern + r"(?:#\d+)?")  # an id, or one box of it 
 def _ink(image: Image.Image, box: tuple[int, int, int, int]) -> float:
     """How much is drawn in a region: the spread of its grey levels (box-filtered 4x, so a
     plain or faintly textured page scores low and text, objects and shapes high)."""
-    grey = np.asarray(image.crop(box).convert("L").reduce(4), dtype=np.float32)
+    grey = grey_4x(image.crop(box)).astype(np.float32)
     return float(grey.max() - grey.min()) + float(grey.std())
 
 
@@ -302,26 +304,25 @@ def positions_note(findings: list[Finding], store: ArtifactStore) -> str | None:
     the input image (through any crop or zoom), so the reasoner copies a comparison instead of
     making one: measured, from the crops' captions alone the 1.5B model said "right" of a cup
     lying left of the cat."""
-    located: dict[str, tuple[str, str, tuple[float, float]]] = {}  # name -> (det id, image, centre)
+    located: dict[str, tuple[str, str, Box]] = {}  # name -> (det id, input image, box on it)
     for f in findings:
         for aid in f.artifacts:
             art = store.get(aid) if aid in store else None
             if not isinstance(art, DetectionsArtifact) or not art.class_names:
                 continue
             name = art.class_names[0]  # the box the finding cropped (index 0)
-            image, (x1, y1, x2, y2) = store.in_input(art.image_id, art.boxes[0])
-            located.setdefault(name, (aid, image, ((x1 + x2) / 2, (y1 + y2) / 2)))
+            located.setdefault(name, (aid, *store.in_input(art.image_id, art.boxes[0])))
     names = list(located)
     facts = []
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
-            (id_a, img_a, (xa, ya)), (id_b, img_b, (xb, yb)) = located[a], located[b]
+            (id_a, img_a, box_a), (id_b, img_b, box_b) = located[a], located[b]
             if img_a != img_b:
                 continue
-            side = "left of" if xa < xb else "right of"
-            above = "above" if ya < yb else "below"
+            side, above = sides(box_a, box_b)
+            (xa, ya), (xb, yb) = center(box_a), center(box_b)
             facts.append(
-                f"the {a} ({id_a}, centre x {xa:.0f}, y {ya:.0f}) is {side} and {above} "
+                f"the {a} ({id_a}, centre x {xa:.0f}, y {ya:.0f}) is {side} of and {above} "
                 f"the {b} ({id_b}, centre x {xb:.0f}, y {yb:.0f}) on {img_a}"
             )
     return f"Computed from the boxes: {'; '.join(facts)}." if facts else None

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from mmagent.core.artifacts import Artifact, DetectionsArtifact, ImageArtifact
 from mmagent.core.config import RoleConfig, Settings
 from mmagent.core.errors import ModelNotFoundError, ToolError
-from mmagent.core.images import Tiling, blank, tile_params, tiling
+from mmagent.core.images import Pixels, Tiling, blank, rgb_pixels, tile_params, tiling
 from mmagent.core.models import ModelManager, pick_device, size_on_disk
 from mmagent.core.options import unknown_backend
 from mmagent.core.resolve import resolve_model
@@ -100,18 +100,6 @@ class DetectArgs(BaseModel):
     classes: list[str] | None = Field(default=None, description="keep only these COCO classes")
     min_confidence: float = Field(default=0.25, ge=0.0, le=1.0)
     sliced: bool | None = Field(default=None, description="read in full-resolution tiles (default: large images)")
-
-
-Pixels = Image.Image | np.ndarray  # a PIL image, or its pixels as an HxWx3 RGB uint8 array
-
-
-def rgb_pixels(image: Pixels) -> np.ndarray:
-    """The image as an HxWx3 RGB array, without a copy when it already is one. Detection over
-    tiles hands the detector array slices: converting each tile, and a 4000x3000 image for the
-    whole-image pass, to PIL and back cost more than reading it (57 ms for that image)."""
-    if isinstance(image, np.ndarray):
-        return image
-    return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
 
 
 class YoloDetector:

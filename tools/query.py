@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from mmagent.core.artifacts import Artifact, TableArtifact, ValueArtifact, format_value
 from mmagent.core.errors import ToolError
 from mmagent.tools.base import TableRef, ToolContext, ToolOutput, VisionTool
-from mmagent.tools.structure.geometry import center, pick_position, position_matches
+from mmagent.tools.structure.geometry import pick_position, position_matches, sides
 from mmagent.tools.structure.text import mention_score, norm
 
 Op = Literal[
@@ -251,11 +251,8 @@ class QueryTool(VisionTool):
         ba, bb = tab.row_box(ia), tab.row_box(ib)
         if ba is None or bb is None:
             raise ToolError(f"side needs the rows' boxes; {tab.id} has none for {la} or {lb}")
-        (ax, ay), (bx, by) = center(ba), center(bb)
-        if a.answer == "above-below":
-            v = "above" if ay < by else "below"
-        else:
-            v = "left" if ax < bx else "right"
+        horizontal, vertical = sides(ba, bb)
+        v = vertical if a.answer == "above-below" else horizontal
         return v, f"the {la} ({_ref(tab, ia)}) is {v} of the {lb} ({_ref(tab, ib)})", [_ref(tab, ia), _ref(tab, ib)]
 
     def _compare(self, a: QueryArgs, ctx: ToolContext) -> ToolOutput:

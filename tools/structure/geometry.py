@@ -22,6 +22,16 @@ def center(b: Box) -> tuple[float, float]:
     return (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
 
 
+def sides(a: Box, b: Box) -> tuple[str, str]:
+    """Where box `a` lies relative to box `b`, by their centres: (left or right, above or below).
+
+    >>> sides((0, 0, 10, 10), (20, 20, 30, 30))
+    ('left', 'above')
+    """
+    (ax, ay), (bx, by) = center(a), center(b)
+    return ("left" if ax < bx else "right"), ("above" if ay < by else "below")
+
+
 def area(b: Box) -> float:
     return max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
 
